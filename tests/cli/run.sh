@@ -1,0 +1,3 @@
+#!/bin/sh
+# placeholder until the golden runner lands
+exit 0

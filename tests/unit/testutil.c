@@ -1,0 +1,115 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rebuy/alloc.h"
+
+const char *tu_shared_path(const char *rel)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof buf, "%s/%s", REBUY_SHARED_DIR, rel);
+	if (access(buf, R_OK) != 0) {
+		print_message("skipped: %s is absent (../shared is not beside the checkout)\n", buf);
+		return NULL;
+	}
+	return buf;
+}
+
+const char *tu_data_path(const char *rel)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof buf, "%s/%s", REBUY_TEST_DATA, rel);
+	return buf;
+}
+
+static char temp_paths[8][64];
+
+static void remove_temps(void)
+{
+	for (int i = 0; i < 8; i++)
+		if (temp_paths[i][0])
+			unlink(temp_paths[i]);
+}
+
+const char *tu_temp_file(int slot, const void *data, size_t n)
+{
+	static int registered;
+	if (!registered) {
+		atexit(remove_temps);
+		registered = 1;
+	}
+	if (temp_paths[slot][0])
+		unlink(temp_paths[slot]);
+	snprintf(temp_paths[slot], sizeof temp_paths[slot], "/tmp/rebuy-test-XXXXXX");
+	int fd = mkstemp(temp_paths[slot]);
+	if (fd < 0)
+		return NULL;
+	const char *p = data;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+	}
+	close(fd);
+	return temp_paths[slot];
+}
+
+const char *tu_temp_text(int slot, const char *text)
+{
+	return tu_temp_file(slot, text, strlen(text));
+}
+
+char *tu_read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap + 1);
+	size_t got;
+	while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += got;
+		if (len == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (n)
+		*n = len;
+	return buf;
+}
+
+static long fail_at = -1;
+static long n_allocs;
+static int triggered;
+
+static void *failing_alloc(void *ud, void *ptr, size_t old_size, size_t new_size)
+{
+	(void)ud;
+	(void)old_size;
+	if (new_size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if (fail_at >= 0 && n_allocs++ >= fail_at) {
+		triggered = 1;
+		return NULL;
+	}
+	return realloc(ptr, new_size);
+}
+
+void tu_fail_after(long n)
+{
+	fail_at = n;
+	n_allocs = 0;
+	triggered = 0;
+	rebuy_alloc_set(n >= 0 ? failing_alloc : NULL, NULL);
+}
+
+long tu_alloc_count(void) { return n_allocs; }
+int tu_fail_triggered(void) { return triggered; }
