@@ -1,13 +1,50 @@
-/* rebuy — the command table. (Commands are added as they are written.) */
+/* rebuy — the command table (after git's commands[]): each verb is one
+ * cmd_<verb>.c built on the public API only. */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"inspect", cmd_inspect, "how rebuy reads a file: layout, column roles, rows by reason"},
+	{"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
+	{"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: rebuy COMMAND [OPTIONS] INPUT\n\n"
+	             "rebuy turns a shop's order history into repeat-sales answers.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nrebuy COMMAND --help shows a command's options. Exit status: 0 ok, "
+	             "1 data or runtime error, 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("rebuy %s\n", REBUY_VERSION);
-		return 0;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
 	}
-	fprintf(stderr, "usage: rebuy COMMAND [OPTIONS] INPUT\n");
-	return 2;
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("rebuy %s\n", rebuy_version());
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(commands[i].name, cmd) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error("unknown command '%s' (see rebuy --help)", cmd);
+	return EXIT_USAGE;
 }

@@ -22,9 +22,10 @@ extern "C" {
 
 #define REBUY_SECONDS_PER_DAY 86400
 
-/* Days since 1970-01-01 of a valid civil date (no range check here). */
+/* Days since 1970-01-01 of a valid civil date (no range check here; any
+ * |y| < 10^12 computes without overflow). */
 int64_t rebuy_days_from_civil(int64_t y, unsigned m, unsigned d);
-/* The civil date of a day number. */
+/* The civil date of a day number (any int64 day). */
 void rebuy_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 /* 1 when d is a day of month m of year y (leap years included). */
 int rebuy_date_is_valid(int64_t y, unsigned m, unsigned d);
@@ -51,10 +52,14 @@ struct rebuy_date_format {
 };
 
 /* Reads a --date-format value: "auto", "iso", "ymd" (YYYYMMDD), "mdy", "dmy",
- * "unix", "unix_ms", or a pattern containing '%': %Y (4-digit year), %y
- * (2-digit year, 1970-2069), %m, %d (1 or 2 digits), %H, %M, %S, %b (English
- * month abbreviation, any case), %p (AM/PM), %% and literal characters.
- * Returns REBUY_EARG with a message naming the value when it is not one. */
+ * "unix", "unix_ms" (any case), or a pattern containing '%': %Y (4-digit
+ * year), %y (2-digit year, 1970-2069), %m, %d, %H, %M, %S (1 or 2 digits; %S
+ * may be followed by a fraction, dropped), %b (English month name, 3 letters
+ * or full, any case), %p (AM/PM, any case; the %H hour is then 1..12), %% and
+ * literal characters (matched exactly; a space matches any run of spaces).
+ * A pattern needs a year and a month (the day defaults to 1), gives each
+ * field once and is shorter than REBUY_DATE_PATTERN_MAX. Returns REBUY_EARG
+ * with a message naming the value when it is not one. */
 enum rebuy_status rebuy_date_format_parse(const char *spec, struct rebuy_date_format *out,
                                           struct rebuy_error *err);
 
@@ -67,13 +72,26 @@ enum {
 	REBUY_DATE_HAS_TIME = 1u << 4   /* the value carried a time of day */
 };
 
-/* Parses s[0..n) (not NUL-terminated; leading and trailing spaces are
- * ignored) under fmt. Returns the flags above; 0 means unreadable.
+/* Parses s[0..n) (not NUL-terminated; leading and trailing spaces and tabs
+ * are ignored) under fmt (NULL means AUTO). Returns the flags above; 0 means
+ * unreadable. *ts (which may be NULL) is written only when REBUY_DATE_OK is
+ * set. No allocation, no locale: safe on the hot path.
+ *
+ * AUTO reads: ISO as above (also `UTC` or a space before the offset; month,
+ * day and hour may have one digit), exactly 8 digits as YYYYMMDD, exactly 9
+ * or 10 digits as Unix seconds, exactly 13 as Unix milliseconds, YYYY/M/D,
+ * a/b/YYYY and D.M.YYYY. The slash and dotted forms take an optional time
+ * " H:MM[:SS[.fff]]" and, after it, an optional "AM"/"PM" (any case; the
+ * hour must then be 1..12). UNIX and UNIX_MS also take a sign and a fraction.
+ * A fraction of a second is dropped toward the past. Seconds run 0..59: a
+ * leap second (:60) is unreadable, as is 24:00. With an offset the value is
+ * converted to UTC and must still fall in years 1..9999.
  *
  * Under REBUY_DATE_AUTO an a/b/YYYY value is ambiguous: the result has
- * REBUY_DATE_SLASH, *ts is the month/day reading when MDY_VALID, *ts_alt the
- * day/month reading when DMY_VALID (ts_alt may be NULL), and REBUY_DATE_OK is
- * set when at least one reading is valid. The caller decides the column's
+ * REBUY_DATE_SLASH, *ts is the month/day reading when MDY_VALID (else the
+ * day/month one), *ts_alt the day/month reading when DMY_VALID (ts_alt may be
+ * NULL; it is left alone otherwise), and REBUY_DATE_OK is set when at least
+ * one reading is valid. The caller decides the column's
  * order from all its values. D.M.YYYY is always day first. Years outside
  * 1..9999 and impossible dates (Feb 30, 25:00) are unreadable. */
 unsigned rebuy_date_parse(const char *s, size_t n, const struct rebuy_date_format *fmt,
@@ -81,7 +99,8 @@ unsigned rebuy_date_parse(const char *s, size_t n, const struct rebuy_date_forma
 
 /* Writes "YYYY-MM-DD" (day) or "YYYY-MM-DD HH:MM:SS" (timestamp) into buf,
  * which must hold at least 11 / 20 bytes (years beyond 9999 are written in
- * full and need more). Returns the length written. */
+ * full and need more; 48 bytes hold any value). The text is cut to size - 1
+ * and always NUL-terminated. Returns the length written. */
 size_t rebuy_format_day(int64_t day, char *buf, size_t size);
 size_t rebuy_format_ts(int64_t ts, char *buf, size_t size);
 
@@ -95,7 +114,10 @@ enum rebuy_status rebuy_period_from_name(const char *name, enum rebuy_period *ou
 const char *rebuy_period_name(enum rebuy_period p);
 
 /* The index of the period holding a day: consecutive periods have
- * consecutive indexes, so index differences count periods. */
+ * consecutive indexes, so index differences count periods. Index 0 is the
+ * period holding 1970-01-01 (for weeks, the one starting Monday 1969-12-29,
+ * ISO 1970-W01); the day index is the day number itself. Defined for days
+ * of years within +-10^9. */
 int64_t rebuy_period_index(enum rebuy_period p, int64_t day);
 /* The first day of the period with that index. */
 int64_t rebuy_period_start(enum rebuy_period p, int64_t index);

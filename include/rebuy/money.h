@@ -31,24 +31,31 @@ enum rebuy_num_result {
  * spaces; a sign (+ or -) or accounting parentheses "(12.50)" for negative;
  * digits with at most one decimal separator (`decimal`, '.' or ','); an
  * exponent (1.5E+3). When decimal is ',' digit groups may be separated by a
- * space, U+00A0 or U+202F ("1 234,56", as Excel writes in many locales).
+ * space, U+00A0 or U+202F ("1 234,56", as Excel writes in many locales): a
+ * first group of 1-3 digits, then groups of exactly 3, in the integer part.
  * Nothing else: an empty cell, currency signs and "1,234.56" are REBUY_NUM_BAD.
+ * Results are within +-INT64_MAX units (INT64_MIN is never produced); a
+ * larger magnitude is REBUY_NUM_RANGE. *out (which may be NULL) is 0 unless
+ * the result is OK or ROUNDED; "-0" is 0. Any decimal other than '.' or ','
+ * gives REBUY_NUM_BAD. No allocation, no locale.
  */
 enum rebuy_num_result rebuy_money_parse(const char *s, size_t n, char decimal, int64_t *out);
 
 /* a * b where both are in 1/10,000 units (quantity x price), rounded half to
  * even back to 1/10,000. Returns REBUY_NUM_OK, REBUY_NUM_ROUNDED or
- * REBUY_NUM_RANGE. */
+ * REBUY_NUM_RANGE (|result| > INT64_MAX; *out is then 0). */
 enum rebuy_num_result rebuy_money_mul(int64_t a, int64_t b, int64_t *out);
 
 /* Writes the exact decimal of v units: "12.5", "-0.0001", "3", "0".
- * buf should hold 24 bytes. Returns the length. */
+ * buf should hold 24 bytes (the text is cut to size - 1 and always
+ * NUL-terminated). Returns the length written. */
 size_t rebuy_money_format(int64_t v, char *buf, size_t size);
 
 /* Writes v with the fewest of 15, 16 or 17 significant digits that read
  * back to the same double ("%.15g" first); NaN and infinities as "nan",
  * "inf", "-inf" (callers that write JSON print null instead). buf should
- * hold 32 bytes. Returns the length. */
+ * hold 32 bytes. Returns the length written. It relies on the C library's
+ * LC_NUMERIC being "C" (the default; rebuy never calls setlocale). */
 size_t rebuy_format_double(double v, char *buf, size_t size);
 
 #ifdef __cplusplus

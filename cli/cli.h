@@ -1,0 +1,122 @@
+/* The rebuy command: shared option parsing, output files and progress.
+ * Commands live in cmd_<verb>.c and use only the public API. */
+#ifndef REBUY_CLI_H
+#define REBUY_CLI_H
+
+#include <stdio.h>
+
+#include "rebuy/rebuy.h"
+
+/* Exit statuses (DESIGN.md §5). */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* An option: "--name ARG" when arg is set, a flag otherwise. */
+struct cli_opt {
+	const char *name; /* without the leading dashes; "o" is -o */
+	const char *arg;  /* placeholder for help ("FILE"), or NULL for a flag */
+	int id;
+	const char *help;
+};
+
+#define CLI_OPT_END {NULL, NULL, 0, NULL}
+
+/* Option ids shared by every command that reads orders. */
+enum {
+	OPT_CUSTOMER = 1000, OPT_DATE, OPT_AMOUNT, OPT_QUANTITY, OPT_PRICE, OPT_ORDER, OPT_PRODUCT,
+	OPT_CURRENCY_COL, OPT_COLUMNS, OPT_HEADER, OPT_NO_HEADER, OPT_DELIMITER, OPT_DATE_FORMAT,
+	OPT_DECIMAL_COMMA, OPT_DECIMAL_POINT, OPT_STRICT, OPT_DEDUPE, OPT_CURRENCY, OPT_FROM, OPT_TO,
+	OPT_AS_OF, OPT_THREADS,
+	OPT_FORMAT = 2000, OPT_OUTPUT, OPT_RAW, OPT_QUIET, OPT_HELP,
+};
+
+extern const struct cli_opt cli_input_opts[];
+extern const struct cli_opt cli_output_opts[];
+
+enum cli_format { FORMAT_AUTO, FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
+
+/* What every command shares. */
+struct cli_common {
+	const char *cmd;
+	struct rebuy_input_options in;
+	enum cli_format format;
+	const char *output;
+	int raw, quiet;
+	const char *positional[4];
+	int n_positional;
+};
+
+void cli_common_init(struct cli_common *c, const char *cmd);
+
+/* A command's handler for its own options: 0 to go on, else an exit status. */
+typedef int (*cli_handler)(void *ctx, int id, const char *value);
+
+struct cli_command_help {
+	const char *usage;      /* "rebuy summary [OPTIONS] INPUT" */
+	const char *about;      /* a paragraph */
+	const struct cli_opt *own; /* the command's options, or NULL */
+	int reads_orders;       /* lists the input options */
+};
+
+/* Parses argv[1..] (argv[0] is the command). Options may come before or
+ * after the positionals; "--opt=value" and "--opt value" both work; "--"
+ * ends options. --help prints help and returns -1 (the caller exits 0).
+ * Returns 0 or an exit status after printing the error. */
+int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_command_help *help,
+              cli_handler own, void *ctx);
+
+/* Prints "rebuy: error: ..." to stderr. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+void cli_warn(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
+/* Reports a library error and returns the exit status for it. */
+int cli_fail(const struct rebuy_error *err);
+
+/* Reads a date given on the command line (YYYY-MM-DD) into a day number. */
+int cli_day(const char *opt, const char *value, int64_t *day);
+
+/* Output: stdout, or -o FILE written to a temporary file beside it and
+ * renamed into place only when everything was written, so that a failed
+ * run never leaves a half-written file. */
+struct cli_out {
+	FILE *f;
+	const char *path;
+	char tmp[4096];
+};
+
+int cli_out_open(struct cli_out *o, const char *path);
+/* Flushes and renames into place; returns 0 or an exit status. */
+int cli_out_commit(struct cli_out *o);
+/* Removes the temporary file. */
+void cli_out_abort(struct cli_out *o);
+
+/* The format to write: --format, else from -o's extension, else table on a
+ * terminal and CSV otherwise. */
+enum cli_format cli_format_of(const struct cli_common *c);
+
+/* Progress on stderr when it is a terminal and the run takes over a second. */
+void cli_progress(void *ud, uint64_t done, uint64_t total);
+void cli_progress_done(void);
+
+/* Loads the orders named by the common options, with progress; prints the
+ * error and returns an exit status on failure. */
+int cli_load_orders(struct cli_common *c, struct rebuy_orders **out);
+
+/* Writes doc in the chosen format; `table` is the array written as CSV
+ * (NULL: the CSV is one metric,value row per scalar of the root). */
+int cli_write_doc(struct cli_common *c, struct rebuy_doc *doc, struct rebuy_node *csv_table);
+/* Writes one node (an array of rows) in every format. */
+int cli_write_node(struct cli_common *c, struct rebuy_doc *doc, struct rebuy_node *node);
+
+int cmd_gen(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+
+#endif

@@ -1,0 +1,198 @@
+/* rebuy gen: synthetic orders from a known model, as CSV in time order. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { OPT_N = 1, OPT_MODEL, OPT_R, OPT_ALPHA, OPT_S, OPT_BETA, OPT_A, OPT_B, OPT_P, OPT_Q,
+       OPT_GAMMA, OPT_START, OPT_WEEKS, OPT_ACQ, OPT_SEED, OPT_DATE_ONLY };
+
+static const struct cli_opt own_opts[] = {
+	{"customers", "N", OPT_N, "customers to simulate (default 10000)"},
+	{"model", "M", OPT_MODEL, "pnbd (Pareto/NBD, default) or bgnbd (BG/NBD)"},
+	{"r", "X", OPT_R, "purchase rate shape: lambda ~ Gamma(r, alpha) (default 0.55)"},
+	{"alpha", "X", OPT_ALPHA, "purchase rate scale, in weeks (default 10.58)"},
+	{"s", "X", OPT_S, "Pareto/NBD dropout shape: mu ~ Gamma(s, beta) (default 0.61)"},
+	{"beta", "X", OPT_BETA, "Pareto/NBD dropout scale, in weeks (default 11.67)"},
+	{"a", "X", OPT_A, "BG/NBD dropout: p ~ Beta(a, b) (default 0.79)"},
+	{"b", "X", OPT_B, "BG/NBD dropout (default 2.43)"},
+	{"p", "X", OPT_P, "Gamma-Gamma spend shape per order (default 6.25)"},
+	{"q", "X", OPT_Q, "Gamma-Gamma shape of the customer's scale (default 3.74)"},
+	{"gamma", "X", OPT_GAMMA, "Gamma-Gamma rate of the customer's scale (default 15.44)"},
+	{"start", "DATE", OPT_START, "the first possible purchase day (default 2024-01-01)"},
+	{"weeks", "W", OPT_WEEKS, "weeks of history from the start (default 78)"},
+	{"acquisition-weeks", "W", OPT_ACQ,
+	 "first purchases spread over this many weeks from the start (default 12)"},
+	{"seed", "N", OPT_SEED, "random seed (default 1): the same seed gives the same bytes"},
+	{"date-only", NULL, OPT_DATE_ONLY, "write dates without the time of day"},
+	CLI_OPT_END,
+};
+
+static const struct cli_command_help help = {
+	"rebuy gen [OPTIONS] [-o FILE]",
+	"Synthetic orders (customer_id, order_id, order_date, amount) drawn from a Pareto/NBD or\n"
+	"BG/NBD purchase process with Gamma-Gamma spend, in time order with customers\n"
+	"interleaved, as shops export them. Byte-identical for a given seed. Rates are per week.",
+	own_opts,
+	0,
+};
+
+struct ctx {
+	struct rebuy_gen_params p;
+	int date_only;
+};
+
+static int number(const char *opt, const char *v, double *out)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (*v == '\0' || *end || errno || !isfinite(d)) {
+		cli_error("--%s: '%s' is not a number", opt, v);
+		return EXIT_USAGE;
+	}
+	*out = d;
+	return 0;
+}
+
+static int count(const char *opt, const char *v, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (*v == '\0' || *v == '-' || *end || errno) {
+		cli_error("--%s: '%s' is not a whole number", opt, v);
+		return EXIT_USAGE;
+	}
+	*out = n;
+	return 0;
+}
+
+static int own(void *ud, int id, const char *v)
+{
+	struct ctx *x = ud;
+	struct rebuy_gen_params *p = &x->p;
+	switch (id) {
+	case OPT_N: return count("customers", v, &p->n_customers);
+	case OPT_MODEL:
+		if (strcmp(v, "pnbd") == 0)
+			p->model = REBUY_GEN_PNBD;
+		else if (strcmp(v, "bgnbd") == 0)
+			p->model = REBUY_GEN_BGNBD;
+		else {
+			cli_error("--model: '%s' is not pnbd or bgnbd", v);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_R: return number("r", v, &p->r);
+	case OPT_ALPHA: return number("alpha", v, &p->alpha);
+	case OPT_S: return number("s", v, &p->s);
+	case OPT_BETA: return number("beta", v, &p->beta);
+	case OPT_A: return number("a", v, &p->a);
+	case OPT_B: return number("b", v, &p->b);
+	case OPT_P: return number("p", v, &p->p);
+	case OPT_Q: return number("q", v, &p->q);
+	case OPT_GAMMA: return number("gamma", v, &p->gamma);
+	case OPT_START: return cli_day("start", v, &p->start_day);
+	case OPT_WEEKS: return number("weeks", v, &p->weeks);
+	case OPT_ACQ: return number("acquisition-weeks", v, &p->acquisition_weeks);
+	case OPT_SEED: return count("seed", v, &p->seed);
+	case OPT_DATE_ONLY: x->date_only = 1; return 0;
+	}
+	return 0;
+}
+
+/* Decimal digits of v, right to left, ending at end; returns the start. */
+static char *digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+static void two(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+int cmd_gen(int argc, char **argv)
+{
+	struct cli_common c;
+	cli_common_init(&c, "gen");
+	struct ctx x;
+	memset(&x, 0, sizeof x);
+	rebuy_gen_params_init(&x.p);
+	int r = cli_parse(argc, argv, &c, &help, own, &x);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (c.n_positional > 0) {
+		cli_error("gen takes no input file (did you mean -o %s?)", c.positional[0]);
+		return EXIT_USAGE;
+	}
+	struct rebuy_error err = {0};
+	struct rebuy_gen *g = rebuy_gen_new(&x.p, &err);
+	if (!g)
+		return cli_fail(&err);
+	struct cli_out out;
+	if ((r = cli_out_open(&out, c.output))) {
+		rebuy_gen_free(g);
+		return r;
+	}
+	static char buf[1 << 16];
+	size_t n = 0;
+	const char *header = "customer_id,order_id,order_date,amount\n";
+	fputs(header, out.f);
+	int64_t cached_day = INT64_MIN;
+	char day_text[16];
+	struct rebuy_gen_order ord;
+	while (rebuy_gen_next(g, &ord)) {
+		if (n > sizeof buf - 128) {
+			fwrite(buf, 1, n, out.f);
+			n = 0;
+		}
+		char tmp[24], *e = tmp + sizeof tmp, *s;
+		s = digits(e, ord.customer);
+		memcpy(buf + n, s, (size_t)(e - s));
+		n += (size_t)(e - s);
+		buf[n++] = ',';
+		s = digits(e, ord.order);
+		memcpy(buf + n, s, (size_t)(e - s));
+		n += (size_t)(e - s);
+		buf[n++] = ',';
+		int64_t day = rebuy_day_of(ord.ts);
+		if (day != cached_day) {
+			rebuy_format_day(day, day_text, sizeof day_text);
+			cached_day = day;
+		}
+		size_t dl = strlen(day_text);
+		memcpy(buf + n, day_text, dl);
+		n += dl;
+		if (!x.date_only) {
+			unsigned sec = (unsigned)(ord.ts - day * 86400);
+			buf[n++] = ' ';
+			two(buf + n, sec / 3600);
+			buf[n + 2] = ':';
+			two(buf + n + 3, sec / 60 % 60);
+			buf[n + 5] = ':';
+			two(buf + n + 6, sec % 60);
+			n += 8;
+		}
+		buf[n++] = ',';
+		uint64_t cents = (uint64_t)(ord.amount / 100);
+		s = digits(e, cents / 100);
+		memcpy(buf + n, s, (size_t)(e - s));
+		n += (size_t)(e - s);
+		buf[n++] = '.';
+		two(buf + n, (unsigned)(cents % 100));
+		n += 2;
+		buf[n++] = '\n';
+	}
+	fwrite(buf, 1, n, out.f);
+	rebuy_gen_free(g);
+	return cli_out_commit(&out);
+}

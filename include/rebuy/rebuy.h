@@ -1,0 +1,25 @@
+/* rebuy — a repeat-sales engine. This header includes the whole public API.
+ *
+ * Pipeline: input (input.h) -> orders table (orders.h) -> per-customer
+ * summary (customers.h) -> measures (summary.h) -> writers (doc.h).
+ * Errors: error.h. Allocation hook: alloc.h. Dates: date.h. Money: money.h.
+ * Synthetic data: gen.h.
+ */
+#ifndef REBUY_REBUY_H
+#define REBUY_REBUY_H
+
+#include "rebuy/alloc.h"
+#include "rebuy/customers.h"
+#include "rebuy/date.h"
+#include "rebuy/doc.h"
+#include "rebuy/error.h"
+#include "rebuy/gen.h"
+#include "rebuy/input.h"
+#include "rebuy/money.h"
+#include "rebuy/orders.h"
+#include "rebuy/summary.h"
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *rebuy_version(void);
+
+#endif

@@ -1,0 +1,111 @@
+/* Partial order records: what one thread (or one shard) has read of a slice
+ * of the input, before lines are grouped into orders. Partials of disjoint
+ * slices merge into the partial of their union; the orders table is built
+ * from one partial (orders.c).
+ *
+ * Records are partitioned into REBUY__BUCKETS buckets by the hash of the
+ * customer key, so a customer's records all sit in one bucket in every
+ * partial: merging and grouping then work bucket by bucket, in cache, on
+ * several threads, with no shared state.
+ *
+ * An order key is encoded in 64 bits exactly: a canonical decimal number
+ * below 10^18 as itself, a key of up to 7 bytes as its bytes and length,
+ * any other key as an id in its bucket's table of long keys.
+ */
+#ifndef REBUY_DATA_PARTIAL_H
+#define REBUY_DATA_PARTIAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/strtab.h"
+#include "rebuy/error.h"
+
+#define REBUY__BUCKET_BITS 8
+#define REBUY__BUCKETS (1u << REBUY__BUCKET_BITS)
+#define REBUY__CHUNK_RECS 1024
+
+#define REBUY__KEY_TAG_SHORT (1ULL << 62)
+#define REBUY__KEY_TAG_LONG (2ULL << 62)
+#define REBUY__KEY_TAG_MASK (3ULL << 62)
+
+struct rebuy__rec {
+	int64_t ts;
+	int64_t value;
+	uint64_t key;     /* encoded order key; 0 when lines group by time */
+	uint32_t cust;    /* id in the bucket's customer table */
+	uint32_t n_lines;
+};
+
+struct rebuy__chunk {
+	struct rebuy__chunk *next;
+	size_t n;
+	int64_t *alt;        /* day-first reading of ambiguous dates, or NULL */
+	uint64_t *line_hash; /* two words per record with --dedupe, or NULL */
+	struct rebuy__rec recs[REBUY__CHUNK_RECS];
+};
+
+struct rebuy__bucket {
+	struct rebuy__strtab customers;
+	struct rebuy__strtab long_keys;
+	struct rebuy__chunk *head; /* newest chunk first */
+	size_t n_recs;
+};
+
+struct rebuy__partial {
+	struct rebuy__bucket buckets[REBUY__BUCKETS];
+	int has_order_key;
+	int has_alt;      /* records carry alt readings (ambiguous slash dates) */
+	int has_line_hash;
+};
+
+static inline unsigned rebuy__bucket_of(uint64_t hash)
+{
+	return (unsigned)(hash >> (64 - REBUY__BUCKET_BITS));
+}
+
+void rebuy__partial_init(struct rebuy__partial *p, int has_order_key, int has_alt,
+                         int has_line_hash);
+void rebuy__partial_release(struct rebuy__partial *p);
+
+/* One line, parsed and cleaned. */
+struct rebuy__line {
+	const char *cust;
+	size_t cust_len;
+	uint64_t cust_hash;   /* rebuy__strtab_hash(cust, cust_len) */
+	const char *okey;     /* the order key, or NULL */
+	size_t okey_len;
+	int64_t ts, ts_alt;
+	int64_t value;
+	uint64_t line_hash[2];
+};
+
+/* The record the previous line went to, so that the next line of the same
+ * order folds into it. Zero it at the start of a run of lines. */
+struct rebuy__last {
+	struct rebuy__chunk *chunk;
+	size_t i;
+};
+
+/* Appends a record for the line, or folds it into the last one when it
+ * continues the same order (same customer and order key, or same customer
+ * and time without order keys; never with --dedupe).
+ * Returns 1 when the line was folded, 0 when appended, or -status. */
+int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
+                       struct rebuy__last *last);
+
+/* Encodes an order key; long keys are interned in b's table. */
+enum rebuy_status rebuy__order_key_encode(struct rebuy__bucket *b, const char *k, size_t n,
+                                          uint64_t *out);
+
+/* Moves bucket `bucket` of src into dst (ids remapped into dst's tables);
+ * src's bucket is left empty. Buckets are independent: different buckets
+ * may be merged on different threads at once. */
+enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
+                                              struct rebuy__partial *src, unsigned bucket);
+
+/* Trims blanks and reads a spreadsheet number id ("17850.0") as its integer
+ * ("17850"); returns the new length, *start moved past leading blanks. */
+size_t rebuy__key_normalize(const char **start, size_t n);
+
+#endif
