@@ -73,27 +73,29 @@ enum {
 };
 
 /* Parses s[0..n) (not NUL-terminated; leading and trailing spaces and tabs
- * are ignored) under fmt (NULL means AUTO). Returns the flags above; 0 means
- * unreadable. *ts (which may be NULL) is written only when REBUY_DATE_OK is
- * set. No allocation, no locale: safe on the hot path.
+ * are ignored) under fmt (NULL means AUTO). Returns the flags above: 0 means
+ * unreadable, and any other result has REBUY_DATE_OK. *ts (which may be
+ * NULL) is written only when the value is read. No allocation, no locale:
+ * made for the hot path.
  *
  * AUTO reads: ISO as above (also `UTC` or a space before the offset; month,
  * day and hour may have one digit), exactly 8 digits as YYYYMMDD, exactly 9
  * or 10 digits as Unix seconds, exactly 13 as Unix milliseconds, YYYY/M/D,
  * a/b/YYYY and D.M.YYYY. The slash and dotted forms take an optional time
  * " H:MM[:SS[.fff]]" and, after it, an optional "AM"/"PM" (any case; the
- * hour must then be 1..12). UNIX and UNIX_MS also take a sign and a fraction.
- * A fraction of a second is dropped toward the past. Seconds run 0..59: a
- * leap second (:60) is unreadable, as is 24:00. With an offset the value is
- * converted to UTC and must still fall in years 1..9999.
+ * hour must then be 1..12). MDY reads a/b/YYYY; DMY reads a/b/YYYY and
+ * a.b.YYYY. UNIX and UNIX_MS also take a sign and a fraction. A fraction of
+ * a second is dropped toward the past. Seconds run 0..59: a leap second
+ * (:60) is unreadable, as is 24:00. With an offset the value is converted to
+ * UTC and must still fall in years 1..9999.
  *
  * Under REBUY_DATE_AUTO an a/b/YYYY value is ambiguous: the result has
  * REBUY_DATE_SLASH, *ts is the month/day reading when MDY_VALID (else the
  * day/month one), *ts_alt the day/month reading when DMY_VALID (ts_alt may be
- * NULL; it is left alone otherwise), and REBUY_DATE_OK is set when at least
- * one reading is valid. The caller decides the column's
- * order from all its values. D.M.YYYY is always day first. Years outside
- * 1..9999 and impossible dates (Feb 30, 25:00) are unreadable. */
+ * NULL; it is left alone otherwise). When neither reading is a valid date
+ * the value is unreadable (0). The caller decides the column's order from
+ * all its values. D.M.YYYY is always day first. Years outside 1..9999 and
+ * impossible dates (Feb 30, 25:00) are unreadable. */
 unsigned rebuy_date_parse(const char *s, size_t n, const struct rebuy_date_format *fmt,
                           int64_t *ts, int64_t *ts_alt);
 

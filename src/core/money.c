@@ -1,0 +1,242 @@
+/* Exact money: decimal text <-> int64 counts of 1/10,000, and products of two
+ * such counts, rounded half to even (IEEE 754 roundTiesToEven applied to
+ * decimal digits). Parsing validates the whole text first, then reads the
+ * digits once more to place the decimal point exactly, so no binary floating
+ * point is involved. Doubles are written with the shortest of %.15g, %.16g,
+ * %.17g that strtod reads back to the same value (17 always suffices).
+ */
+#include "rebuy/money.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef unsigned char uc;
+
+/* Exponents are read up to this magnitude; past it every non-zero mantissa is
+ * out of range or rounds to zero anyway, and the cap keeps the sums in int64. */
+#define EXP_CAP INT64_C(100000000000000000)
+
+static inline int is_digit(uc c)
+{
+	return (unsigned)(c - '0') < 10u;
+}
+
+/* Length of a digit-group separator at p (space, U+00A0, U+202F), or 0. */
+static size_t group_sep_len(const uc *p, const uc *e)
+{
+	if (*p == ' ')
+		return 1;
+	if (e - p >= 2 && p[0] == 0xC2 && p[1] == 0xA0)
+		return 2;
+	if (e - p >= 3 && p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF)
+		return 3;
+	return 0;
+}
+
+/* The shape of a number: [ib, ie) integer digits (with group separators),
+ * [fb, fe) fraction digits, exponent, sign. */
+struct shape {
+	const uc *ib, *ie, *fb, *fe;
+	int64_t n_int, exp;
+	int neg;
+};
+
+static int read_shape(const uc *p, const uc *e, char decimal, struct shape *sh)
+{
+	sh->neg = 0;
+	if (p < e && *p == '(') {
+		if (e - p < 2 || e[-1] != ')')
+			return 0;
+		p++;
+		e--;
+		sh->neg = 1;
+	} else if (p < e && (*p == '+' || *p == '-')) {
+		sh->neg = *p++ == '-';
+	}
+	/* Integer digits; with a decimal comma, groups of three after a first
+	 * group of one to three. */
+	int64_t n_int = 0, g = 0, n_groups = 0;
+	sh->ib = p;
+	while (p < e) {
+		if (is_digit(*p)) {
+			p++;
+			n_int++;
+			g++;
+			continue;
+		}
+		size_t sep = decimal == ',' ? group_sep_len(p, e) : 0;
+		if (!sep)
+			break;
+		if (n_groups == 0 ? (g < 1 || g > 3) : g != 3)
+			return 0;
+		n_groups++;
+		g = 0;
+		p += sep;
+	}
+	if (n_groups && g != 3)
+		return 0;
+	sh->ie = p;
+	sh->n_int = n_int;
+	sh->fb = sh->fe = p;
+	if (p < e && *p == (uc)decimal) {
+		sh->fb = ++p;
+		while (p < e && is_digit(*p))
+			p++;
+		sh->fe = p;
+	}
+	if (n_int == 0 && sh->fe == sh->fb)
+		return 0;
+	sh->exp = 0;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		int eneg = 0;
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (p == e || !is_digit(*p))
+			return 0;
+		for (; p < e && is_digit(*p); p++)
+			if (sh->exp < EXP_CAP)
+				sh->exp = sh->exp * 10 + (*p - '0');
+		if (eneg)
+			sh->exp = -sh->exp;
+	}
+	return p == e;
+}
+
+enum rebuy_num_result rebuy_money_parse(const char *s, size_t n, char decimal, int64_t *out)
+{
+	int64_t dummy;
+	if (!out)
+		out = &dummy;
+	*out = 0;
+	if (!s || (decimal != '.' && decimal != ','))
+		return REBUY_NUM_BAD;
+	const uc *p = (const uc *)s, *e = p + n;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	struct shape sh;
+	if (!read_shape(p, e, decimal, &sh))
+		return REBUY_NUM_BAD;
+
+	/* The digit sequence D (integer then fraction digits) times 10^(k - |D|)
+	 * is the value in units: its first k digits are the integer part. */
+	const uint64_t lim = INT64_MAX;
+	const int64_t k = sh.n_int + sh.exp + REBUY_MONEY_DECIMALS;
+	uint64_t acc = 0;
+	int64_t i = 0;
+	int first_dropped = 0, rest_nonzero = 0;
+	for (int part = 0; part < 2; part++) {
+		const uc *q = part ? sh.fb : sh.ib, *qe = part ? sh.fe : sh.ie;
+		for (; q < qe; q++) {
+			if (!is_digit(*q))
+				continue; /* a group separator */
+			unsigned c = (unsigned)(*q - '0');
+			if (i < k) {
+				if (acc > (lim - c) / 10)
+					return REBUY_NUM_RANGE;
+				acc = acc * 10 + c;
+			} else if (i == k) {
+				first_dropped = (int)c;
+			} else {
+				rest_nonzero |= c != 0;
+			}
+			i++;
+		}
+	}
+	if (acc != 0 && k > i) {
+		if (k - i > 19)
+			return REBUY_NUM_RANGE;
+		for (int64_t z = i; z < k; z++) {
+			if (acc > lim / 10)
+				return REBUY_NUM_RANGE;
+			acc *= 10;
+		}
+	}
+	int is_rounded = first_dropped != 0 || rest_nonzero;
+	if (first_dropped > 5 || (first_dropped == 5 && (rest_nonzero || (acc & 1)))) {
+		if (acc == lim)
+			return REBUY_NUM_RANGE;
+		acc++;
+	}
+	*out = sh.neg ? -(int64_t)acc : (int64_t)acc;
+	return is_rounded ? REBUY_NUM_ROUNDED : REBUY_NUM_OK;
+}
+
+enum rebuy_num_result rebuy_money_mul(int64_t a, int64_t b, int64_t *out)
+{
+	int64_t dummy;
+	if (!out)
+		out = &dummy;
+	*out = 0;
+	__int128 p = (__int128)a * b;
+	int neg = p < 0;
+	unsigned __int128 m = neg ? -(unsigned __int128)p : (unsigned __int128)p;
+	unsigned __int128 q = m / REBUY_MONEY_SCALE;
+	unsigned r = (unsigned)(m % REBUY_MONEY_SCALE);
+	if (r > REBUY_MONEY_SCALE / 2 || (r == REBUY_MONEY_SCALE / 2 && (q & 1)))
+		q++;
+	if (q > INT64_MAX)
+		return REBUY_NUM_RANGE;
+	*out = neg ? -(int64_t)q : (int64_t)q;
+	return r ? REBUY_NUM_ROUNDED : REBUY_NUM_OK;
+}
+
+/* Copies len bytes of tmp into buf, cut to size - 1, and NUL-terminates. */
+static size_t emit(char *buf, size_t size, const char *tmp, size_t len)
+{
+	if (!buf || size == 0)
+		return 0;
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, tmp, len);
+	buf[len] = '\0';
+	return len;
+}
+
+size_t rebuy_money_format(int64_t v, char *buf, size_t size)
+{
+	char tmp[32];
+	char *end = tmp + sizeof tmp, *p = end;
+	uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	unsigned frac = (unsigned)(m % REBUY_MONEY_SCALE);
+	uint64_t whole = m / REBUY_MONEY_SCALE;
+	if (frac) {
+		int digits = REBUY_MONEY_DECIMALS;
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		while (digits-- > 0) {
+			*--p = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		*--p = '.';
+	}
+	do {
+		*--p = (char)('0' + whole % 10);
+		whole /= 10;
+	} while (whole);
+	if (v < 0)
+		*--p = '-';
+	return emit(buf, size, p, (size_t)(end - p));
+}
+
+size_t rebuy_format_double(double v, char *buf, size_t size)
+{
+	char tmp[40];
+	int len;
+	if (isnan(v))
+		return emit(buf, size, "nan", 3);
+	if (isinf(v))
+		return v < 0 ? emit(buf, size, "-inf", 4) : emit(buf, size, "inf", 3);
+	for (int prec = 15;; prec++) {
+		len = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		if (prec == 17 || strtod(tmp, NULL) == v)
+			break;
+	}
+	return emit(buf, size, tmp, len > 0 ? (size_t)len : 0);
+}
