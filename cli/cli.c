@@ -417,6 +417,9 @@ int cli_load_orders(struct cli_common *c, struct rebuy_orders **out)
 	if (st)
 		return cli_fail(&err);
 	const struct rebuy_input_report *r = &(*out)->report;
+	if (getenv("REBUY_TIMINGS"))
+		fprintf(stderr, "rebuy: timings: read %.3f s, merge %.3f s, group %.3f s\n",
+		        r->seconds_read, r->seconds_merge, r->seconds_group);
 	uint64_t left = r->rows - r->rows_used;
 	if (left > 0 && !c->quiet) {
 		char what[256] = "";

@@ -53,7 +53,9 @@ const char *rebuy_reason_name(enum rebuy_reason reason);
 #define REBUY_DELIM_WHITESPACE ' '
 
 struct rebuy_input_options {
-	const char *path;                      /* file path, or "-" for stdin */
+	const char *path;                      /* file path, or "-" for stdin; with data: a name for messages */
+	const void *data;                      /* read these bytes instead of a file (may be gzip) */
+	size_t data_len;
 	const char *role_column[REBUY_ROLE_COUNT]; /* --customer COL ...: a header name or a 1-based number */
 	const char *columns;                   /* --columns customer,_,date,_,amount (roles by position) */
 	int header;                            /* -1 auto (a header unless --columns), 0 none, 1 present */
@@ -134,6 +136,9 @@ struct rebuy_input_report {
 	size_t n_problems;
 	struct rebuy_problem problems[REBUY_MAX_PROBLEMS]; /* the first ones, in file order */
 	char currency[16];                    /* the single currency seen or selected, or "" */
+	double seconds_read;                  /* wall time reading and parsing */
+	double seconds_merge;                 /* merging the threads' partials */
+	double seconds_group;                 /* grouping lines into the orders table */
 };
 
 /* Frees what a report holds (its column names); the struct itself is the

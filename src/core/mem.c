@@ -5,6 +5,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #define HEADER 16 /* keeps 16-byte alignment of the payload */
 
@@ -46,6 +49,23 @@ static void account(size_t added, size_t removed)
 		;
 }
 
+/* Large tables are read at random: 2 MiB pages spare the TLB and cut page
+ * faults 512-fold. Only a hint; where the kernel says no, nothing changes. */
+static void advise_huge(void *p, size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	if (n < ((size_t)4 << 20))
+		return;
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (z > a)
+		madvise((void *)a, z - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 void *rebuy__realloc(void *p, size_t n)
 {
 	if (n == 0)
@@ -61,6 +81,7 @@ void *rebuy__realloc(void *p, size_t n)
 		return NULL;
 	memcpy(nb, &n, sizeof n);
 	account(n, old);
+	advise_huge(nb, n + HEADER);
 	return nb + HEADER;
 }
 

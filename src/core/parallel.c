@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/mem.h"
@@ -84,4 +85,11 @@ unsigned rebuy__cpu_count(void)
 	if (n < 1)
 		return 1;
 	return n > 256 ? 256u : (unsigned)n;
+}
+
+double rebuy__now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -13,6 +13,9 @@ typedef enum rebuy_status (*rebuy__item_fn)(void *ud, size_t item, unsigned thre
 
 enum rebuy_status rebuy__parallel_for(unsigned n_threads, size_t n, rebuy__item_fn fn, void *ud);
 
+/* Seconds on a monotonic clock, for timings reported to the caller. */
+double rebuy__now(void);
+
 /* The number of online CPUs (at least 1, at most 256). */
 unsigned rebuy__cpu_count(void);
 

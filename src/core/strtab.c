@@ -115,29 +115,14 @@ int rebuy__strtab_find(const struct rebuy__strtab *t, const char *key, size_t le
 	}
 }
 
-enum rebuy_status rebuy__strtab_intern(struct rebuy__strtab *t, const char *key, size_t len,
-                                       uint64_t hash, uint32_t *id, int *is_new)
+static enum rebuy_status insert(struct rebuy__strtab *t, const char *key, size_t len,
+                                uint64_t hash, uint64_t word, uint32_t *id)
 {
-	if (len > REBUY__STRTAB_KEY_MAX)
+	if (t->n >= REBUY__STRTAB_MAX)
 		return REBUY_ELIMIT;
 	enum rebuy_status st = rebuy__strtab_reserve(t, t->n + 1);
 	if (st)
 		return st;
-	uint64_t word = len <= 8 ? pack_short(key, len) : hash;
-	size_t j = hash & t->mask;
-	for (;; j = (j + 1) & t->mask) {
-		struct rebuy__strtab_slot *s = &t->slots[j];
-		if (!s->id)
-			break;
-		if (slot_matches(t, s, key, len, word)) {
-			*id = s->id - 1;
-			if (is_new)
-				*is_new = 0;
-			return REBUY_OK;
-		}
-	}
-	if (t->n >= REBUY__STRTAB_MAX)
-		return REBUY_ELIMIT;
 	st = rebuy__grow((void **)&t->offs, &t->offs_cap, t->n + 1, sizeof *t->offs, REBUY__STRTAB_MAX);
 	if (st)
 		return st;
@@ -149,12 +134,37 @@ enum rebuy_status rebuy__strtab_intern(struct rebuy__strtab *t, const char *key,
 	t->chars[t->chars_len + len] = '\0';
 	t->offs[t->n] = (uint64_t)t->chars_len << 16 | len;
 	t->chars_len += len + 1;
+	size_t j = hash & t->mask;
+	while (t->slots[j].id)
+		j = (j + 1) & t->mask;
 	struct rebuy__strtab_slot *s = &t->slots[j];
 	s->word = word;
 	s->len = (uint32_t)len;
 	s->id = (uint32_t)t->n + 1;
 	*id = (uint32_t)t->n++;
+	return REBUY_OK;
+}
+
+enum rebuy_status rebuy__strtab_intern(struct rebuy__strtab *t, const char *key, size_t len,
+                                       uint64_t hash, uint32_t *id, int *is_new)
+{
+	if (len > REBUY__STRTAB_KEY_MAX)
+		return REBUY_ELIMIT;
+	uint64_t word = len <= 8 ? pack_short(key, len) : hash;
+	if (t->slots) {
+		for (size_t j = hash & t->mask;; j = (j + 1) & t->mask) {
+			const struct rebuy__strtab_slot *s = &t->slots[j];
+			if (!s->id)
+				break;
+			if (slot_matches(t, s, key, len, word)) {
+				*id = s->id - 1;
+				if (is_new)
+					*is_new = 0;
+				return REBUY_OK;
+			}
+		}
+	}
 	if (is_new)
 		*is_new = 1;
-	return REBUY_OK;
+	return insert(t, key, len, hash, word, id);
 }

@@ -31,11 +31,10 @@ struct rebuy__orders_priv {
 
 struct bucket_out {
 	size_t n_cust, n_orders, n_ret, key_bytes;
-	uint32_t *key_id;   /* kept customer -> id in the bucket's customer table */
-	uint64_t *n_purch;  /* kept customer -> purchases */
-	int64_t *ts, *value;
-	uint32_t *n_lines;
-	uint32_t *ret_cust; /* bucket-local kept customer */
+	uint32_t *key_id;        /* kept customer -> id in the bucket's customer table */
+	uint64_t *n_purch;       /* kept customer -> purchases */
+	struct rebuy__rec *recs; /* the purchases, grouped, in customer then time order */
+	uint32_t *ret_cust;      /* bucket-local kept customer */
 	int64_t *ret_ts, *ret_value;
 	uint64_t outside_window, duplicates, folded;
 };
@@ -280,20 +279,20 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 	rebuy__free(fillp);
 	rebuy__free(chunks);
 
-	/* Group each customer's records into orders, in place. */
+	rebuy__bucket_free_chunks(b);
+
+	/* Group each customer's records into orders, compacting the purchases
+	 * to the front of recs (the write point never passes the read point). */
 	o->key_id = rebuy__malloc(n_c * sizeof *o->key_id);
 	o->n_purch = rebuy__malloc(n_c * sizeof *o->n_purch);
-	o->ts = rebuy__malloc((n_r ? n_r : 1) * sizeof *o->ts);
-	o->value = rebuy__malloc((n_r ? n_r : 1) * sizeof *o->value);
-	o->n_lines = rebuy__malloc((n_r ? n_r : 1) * sizeof *o->n_lines);
-	if (!o->key_id || !o->n_purch || !o->ts || !o->value || !o->n_lines)
-		goto out;
 	uint32_t *by_rank = rebuy__malloc(n_c * sizeof *by_rank);
-	if (!by_rank)
+	if (!o->key_id || !o->n_purch || !by_rank) {
+		rebuy__free(by_rank);
 		goto out;
+	}
 	for (size_t id = 0; id < n_c; id++)
 		by_rank[rank[id]] = (uint32_t)id;
-	size_t ret_cap = 0;
+	size_t ret_cap = 0, w = 0;
 	for (size_t c = 0; c < n_c; c++) {
 		struct rebuy__rec *r = recs + off[c];
 		size_t n = (size_t)(off[c + 1] - off[c]);
@@ -307,25 +306,25 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 			sort_recs(r, n, has_key);
 			for (size_t i = 1; i < n; i++) {
 				int same = has_key ? r[i].key == r[m].key : r[i].ts == r[m].ts;
-				if (same) {
-					if (r[i].ts < r[m].ts)
-						r[m].ts = r[i].ts;
-					if (__builtin_add_overflow(r[m].value, r[i].value, &r[m].value)) {
-						rebuy__free(by_rank);
-						st = REBUY_ELIMIT;
-						goto out;
-					}
-					r[m].n_lines += r[i].n_lines;
-					o->folded += r[i].n_lines;
-				} else {
+				if (!same) {
 					r[++m] = r[i];
+					continue;
 				}
+				if (r[i].ts < r[m].ts)
+					r[m].ts = r[i].ts;
+				if (__builtin_add_overflow(r[m].value, r[i].value, &r[m].value)) {
+					rebuy__free(by_rank);
+					st = REBUY_ELIMIT;
+					goto out;
+				}
+				r[m].n_lines += r[i].n_lines;
+				o->folded += r[i].n_lines;
 			}
 			m++;
 			if (has_key)
 				sort_recs(r, m, 0);
 		}
-		size_t purch = 0, kept_before = o->n_orders, ret_before = o->n_ret;
+		size_t purch = 0, ret_before = o->n_ret;
 		for (size_t i = 0; i < m; i++) {
 			if (!in_window(bd->opts, r[i].ts)) {
 				o->outside_window++;
@@ -342,13 +341,10 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 				o->n_ret++;
 				continue;
 			}
-			o->ts[o->n_orders] = r[i].ts;
-			o->value[o->n_orders] = r[i].value;
-			o->n_lines[o->n_orders] = r[i].n_lines;
-			o->n_orders++;
+			recs[w++] = r[i];
 			purch++;
 		}
-		if (o->n_orders > kept_before || o->n_ret > ret_before) {
+		if (purch > 0 || o->n_ret > ret_before) {
 			size_t len;
 			uint32_t id = by_rank[c];
 			rebuy__strtab_key(&b->customers, id, &len);
@@ -359,6 +355,9 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 		}
 	}
 	rebuy__free(by_rank);
+	o->n_orders = w;
+	o->recs = recs;
+	recs = NULL;
 	st = REBUY_OK;
 out:
 	rebuy__free(rank);
@@ -373,9 +372,7 @@ static void bucket_out_release(struct bucket_out *o)
 {
 	rebuy__free(o->key_id);
 	rebuy__free(o->n_purch);
-	rebuy__free(o->ts);
-	rebuy__free(o->value);
-	rebuy__free(o->n_lines);
+	rebuy__free(o->recs);
 	rebuy__free(o->ret_cust);
 	rebuy__free(o->ret_ts);
 	rebuy__free(o->ret_value);
@@ -392,9 +389,11 @@ static enum rebuy_status assemble_bucket(void *ud, size_t bi, unsigned thread)
 	(void)thread;
 	size_t c0 = bd->cust_base[bi], o0 = bd->order_base[bi], r0 = bd->ret_base[bi];
 	size_t kb = bd->key_base[bi];
-	memcpy(p->ts + o0, o->ts, o->n_orders * sizeof *o->ts);
-	memcpy(p->value + o0, o->value, o->n_orders * sizeof *o->value);
-	memcpy(p->n_lines + o0, o->n_lines, o->n_orders * sizeof *o->n_lines);
+	for (size_t i = 0; i < o->n_orders; i++) {
+		p->ts[o0 + i] = o->recs[i].ts;
+		p->value[o0 + i] = o->recs[i].value;
+		p->n_lines[o0 + i] = o->recs[i].n_lines;
+	}
 	size_t at = o0;
 	for (size_t c = 0; c < o->n_cust; c++) {
 		p->cust_start[c0 + c] = at;
@@ -441,6 +440,7 @@ static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__part
                                       struct rebuy_error *err)
 {
 	unsigned threads = rebuy__ingest_threads(opts);
+	double t0 = rebuy__now();
 	struct build *bd = rebuy__calloc(1, sizeof *bd);
 	if (!bd)
 		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
@@ -511,6 +511,7 @@ static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__part
 	t->ret_ts = p->ret_ts;
 	t->ret_value = p->ret_value;
 	t->has_order_key = part->has_order_key;
+	t->report.seconds_group = rebuy__now() - t0;
 	if (n_o > 0) {
 		int64_t lo = INT64_MAX, hi = INT64_MIN;
 		for (size_t c = 0; c < n_c; c++) {

@@ -30,6 +30,13 @@ static void free_chunks(struct rebuy__chunk *c)
 	}
 }
 
+void rebuy__bucket_free_chunks(struct rebuy__bucket *b)
+{
+	free_chunks(b->head);
+	b->head = NULL;
+	b->n_recs = 0;
+}
+
 void rebuy__partial_release(struct rebuy__partial *p)
 {
 	for (unsigned b = 0; b < REBUY__BUCKETS; b++) {

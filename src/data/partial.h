@@ -23,7 +23,9 @@
 
 #define REBUY__BUCKET_BITS 8
 #define REBUY__BUCKETS (1u << REBUY__BUCKET_BITS)
-#define REBUY__CHUNK_RECS 1024
+/* 4000 records keep a chunk under glibc's 128 KiB mmap threshold: chunks
+ * come from the heap and freeing them costs no munmap. */
+#define REBUY__CHUNK_RECS 4000
 
 #define REBUY__KEY_TAG_SHORT (1ULL << 62)
 #define REBUY__KEY_TAG_LONG (2ULL << 62)
@@ -67,6 +69,8 @@ static inline unsigned rebuy__bucket_of(uint64_t hash)
 void rebuy__partial_init(struct rebuy__partial *p, int has_order_key, int has_alt,
                          int has_line_hash);
 void rebuy__partial_release(struct rebuy__partial *p);
+/* Frees the record chunks of one bucket (its tables stay). */
+void rebuy__bucket_free_chunks(struct rebuy__bucket *b);
 
 /* One line, parsed and cleaned. */
 struct rebuy__line {
@@ -93,6 +97,13 @@ struct rebuy__last {
  * Returns 1 when the line was folded, 0 when appended, or -status. */
 int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
                        struct rebuy__last *last);
+
+/* Prefetches the customer-table slot a line with this customer hash will
+ * probe, so that a batch of lines meets its cache misses in parallel. */
+static inline void rebuy__partial_prefetch(const struct rebuy__partial *p, uint64_t cust_hash)
+{
+	rebuy__strtab_prefetch(&p->buckets[rebuy__bucket_of(cust_hash)].customers, cust_hash);
+}
 
 /* Encodes an order key; long keys are interned in b's table. */
 enum rebuy_status rebuy__order_key_encode(struct rebuy__bucket *b, const char *k, size_t n,

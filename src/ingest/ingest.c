@@ -230,10 +230,13 @@ static const char *trim(const char *s, size_t *n)
 	return s;
 }
 
-/* Parses, cleans and records one row. Returns 1 to stop the block (--strict
- * met a problem), 0 to go on, -1 on a fatal error (w->status set). */
-static int handle_row(struct worker *w, struct where at, const struct rebuy__csv_field *fields,
-                      size_t n_fields, const char *row, size_t row_len)
+/* Parses and cleans one row into *out. Returns LINE_READY when *out holds a
+ * line to record, LINE_SKIP for a blank or rejected row, LINE_STOP when
+ * --strict met a problem. */
+enum { LINE_SKIP = 0, LINE_STOP = 1, LINE_READY = 2 };
+
+static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_field *fields,
+                     size_t n_fields, const char *row, size_t row_len, struct rebuy__line *out)
 {
 	struct ingest *in = w->in;
 	if (n_fields == 1 && fields[0].n == 0 && !fields[0].quoted) {
@@ -254,6 +257,7 @@ static int handle_row(struct worker *w, struct where at, const struct rebuy__csv
 		return reject(w, at, REBUY_REASON_SHORT_ROW, role, NULL, what);
 	}
 	struct rebuy__line line;
+	memset(line.line_hash, 0, sizeof line.line_hash);
 	const struct rebuy__csv_field *fc = &fields[in->col[REBUY_ROLE_CUSTOMER]];
 	line.cust = fc->p;
 	line.cust_len = rebuy__key_normalize(&line.cust, fc->n);
@@ -347,8 +351,20 @@ static int handle_row(struct worker *w, struct where at, const struct rebuy__csv
 		line.line_hash[1] = h.high64;
 	}
 	line.cust_hash = rebuy__strtab_hash(line.cust, line.cust_len);
-	int r = rebuy__partial_add(&w->part, &line, &w->last);
-	if (r < 0) {
+	*out = line;
+	return LINE_READY;
+}
+
+/* Records the parsed lines of a batch; -1 on a fatal error (w->status). */
+static int record_lines(struct worker *w, const struct rebuy__line *lines, size_t n)
+{
+	struct ingest *in = w->in;
+	for (size_t i = 0; i < n; i++) {
+		int r = rebuy__partial_add(&w->part, &lines[i], &w->last);
+		if (r >= 0) {
+			w->folded += (uint64_t)r;
+			continue;
+		}
 		w->status = (enum rebuy_status)-r;
 		if (w->status == REBUY_ELIMIT)
 			rebuy_error_set(&w->err, REBUY_ELIMIT,
@@ -359,7 +375,6 @@ static int handle_row(struct worker *w, struct where at, const struct rebuy__csv
 			rebuy_error_set(&w->err, w->status, "out of memory");
 		return -1;
 	}
-	w->folded += (uint64_t)r;
 	return 0;
 }
 
@@ -376,12 +391,16 @@ static int note_block_lines(struct worker *w, uint64_t block, uint64_t newlines)
 	return 0;
 }
 
+#define BATCH 32
+
 static void process_block(struct worker *w, struct block *b)
 {
 	struct ingest *in = w->in;
 	size_t pos = 0;
 	struct where at = {b->index, 0};
 	const size_t max_fields = in->need_fields;
+	struct rebuy__line batch[BATCH];
+	size_t n_batch = 0;
 	while (pos < b->len) {
 		if (atomic_load_explicit(&in->stop_block, memory_order_relaxed) < b->index)
 			break;
@@ -402,13 +421,22 @@ static void process_block(struct worker *w, struct block *b)
 				;
 			break;
 		}
-		int r = handle_row(w, at, w->fields, n_fields, b->buf + start, pos - start);
-		if (r < 0)
-			return;
-		if (r > 0)
+		int r = parse_row(w, at, w->fields, n_fields, b->buf + start, pos - start,
+		                  &batch[n_batch]);
+		if (r == LINE_STOP)
 			break;
+		if (r == LINE_READY) {
+			rebuy__partial_prefetch(&w->part, batch[n_batch].cust_hash);
+			if (++n_batch == BATCH) {
+				if (record_lines(w, batch, n_batch) < 0)
+					return;
+				n_batch = 0;
+			}
+		}
 		at.line += nl;
 	}
+	if (record_lines(w, batch, n_batch) < 0)
+		return;
 	note_block_lines(w, b->index, at.line);
 }
 
@@ -1300,7 +1328,9 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	*use_alt = 0;
 
 	struct rebuy__source src;
-	enum rebuy_status st = rebuy__source_open(&src, opts->path, err);
+	enum rebuy_status st =
+		opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data, opts->data_len, err)
+		           : rebuy__source_open(&src, opts->path, err);
 	if (st)
 		goto out_sync;
 	rep->is_gzip = src.is_gzip;
@@ -1316,6 +1346,7 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 		rebuy__partial_init(&in.workers[t].part, 0, 0, 0);
 	}
 	int has_alt = 0;
+	double t0 = rebuy__now();
 	st = read_stream(&in, &src, &has_alt, err);
 	stop_workers(&in);
 	progress(&in, &src);
@@ -1342,12 +1373,15 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	rep->rows_used = rep->rows;
 	for (int r = 0; r < REBUY_REASON_COUNT; r++)
 		rep->rows_used -= rep->rejected[r];
+	double t1 = rebuy__now();
+	rep->seconds_read = t1 - t0;
 	if ((st = rebuy__parallel_for(in.n_workers, REBUY__BUCKETS, merge_bucket, &in))) {
 		rebuy_error_set(err, st, "out of memory");
 		goto out;
 	}
 	*part = in.workers[0].part;
 	free_workers(&in, 1);
+	rep->seconds_merge = rebuy__now() - t1;
 out:
 	if (in.workers)
 		free_workers(&in, 0);

@@ -13,6 +13,21 @@
 
 #define ZIN_SIZE (1u << 18)
 
+static enum rebuy_status sniff_gzip(struct rebuy__source *s, struct rebuy_error *err);
+
+/* zlib allocates through rebuy's hook too. */
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+	(void)opaque;
+	return rebuy__calloc(items, size);
+}
+
+static void z_free(voidpf opaque, voidpf p)
+{
+	(void)opaque;
+	rebuy__free(p);
+}
+
 static enum rebuy_status raw_read(struct rebuy__source *s, void *buf, size_t n, size_t *got,
                                   struct rebuy_error *err)
 {
@@ -22,6 +37,16 @@ static enum rebuy_status raw_read(struct rebuy__source *s, void *buf, size_t n, 
 			k = n;
 		memcpy(buf, s->head + s->head_pos, k);
 		s->head_pos += k;
+		*got = k;
+		return REBUY_OK;
+	}
+	if (s->mem) {
+		size_t k = s->mem_len - s->mem_pos;
+		if (k > n)
+			k = n;
+		memcpy(buf, s->mem + s->mem_pos, k);
+		s->mem_pos += k;
+		s->raw_read += k;
 		*got = k;
 		return REBUY_OK;
 	}
@@ -66,8 +91,31 @@ enum rebuy_status rebuy__source_open(struct rebuy__source *s, const char *path,
 			}
 		}
 	}
-	/* Sniff the gzip magic (1f 8b) from the first bytes. */
-	while (s->head_len < 2) {
+	return sniff_gzip(s, err);
+}
+
+enum rebuy_status rebuy__source_open_memory(struct rebuy__source *s, const char *name,
+                                            const void *data, size_t len,
+                                            struct rebuy_error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	s->name = name;
+	s->mem = data;
+	s->mem_len = len;
+	s->size = len;
+	return sniff_gzip(s, err);
+}
+
+/* Reads the first two bytes and sets up inflate when they are gzip's magic
+ * (1f 8b); they are handed out again by the first reads. */
+static enum rebuy_status sniff_gzip(struct rebuy__source *s, struct rebuy_error *err)
+{
+	while (s->mem && s->head_len < 2 && s->mem_pos < s->mem_len) {
+		s->head[s->head_len++] = s->mem[s->mem_pos++];
+		s->raw_read++;
+	}
+	while (!s->mem && s->head_len < 2) {
 		ssize_t r = read(s->fd, s->head + s->head_len, 2 - s->head_len);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -88,6 +136,9 @@ enum rebuy_status rebuy__source_open(struct rebuy__source *s, const char *path,
 			rebuy__source_close(s);
 			return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
 		}
+		s->zs.zalloc = z_alloc;
+		s->zs.zfree = z_free;
+		s->zs.opaque = Z_NULL;
 		if (inflateInit2(&s->zs, 15 + 16) != Z_OK) {
 			rebuy__source_close(s);
 			return rebuy_error_set(err, REBUY_ENOMEM, "out of memory (zlib)");

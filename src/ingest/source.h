@@ -22,12 +22,18 @@ struct rebuy__source {
 	size_t zin_len;
 	z_stream zs;
 	int z_ready, z_member_done;
+	const unsigned char *mem; /* an in-memory source, or NULL */
+	size_t mem_len, mem_pos;
 	unsigned char head[4];  /* bytes read while sniffing the magic */
 	size_t head_len, head_pos;
 };
 
 enum rebuy_status rebuy__source_open(struct rebuy__source *s, const char *path,
                                      struct rebuy_error *err);
+/* A source over bytes in memory (borrowed until closed); name is for messages. */
+enum rebuy_status rebuy__source_open_memory(struct rebuy__source *s, const char *name,
+                                            const void *data, size_t len,
+                                            struct rebuy_error *err);
 
 /* Reads up to n bytes (decompressed); *got = 0 means the end. */
 enum rebuy_status rebuy__source_read(struct rebuy__source *s, char *buf, size_t n, size_t *got,
