@@ -115,38 +115,50 @@ static int cmp_hashed(const void *pa, const void *pb)
 
 /* ---- one bucket ----------------------------------------------------------------- */
 
-struct key_sort_ctx {
-	const struct rebuy__strtab *t;
+/* Customers and long order keys are numbered within a bucket in the order
+ * of their 64-bit hash (keys break the rare ties): a numbering that depends
+ * only on the keys, so the table is the same whatever thread read what, and
+ * cheaper to sort than the strings themselves. */
+struct hashed_id {
+	uint64_t hash;
+	uint32_t id;
 };
 
 static _Thread_local const struct rebuy__strtab *sort_table;
 
-static int cmp_ids_by_key(const void *pa, const void *pb)
+static int cmp_hashed_ids(const void *pa, const void *pb)
 {
+	const struct hashed_id *a = pa, *b = pb;
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
 	size_t la, lb;
-	const char *a = rebuy__strtab_key(sort_table, *(const uint32_t *)pa, &la);
-	const char *b = rebuy__strtab_key(sort_table, *(const uint32_t *)pb, &lb);
-	int c = memcmp(a, b, la < lb ? la : lb);
+	const char *ka = rebuy__strtab_key(sort_table, a->id, &la);
+	const char *kb = rebuy__strtab_key(sort_table, b->id, &lb);
+	int c = memcmp(ka, kb, la < lb ? la : lb);
 	return c ? c : (la > lb) - (la < lb);
 }
 
-/* rank[id] = position of id's key in byte order. */
+/* rank[id] = position of id in hash order. */
 static uint32_t *rank_keys(const struct rebuy__strtab *t)
 {
-	uint32_t *order = rebuy__malloc((t->n ? t->n : 1) * sizeof *order);
+	struct hashed_id *h = rebuy__malloc((t->n ? t->n : 1) * sizeof *h);
 	uint32_t *rank = rebuy__malloc((t->n ? t->n : 1) * sizeof *rank);
-	if (!order || !rank) {
-		rebuy__free(order);
+	if (!h || !rank) {
+		rebuy__free(h);
 		rebuy__free(rank);
 		return NULL;
 	}
-	for (size_t i = 0; i < t->n; i++)
-		order[i] = (uint32_t)i;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t len;
+		const char *k = rebuy__strtab_key(t, (uint32_t)i, &len);
+		h[i].hash = rebuy__strtab_hash(k, len);
+		h[i].id = (uint32_t)i;
+	}
 	sort_table = t;
-	qsort(order, t->n, sizeof *order, cmp_ids_by_key);
+	qsort(h, t->n, sizeof *h, cmp_hashed_ids);
 	for (size_t i = 0; i < t->n; i++)
-		rank[order[i]] = (uint32_t)i;
-	rebuy__free(order);
+		rank[h[i].id] = (uint32_t)i;
+	rebuy__free(h);
 	return rank;
 }
 
