@@ -39,9 +39,9 @@ struct rebuy_gen_params {
 	double s, beta;            /* Pareto/NBD dropout: mu ~ Gamma(s, beta), per week */
 	double a, b;               /* BG/NBD dropout: p ~ Beta(a, b) */
 	double p, q, gamma;        /* Gamma-Gamma spend */
-	int64_t start_day;         /* day number of the first possible purchase */
+	int64_t start_day;         /* day number of the first possible purchase (years 1-9999) */
 	double acquisition_weeks;  /* first purchases uniform over [start, start + this) */
-	double weeks;              /* purchases happen in [start, start + weeks) */
+	double weeks;              /* purchases happen in [start, start + weeks); <= 5200 */
 	uint64_t seed;
 };
 
@@ -59,7 +59,8 @@ struct rebuy_gen_order {
 	uint64_t customer; /* 1 .. n_customers */
 	uint64_t order;    /* 1, 2, ... in output order */
 	int64_t ts;        /* seconds since the epoch, whole seconds */
-	int64_t amount;    /* 1/10,000 units, a whole number of cents, > 0 */
+	int64_t amount;    /* 1/10,000 units, a whole number of cents, > 0 (a draw
+	                    * under half a cent sells for a cent; 10^9 currency units at most) */
 };
 
 /* What each customer was drawn with, for tests that recover parameters. */
@@ -82,7 +83,9 @@ struct rebuy_gen *rebuy_gen_new(const struct rebuy_gen_params *params, struct re
 int rebuy_gen_next(struct rebuy_gen *g, struct rebuy_gen_order *out);
 
 /* The draws of customer c (1-based); NULL when c is out of range. The
- * pointer is borrowed and valid until rebuy_gen_free. */
+ * pointer is borrowed and valid until rebuy_gen_free. Each call redraws the
+ * customer into that slot (same values every time), so calls on one
+ * generator must not overlap across threads. */
 const struct rebuy_gen_truth *rebuy_gen_customer(const struct rebuy_gen *g, uint64_t c);
 
 void rebuy_gen_free(struct rebuy_gen *g);

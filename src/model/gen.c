@@ -25,10 +25,11 @@
  * heavy-tailed spend, q <= 2 or so) is capped, so that amounts and their sums
  * stay far from int64 overflow. */
 #define MAX_AMOUNT 1e9
-/* Calendar: about this many buckets over the horizon (few enough that their
- * tails stay in cache), each a chain of chunks of keys from one pool. */
-#define N_BUCKETS_TARGET 4096
-#define CHUNK_KEYS 255
+/* Calendar: at most this many buckets over the horizon (few enough that
+ * their last chunks stay in cache: a bucket then holds a few thousand keys
+ * at 10 million orders), each a chain of 512-byte chunks from one pool. */
+#define N_BUCKETS_TARGET 16384
+#define CHUNK_KEYS 63
 #define NONE UINT32_MAX
 /* UINT64_MAX keys after the last key of the heap: every node then has 4
  * children to compare, and h[1..4] can always be read. */
