@@ -157,6 +157,12 @@ int cmd_summary(int argc, char **argv)
 	x.s.n_threads = c.in.n_threads;
 	x.s.has_as_of = c.in.has_as_of;
 	x.s.as_of_day = c.in.as_of_day;
+	if (!c.in.has_as_of && c.in.has_to) {
+		/* The window's end is the end of the data: judge periods against it,
+		 * not against the last purchase inside it. */
+		x.s.has_as_of = 1;
+		x.s.as_of_day = c.in.to_day + 1;
+	}
 	struct rebuy_orders *o = NULL;
 	if ((r = cli_load_orders(&c, &o)))
 		return r;

@@ -251,18 +251,22 @@ static void fill_rows(struct rebuy_period_row *rows, const struct pacc *pa, size
 	}
 }
 
-/* simple_ltv: over complete months after the first, mean churn and revenue
- * per active customer-month (a ratio of sums). */
+/* simple_ltv: the mean churn over the complete months after the first that
+ * have S > 0 (where churn is defined), and the revenue per active
+ * customer-month over every complete month (a ratio of sums: a month's
+ * revenue counts whether or not the month before had customers). */
 static void simple_ltv(struct rebuy_summary *s, const struct rebuy_period_row *m, size_t n)
 {
 	double churn_sum = 0, revenue = 0, active = 0;
 	size_t k = 0;
-	for (size_t i = 1; i < n; i++) {
-		if (m[i].is_partial || m[i].S == 0)
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].is_partial)
 			continue;
-		churn_sum += m[i].churn;
 		revenue += (double)m[i].revenue / 1e4;
 		active += (double)m[i].E;
+		if (i == 0 || m[i].S == 0)
+			continue;
+		churn_sum += m[i].churn;
 		k++;
 	}
 	s->simple_ltv.n_months = k;
@@ -372,7 +376,8 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 	s->customers = a->customers;
 	s->orders = a->orders;
 	s->revenue = a->revenue;
-	s->zero_value_orders = a->zero;
+	/* Without amounts every value reads 0: no order is known to be free. */
+	s->zero_value_orders = o->has_amount ? a->zero : 0;
 	s->return_orders = o->n_returns;
 	for (size_t i = 0; i < o->n_returns; i++)
 		if (__builtin_sub_overflow(s->return_value, o->ret_value[i], &s->return_value))
@@ -411,6 +416,9 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 		goto out;
 	s->n_periods = j.n_per;
 	fill_rows(s->periods, a->per, j.n_per, opts->period, p0, as_of);
+	if (!s->has_amount)
+		for (size_t i = 0; i < j.n_per; i++)
+			s->periods[i].aov = NAN;
 	if (opts->period == REBUY_PERIOD_MONTH) {
 		simple_ltv(s, s->periods, s->n_periods);
 	} else {

@@ -34,8 +34,8 @@ static const struct def defs[] = {
 	{"median_days_to_second_purchase", "Median days to 2nd", "median days from the first to the second purchase day, over customers with >= 2 purchase days"},
 	{"historic_ltv", "Historic LTV", "revenue / customers"},
 	{"simple_ltv.value", "Simple LTV", "monthly revenue per active customer x lifetime in months"},
-	{"simple_ltv.monthly_revenue_per_customer", "Monthly revenue per customer", "revenue / active customers, summed over the complete months after the first"},
-	{"simple_ltv.lifetime_months", "Lifetime (months)", "1 / mean monthly churn over the complete months after the first"},
+	{"simple_ltv.monthly_revenue_per_customer", "Monthly revenue per customer", "revenue / active customers (E), each summed over the complete months"},
+	{"simple_ltv.lifetime_months", "Lifetime (months)", "1 / mean monthly churn, over the complete months after the first that have S > 0"},
 	{"periods.E", "E", "customers with a purchase in the period"},
 	{"periods.N", "N", "customers whose first purchase is in the period"},
 	{"periods.S", "S", "customers with a purchase in the previous period"},
@@ -48,7 +48,7 @@ static const struct def defs[] = {
 	{"periods.aov", "AOV", "revenue / orders of the period"},
 	{"periods.revenue_new", "new rev.", "revenue from customers whose first purchase is in the period"},
 	{"periods.revenue_returning", "ret. rev.", "revenue from the other customers"},
-	{"periods.partial", "partial", "the period ends after the as-of date: cut off by the end of the data"},
+	{"periods.partial", "partial", "the period's last day is on or after the as-of date: cut off by the end of the data"},
 };
 
 static const struct def *def_of(const char *key)
@@ -227,7 +227,7 @@ void rebuy_summary_doc(const struct rebuy_summary *s, const struct rebuy_input_r
 	                                   s->simple_ltv.mean_monthly_churn, REBUY_SHOW_RATE),
 	                "Mean monthly churn", "mean of the monthly churn over those months");
 	rebuy_doc_label(doc, rebuy_doc_uint(doc, sl, "months", s->simple_ltv.n_months), "Months",
-	                "complete months after the first");
+	                "complete months after the first with S > 0 (the churn months)");
 
 	rebuy_doc_label(doc, rebuy_doc_str(doc, root, "period", rebuy_period_name(s->period)),
 	                "Period", NULL);
