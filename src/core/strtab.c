@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "core/mem.h"
+#include "core/region.h"
 
 static inline uint64_t pack_short(const char *key, size_t len)
 {
@@ -38,9 +39,16 @@ void rebuy__strtab_init(struct rebuy__strtab *t)
 	memset(t, 0, sizeof *t);
 }
 
+void rebuy__strtab_init_region(struct rebuy__strtab *t, struct rebuy__region *region)
+{
+	memset(t, 0, sizeof *t);
+	t->region = region;
+}
+
 void rebuy__strtab_release(struct rebuy__strtab *t)
 {
-	rebuy__free(t->slots);
+	if (!t->region)
+		rebuy__free(t->slots);
 	rebuy__free(t->offs);
 	rebuy__free(t->chars);
 	memset(t, 0, sizeof *t);
@@ -55,9 +63,14 @@ static uint64_t slot_hash(const struct rebuy__strtab_slot *s)
 
 static enum rebuy_status rehash(struct rebuy__strtab *t, size_t cap)
 {
-	struct rebuy__strtab_slot *slots = rebuy__calloc(cap, sizeof *slots);
-	if (!slots)
+	struct rebuy__strtab_slot *slots;
+	if (t->region) {
+		if (!(slots = rebuy__region_alloc(t->region, cap * sizeof *slots)))
+			return REBUY_ENOMEM;
+		memset(slots, 0, cap * sizeof *slots);
+	} else if (!(slots = rebuy__calloc(cap, sizeof *slots))) {
 		return REBUY_ENOMEM;
+	}
 	size_t mask = cap - 1;
 	for (size_t i = 0; t->slots && i <= t->mask; i++) {
 		const struct rebuy__strtab_slot *s = &t->slots[i];
@@ -68,7 +81,8 @@ static enum rebuy_status rehash(struct rebuy__strtab *t, size_t cap)
 			j = (j + 1) & mask;
 		slots[j] = *s;
 	}
-	rebuy__free(t->slots);
+	if (!t->region)
+		rebuy__free(t->slots);
 	t->slots = slots;
 	t->mask = mask;
 	return REBUY_OK;

@@ -24,7 +24,10 @@ struct rebuy__strtab_slot {
 	uint32_t len;
 };
 
+struct rebuy__region;
+
 struct rebuy__strtab {
+	struct rebuy__region *region; /* slots come from here when set (never freed one by one) */
 	struct rebuy__strtab_slot *slots;
 	size_t mask;       /* capacity - 1 (capacity is a power of two) */
 	size_t n;          /* keys */
@@ -35,6 +38,8 @@ struct rebuy__strtab {
 };
 
 void rebuy__strtab_init(struct rebuy__strtab *t);
+/* A table whose slot arrays come from region (which must outlive it). */
+void rebuy__strtab_init_region(struct rebuy__strtab *t, struct rebuy__region *region);
 void rebuy__strtab_release(struct rebuy__strtab *t);
 
 /* The hash rebuy__strtab_intern expects for key[0..len). */

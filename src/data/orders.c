@@ -1,12 +1,16 @@
-/* The orders table (DESIGN.md §3-4): records of a partial grouped into
- * orders, bucket by bucket on several threads, then laid out as columns.
+/* The orders table (DESIGN.md §3-4): the records of the reading threads'
+ * partials grouped into orders, bucket by bucket on several threads, and
+ * laid out as columns.
  *
- * Within a bucket, customers are numbered in key order and a counting sort
- * puts each customer's records together; a customer's lines with the same
- * order key (or, without keys, the same time) become one order whose time
- * is the earliest and whose value is the exact sum; orders are sorted by
- * (time, order key). Numbering by key inside buckets makes the table the
- * same whatever the thread count.
+ * A bucket holds the same customers in every partial (buckets are by key
+ * hash), so it is merged and grouped on its own: the partials' customers are
+ * joined in one small table and numbered in hash order, a counting sort into
+ * a per-thread scratch puts each customer's records together, a customer's
+ * lines with the same order key (or, without keys, the same time) become one
+ * order whose time is the earliest and whose value is the exact sum, and the
+ * orders, sorted by (time, order key), are written straight into the final
+ * columns at the bucket's place (an upper bound), closed up at the end.
+ * Numbering by hash makes the table the same whatever thread read what.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,24 +34,34 @@ struct rebuy__orders_priv {
 };
 
 struct bucket_out {
-	size_t n_cust, n_orders, n_ret, key_bytes;
-	uint32_t *key_id;        /* kept customer -> id in the bucket's customer table */
-	uint64_t *n_purch;       /* kept customer -> purchases */
-	struct rebuy__rec *recs; /* the purchases, grouped, in customer then time order */
-	uint32_t *ret_cust;      /* bucket-local kept customer */
+	size_t n_cust, n_orders, n_ret;
+	uint64_t *n_purch;  /* kept customer -> purchases */
+	char *keys;         /* kept customers' keys, each followed by a NUL */
+	size_t key_bytes, key_cap;
+	uint32_t *ret_cust; /* bucket-local kept customer */
 	int64_t *ret_ts, *ret_value;
+	size_t ret_cap;
 	uint64_t outside_window, duplicates, folded;
 };
 
+/* What one thread reuses from bucket to bucket. */
+struct scratch {
+	struct rebuy__rec *recs;
+	size_t recs_cap;
+	uint64_t *hash;
+	size_t hash_cap;
+};
+
 struct build {
-	struct rebuy__partial *part;
-	int use_alt;
+	struct rebuy__partial *const *parts;
+	size_t n_parts;
+	int use_alt, has_key, has_hash;
 	const struct rebuy_input_options *opts;
+	size_t ub[REBUY__BUCKETS + 1]; /* the bucket's place in the columns: records before it */
+	int64_t *ts, *value;           /* the columns, sized for every record */
+	uint32_t *n_lines;
+	struct scratch *scratch;       /* one per thread */
 	struct bucket_out out[REBUY__BUCKETS];
-	/* assembly */
-	struct rebuy__orders_priv *priv;
-	size_t cust_base[REBUY__BUCKETS + 1], order_base[REBUY__BUCKETS + 1],
-		ret_base[REBUY__BUCKETS + 1], key_base[REBUY__BUCKETS + 1];
 };
 
 /* ---- sorting small runs ------------------------------------------------------ */
@@ -178,7 +192,7 @@ static int in_window(const struct rebuy_input_options *o, int64_t ts)
 static enum rebuy_status dedupe_run(struct rebuy__rec *r, const uint64_t *hash, size_t n,
                                     size_t *out_n, uint64_t *dropped)
 {
-	struct hashed *h = rebuy__malloc(n * sizeof *h);
+	struct hashed *h = rebuy__malloc((n ? n : 1) * sizeof *h);
 	if (!h)
 		return REBUY_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -201,11 +215,11 @@ static enum rebuy_status dedupe_run(struct rebuy__rec *r, const uint64_t *hash, 
 }
 
 /* Room for one more return in o (three columns grown together). */
-static enum rebuy_status grow_returns(struct bucket_out *o, size_t *cap)
+static enum rebuy_status grow_returns(struct bucket_out *o)
 {
-	if (o->n_ret < *cap)
+	if (o->n_ret < o->ret_cap)
 		return REBUY_OK;
-	size_t ncap = *cap ? *cap * 2 : 16;
+	size_t ncap = o->ret_cap ? o->ret_cap * 2 : 16;
 	int64_t *ts = rebuy__realloc(o->ret_ts, ncap * sizeof *ts);
 	if (!ts)
 		return REBUY_ENOMEM;
@@ -218,100 +232,185 @@ static enum rebuy_status grow_returns(struct bucket_out *o, size_t *cap)
 	if (!c)
 		return REBUY_ENOMEM;
 	o->ret_cust = c;
-	*cap = ncap;
+	o->ret_cap = ncap;
+	return REBUY_OK;
+}
+
+/* The bucket's customers over all partials: one table (or the only
+ * partial's own), each partial's ids mapped to hash-order ranks. */
+struct joined {
+	struct rebuy__strtab own;   /* used when there are several partials */
+	const struct rebuy__strtab *table;
+	uint32_t *by_rank;          /* rank -> id in table */
+	uint32_t **rank_of;         /* per partial: its id -> rank */
+	size_t n_parts;
+};
+
+static void joined_release(struct joined *j)
+{
+	rebuy__strtab_release(&j->own);
+	rebuy__free(j->by_rank);
+	if (j->rank_of)
+		for (size_t p = 0; p < j->n_parts; p++)
+			rebuy__free(j->rank_of[p]);
+	rebuy__free(j->rank_of);
+	memset(j, 0, sizeof *j);
+}
+
+/* Joins table number `which` (0 customers, 1 long order keys) of bucket bi
+ * over the partials. */
+static enum rebuy_status join(struct joined *j, struct rebuy__partial *const *parts,
+                              size_t n_parts, unsigned bi, int which)
+{
+	memset(j, 0, sizeof *j);
+	rebuy__strtab_init(&j->own);
+	j->n_parts = n_parts;
+	const struct rebuy__strtab *t0 =
+		which ? &parts[0]->buckets[bi].long_keys : &parts[0]->buckets[bi].customers;
+	size_t total = 0;
+	for (size_t p = 0; p < n_parts; p++)
+		total += which ? parts[p]->buckets[bi].long_keys.n : parts[p]->buckets[bi].customers.n;
+	if (!(j->rank_of = rebuy__calloc(n_parts, sizeof *j->rank_of)))
+		return REBUY_ENOMEM;
+	enum rebuy_status st = REBUY_OK;
+	uint32_t **id_of = NULL; /* per partial: its id -> id in the joined table */
+	if (n_parts == 1) {
+		j->table = t0;
+	} else {
+		j->table = &j->own;
+		if ((st = rebuy__strtab_reserve(&j->own, total)))
+			return st;
+		if (!(id_of = rebuy__calloc(n_parts, sizeof *id_of)))
+			return REBUY_ENOMEM;
+		for (size_t p = 0; p < n_parts && !st; p++) {
+			const struct rebuy__strtab *t =
+				which ? &parts[p]->buckets[bi].long_keys : &parts[p]->buckets[bi].customers;
+			if (!(id_of[p] = rebuy__malloc((t->n ? t->n : 1) * sizeof **id_of))) {
+				st = REBUY_ENOMEM;
+				break;
+			}
+			for (size_t i = 0; i < t->n && !st; i++) {
+				size_t len;
+				const char *k = rebuy__strtab_key(t, (uint32_t)i, &len);
+				st = rebuy__strtab_intern(&j->own, k, len, rebuy__strtab_hash(k, len),
+				                          &id_of[p][i], NULL);
+			}
+		}
+	}
+	uint32_t *rank = NULL;
+	if (!st && !(rank = rank_keys(j->table)))
+		st = REBUY_ENOMEM;
+	size_t n = j->table->n;
+	if (!st && !(j->by_rank = rebuy__malloc((n ? n : 1) * sizeof *j->by_rank)))
+		st = REBUY_ENOMEM;
+	for (size_t i = 0; !st && i < n; i++)
+		j->by_rank[rank[i]] = (uint32_t)i;
+	for (size_t p = 0; p < n_parts && !st; p++) {
+		const struct rebuy__strtab *t =
+			which ? &parts[p]->buckets[bi].long_keys : &parts[p]->buckets[bi].customers;
+		if (!(j->rank_of[p] = rebuy__malloc((t->n ? t->n : 1) * sizeof **j->rank_of))) {
+			st = REBUY_ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < t->n; i++)
+			j->rank_of[p][i] = rank[id_of ? id_of[p][i] : i];
+	}
+	rebuy__free(rank);
+	if (id_of)
+		for (size_t p = 0; p < n_parts; p++)
+			rebuy__free(id_of[p]);
+	rebuy__free(id_of);
+	return st;
+}
+
+static enum rebuy_status grow_scratch(struct scratch *sc, size_t n, int with_hash)
+{
+	if (rebuy__grow((void **)&sc->recs, &sc->recs_cap, n ? n : 1, sizeof *sc->recs,
+	                SIZE_MAX / sizeof *sc->recs))
+		return REBUY_ENOMEM;
+	if (with_hash && rebuy__grow((void **)&sc->hash, &sc->hash_cap, 2 * (n ? n : 1),
+	                             sizeof *sc->hash, SIZE_MAX / sizeof *sc->hash))
+		return REBUY_ENOMEM;
+	return REBUY_OK;
+}
+
+/* Keeps a customer: its purchase count and its key. */
+static enum rebuy_status keep_customer(struct bucket_out *o, const char *key, size_t len,
+                                       uint64_t purch)
+{
+	/* Two bytes of length (keys are at most 64 KiB - 1), the key, a NUL. */
+	if (rebuy__grow((void **)&o->keys, &o->key_cap, o->key_bytes + len + 3, 1, SIZE_MAX / 2))
+		return REBUY_ENOMEM;
+	o->keys[o->key_bytes] = (char)(len & 0xFF);
+	o->keys[o->key_bytes + 1] = (char)(len >> 8);
+	memcpy(o->keys + o->key_bytes + 2, key, len + 1);
+	o->key_bytes += len + 3;
+	o->n_purch[o->n_cust++] = purch;
 	return REBUY_OK;
 }
 
 static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 {
 	struct build *bd = ud;
-	struct rebuy__bucket *b = &bd->part->buckets[bi];
 	struct bucket_out *o = &bd->out[bi];
-	const int has_key = bd->part->has_order_key;
-	const int has_hash = bd->part->has_line_hash;
-	(void)thread;
-	size_t n_c = b->customers.n, n_r = b->n_recs;
-	if (n_c == 0)
+	struct scratch *sc = &bd->scratch[thread];
+	const int has_key = bd->has_key;
+	size_t n_r = bd->ub[bi + 1] - bd->ub[bi];
+	if (n_r == 0)
 		return REBUY_OK;
-	enum rebuy_status st = REBUY_ENOMEM;
-	uint32_t *rank = NULL, *krank = NULL;
-	uint64_t *off = NULL, *hash = NULL;
-	struct rebuy__rec *recs = NULL;
-	if (!(rank = rank_keys(&b->customers)))
+	struct joined cj, kj;
+	memset(&kj, 0, sizeof kj);
+	uint64_t *off = NULL;
+	enum rebuy_status st = join(&cj, bd->parts, bd->n_parts, (unsigned)bi, 0);
+	if (!st)
+		st = join(&kj, bd->parts, bd->n_parts, (unsigned)bi, 1);
+	size_t n_c = cj.table ? cj.table->n : 0;
+	if (!st && !(off = rebuy__calloc(n_c + 1, sizeof *off)))
+		st = REBUY_ENOMEM;
+	if (!st)
+		st = grow_scratch(sc, n_r, bd->has_hash);
+	if (!st && !(o->n_purch = rebuy__malloc((n_c ? n_c : 1) * sizeof *o->n_purch)))
+		st = REBUY_ENOMEM;
+	if (st)
 		goto out;
-	if (b->long_keys.n && !(krank = rank_keys(&b->long_keys)))
-		goto out;
-	off = rebuy__calloc(n_c + 1, sizeof *off);
-	recs = rebuy__malloc((n_r ? n_r : 1) * sizeof *recs);
-	if (!off || !recs)
-		goto out;
-	if (has_hash && !(hash = rebuy__malloc((n_r ? n_r : 1) * 2 * sizeof *hash)))
-		goto out;
-	/* Counting sort by customer rank. */
-	for (struct rebuy__chunk *c = b->head; c; c = c->next)
-		for (size_t i = 0; i < c->n; i++)
-			off[rank[c->recs[i].cust] + 1]++;
+	/* Counting sort by customer rank, over every partial's chunks. */
+	for (size_t p = 0; p < bd->n_parts; p++)
+		for (const struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c; c = c->next)
+			for (size_t i = 0; i < c->n; i++)
+				off[cj.rank_of[p][c->recs[i].cust] + 1]++;
 	for (size_t c = 0; c < n_c; c++)
 		off[c + 1] += off[c];
-	/* Chunks are newest first: walk them oldest first so each run keeps
-	 * input order (sorting is then usually a no-op). */
-	size_t n_chunks = 0;
-	for (struct rebuy__chunk *c = b->head; c; c = c->next)
-		n_chunks++;
-	struct rebuy__chunk **chunks = rebuy__malloc((n_chunks ? n_chunks : 1) * sizeof *chunks);
-	if (!chunks)
-		goto out;
-	size_t k = n_chunks;
-	for (struct rebuy__chunk *c = b->head; c; c = c->next)
-		chunks[--k] = c;
-	uint64_t *fillp = rebuy__malloc((n_c ? n_c : 1) * sizeof *fillp);
-	if (!fillp) {
-		rebuy__free(chunks);
-		goto out;
-	}
-	memcpy(fillp, off, n_c * sizeof *fillp);
-	for (size_t ci = 0; ci < n_chunks; ci++) {
-		struct rebuy__chunk *c = chunks[ci];
-		for (size_t i = 0; i < c->n; i++) {
-			struct rebuy__rec r = c->recs[i];
-			uint32_t cr = rank[r.cust];
-			uint64_t at = fillp[cr]++;
-			r.cust = cr;
-			if (bd->use_alt)
-				r.ts = c->alt[i];
-			if ((r.key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG)
-				r.key = REBUY__KEY_TAG_LONG | krank[r.key & 0xFFFFFFFFu];
-			recs[at] = r;
-			if (hash) {
-				hash[2 * at] = c->line_hash[2 * i];
-				hash[2 * at + 1] = c->line_hash[2 * i + 1];
+	struct rebuy__rec *recs = sc->recs;
+	uint64_t *hash = bd->has_hash ? sc->hash : NULL;
+	for (size_t p = 0; p < bd->n_parts; p++) {
+		const uint32_t *rank = cj.rank_of[p], *krank = kj.rank_of[p];
+		for (const struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c; c = c->next)
+			for (size_t i = 0; i < c->n; i++) {
+				struct rebuy__rec r = c->recs[i];
+				uint32_t cr = rank[r.cust];
+				uint64_t at = off[cr]++;
+				r.cust = cr;
+				if (bd->use_alt)
+					r.ts = c->alt[i];
+				if ((r.key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG)
+					r.key = REBUY__KEY_TAG_LONG | krank[r.key & 0xFFFFFFFFu];
+				recs[at] = r;
+				if (hash) {
+					hash[2 * at] = c->line_hash[2 * i];
+					hash[2 * at + 1] = c->line_hash[2 * i + 1];
+				}
 			}
-		}
 	}
-	rebuy__free(fillp);
-	rebuy__free(chunks);
-
-	rebuy__bucket_free_chunks(b);
-
-	/* Group each customer's records into orders, compacting the purchases
-	 * to the front of recs (the write point never passes the read point). */
-	o->key_id = rebuy__malloc(n_c * sizeof *o->key_id);
-	o->n_purch = rebuy__malloc(n_c * sizeof *o->n_purch);
-	uint32_t *by_rank = rebuy__malloc(n_c * sizeof *by_rank);
-	if (!o->key_id || !o->n_purch || !by_rank) {
-		rebuy__free(by_rank);
-		goto out;
-	}
-	for (size_t id = 0; id < n_c; id++)
-		by_rank[rank[id]] = (uint32_t)id;
-	size_t ret_cap = 0, w = 0;
+	/* off[c] is now the end of customer c's run; its start is off[c - 1]. */
+	int64_t *ts = bd->ts + bd->ub[bi], *value = bd->value + bd->ub[bi];
+	uint32_t *n_lines = bd->n_lines + bd->ub[bi];
+	size_t w = 0;
 	for (size_t c = 0; c < n_c; c++) {
-		struct rebuy__rec *r = recs + off[c];
-		size_t n = (size_t)(off[c + 1] - off[c]);
-		if (hash && (st = dedupe_run(r, hash + 2 * off[c], n, &n, &o->duplicates))) {
-			rebuy__free(by_rank);
+		size_t lo = c ? off[c - 1] : 0;
+		struct rebuy__rec *r = recs + lo;
+		size_t n = off[c] - lo;
+		if (hash && (st = dedupe_run(r, hash + 2 * lo, n, &n, &o->duplicates)))
 			goto out;
-		}
 		/* Fold lines of one order: same key, or same time without keys. */
 		size_t m = 0;
 		if (n > 0) {
@@ -325,12 +424,11 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 				if (r[i].ts < r[m].ts)
 					r[m].ts = r[i].ts;
 				if (__builtin_add_overflow(r[m].value, r[i].value, &r[m].value)) {
-					rebuy__free(by_rank);
 					st = REBUY_ELIMIT;
 					goto out;
 				}
 				r[m].n_lines += r[i].n_lines;
-				o->folded += r[i].n_lines;
+				o->folded++; /* its own lines were counted when they were folded */
 			}
 			m++;
 			if (has_key)
@@ -343,86 +441,43 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 				continue;
 			}
 			if (r[i].value < 0) {
-				if ((st = grow_returns(o, &ret_cap))) {
-					rebuy__free(by_rank);
+				if ((st = grow_returns(o)))
 					goto out;
-				}
 				o->ret_ts[o->n_ret] = r[i].ts;
 				o->ret_value[o->n_ret] = r[i].value;
 				o->ret_cust[o->n_ret] = (uint32_t)o->n_cust;
 				o->n_ret++;
 				continue;
 			}
-			recs[w++] = r[i];
+			ts[w] = r[i].ts;
+			value[w] = r[i].value;
+			n_lines[w] = r[i].n_lines;
+			w++;
 			purch++;
 		}
 		if (purch > 0 || o->n_ret > ret_before) {
 			size_t len;
-			uint32_t id = by_rank[c];
-			rebuy__strtab_key(&b->customers, id, &len);
-			o->key_id[o->n_cust] = id;
-			o->n_purch[o->n_cust] = purch;
-			o->key_bytes += len + 1;
-			o->n_cust++;
+			const char *key = rebuy__strtab_key(cj.table, cj.by_rank[c], &len);
+			if ((st = keep_customer(o, key, len, purch)))
+				goto out;
 		}
 	}
-	rebuy__free(by_rank);
 	o->n_orders = w;
-	o->recs = recs;
-	recs = NULL;
-	st = REBUY_OK;
 out:
-	rebuy__free(rank);
-	rebuy__free(krank);
+	joined_release(&cj);
+	joined_release(&kj);
 	rebuy__free(off);
-	rebuy__free(hash);
-	rebuy__free(recs);
 	return st;
 }
 
 static void bucket_out_release(struct bucket_out *o)
 {
-	rebuy__free(o->key_id);
 	rebuy__free(o->n_purch);
-	rebuy__free(o->recs);
+	rebuy__free(o->keys);
 	rebuy__free(o->ret_cust);
 	rebuy__free(o->ret_ts);
 	rebuy__free(o->ret_value);
 	memset(o, 0, sizeof *o);
-}
-
-/* Copies bucket bi into the final columns and frees its parts. */
-static enum rebuy_status assemble_bucket(void *ud, size_t bi, unsigned thread)
-{
-	struct build *bd = ud;
-	struct bucket_out *o = &bd->out[bi];
-	struct rebuy__orders_priv *p = bd->priv;
-	const struct rebuy__bucket *b = &bd->part->buckets[bi];
-	(void)thread;
-	size_t c0 = bd->cust_base[bi], o0 = bd->order_base[bi], r0 = bd->ret_base[bi];
-	size_t kb = bd->key_base[bi];
-	for (size_t i = 0; i < o->n_orders; i++) {
-		p->ts[o0 + i] = o->recs[i].ts;
-		p->value[o0 + i] = o->recs[i].value;
-		p->n_lines[o0 + i] = o->recs[i].n_lines;
-	}
-	size_t at = o0;
-	for (size_t c = 0; c < o->n_cust; c++) {
-		p->cust_start[c0 + c] = at;
-		at += o->n_purch[c];
-		size_t len;
-		const char *key = rebuy__strtab_key(&b->customers, o->key_id[c], &len);
-		memcpy(p->key_chars + kb, key, len + 1);
-		p->key_offs[c0 + c] = (uint64_t)kb << 16 | len;
-		kb += len + 1;
-	}
-	for (size_t i = 0; i < o->n_ret; i++) {
-		p->ret_cust[r0 + i] = (uint32_t)(c0 + o->ret_cust[i]);
-		p->ret_ts[r0 + i] = o->ret_ts[i];
-		p->ret_value[r0 + i] = o->ret_value[i];
-	}
-	bucket_out_release(o);
-	return REBUY_OK;
 }
 
 static void priv_free(struct rebuy__orders_priv *p)
@@ -447,83 +502,74 @@ static void *alloc_n(size_t n, size_t size)
 	return rebuy__malloc((n ? n : 1) * size);
 }
 
-static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__partial *part,
-                                      int use_alt, const struct rebuy_input_options *opts,
-                                      struct rebuy_error *err)
+static int64_t day_of(int64_t ts)
 {
-	unsigned threads = rebuy__ingest_threads(opts);
-	double t0 = rebuy__now();
-	struct build *bd = rebuy__calloc(1, sizeof *bd);
-	if (!bd)
-		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
-	bd->part = part;
-	bd->use_alt = use_alt;
-	bd->opts = opts;
-	enum rebuy_status st = rebuy__parallel_for(threads, REBUY__BUCKETS, build_bucket, bd);
-	if (st)
-		goto out;
+	return ts >= 0 ? ts / 86400 : -((-ts + 86399) / 86400);
+}
+
+/* Closes up the columns (each bucket's orders move down to follow the
+ * previous bucket's) and lays out the customers, keys and returns. */
+static enum rebuy_status assemble(struct rebuy_orders *t, struct build *bd,
+                                  struct rebuy__orders_priv *p)
+{
+	size_t n_c = 0, n_o = 0, n_ret = 0, key_bytes = 0;
 	for (unsigned b = 0; b < REBUY__BUCKETS; b++) {
-		const struct bucket_out *o = &bd->out[b];
-		bd->cust_base[b + 1] = bd->cust_base[b] + o->n_cust;
-		bd->order_base[b + 1] = bd->order_base[b] + o->n_orders;
-		bd->ret_base[b + 1] = bd->ret_base[b] + o->n_ret;
-		bd->key_base[b + 1] = bd->key_base[b] + o->key_bytes;
-		t->report.orders_outside_window += o->outside_window;
-		t->report.rejected[REBUY_REASON_DUPLICATE_LINE] += o->duplicates;
-		t->report.lines_merged += o->folded;
+		n_c += bd->out[b].n_cust;
+		n_ret += bd->out[b].n_ret;
+		key_bytes += bd->out[b].key_bytes;
 	}
-	t->report.rows_used -= t->report.rejected[REBUY_REASON_DUPLICATE_LINE];
-	size_t n_c = bd->cust_base[REBUY__BUCKETS], n_o = bd->order_base[REBUY__BUCKETS];
-	size_t n_ret = bd->ret_base[REBUY__BUCKETS];
-	if (n_c > UINT32_MAX - 1) {
-		st = rebuy_error_set(err, REBUY_ELIMIT, "more than 4,294,967,294 customers");
-		goto out;
-	}
-	struct rebuy__orders_priv *p = rebuy__calloc(1, sizeof *p);
-	if (!p) {
-		st = REBUY_ENOMEM;
-		goto out;
-	}
-	bd->priv = p;
+	if (n_c > UINT32_MAX - 1)
+		return REBUY_ELIMIT;
 	p->cust_start = alloc_n(n_c + 1, sizeof *p->cust_start);
-	p->ts = alloc_n(n_o, sizeof *p->ts);
-	p->value = alloc_n(n_o, sizeof *p->value);
-	p->n_lines = alloc_n(n_o, sizeof *p->n_lines);
 	p->ret_cust = alloc_n(n_ret, sizeof *p->ret_cust);
 	p->ret_start = alloc_n(n_c + 1, sizeof *p->ret_start);
 	p->ret_ts = alloc_n(n_ret, sizeof *p->ret_ts);
 	p->ret_value = alloc_n(n_ret, sizeof *p->ret_value);
 	p->key_offs = alloc_n(n_c, sizeof *p->key_offs);
-	p->key_chars = alloc_n(bd->key_base[REBUY__BUCKETS], 1);
-	if (!p->cust_start || !p->ts || !p->value || !p->n_lines || !p->ret_cust || !p->ret_start || !p->ret_ts ||
-	    !p->ret_value || !p->key_offs || !p->key_chars) {
-		st = REBUY_ENOMEM;
-		goto out;
+	p->key_chars = alloc_n(key_bytes, 1);
+	if (!p->cust_start || !p->ret_cust || !p->ret_start || !p->ret_ts || !p->ret_value ||
+	    !p->key_offs || !p->key_chars)
+		return REBUY_ENOMEM;
+	size_t c0 = 0, r0 = 0, kb = 0;
+	for (unsigned b = 0; b < REBUY__BUCKETS; b++) {
+		const struct bucket_out *o = &bd->out[b];
+		size_t from = bd->ub[b];
+		if (from != n_o && o->n_orders) {
+			memmove(p->ts + n_o, p->ts + from, o->n_orders * sizeof *p->ts);
+			memmove(p->value + n_o, p->value + from, o->n_orders * sizeof *p->value);
+			memmove(p->n_lines + n_o, p->n_lines + from, o->n_orders * sizeof *p->n_lines);
+		}
+		const unsigned char *key = (const unsigned char *)o->keys;
+		for (size_t c = 0; c < o->n_cust; c++) {
+			size_t len = (size_t)key[0] | (size_t)key[1] << 8;
+			p->cust_start[c0 + c] = n_o;
+			n_o += o->n_purch[c];
+			memcpy(p->key_chars + kb, key + 2, len + 1);
+			p->key_offs[c0 + c] = (uint64_t)kb << 16 | len;
+			kb += len + 1;
+			key += len + 3;
+		}
+		for (size_t i = 0; i < o->n_ret; i++) {
+			p->ret_cust[r0 + i] = (uint32_t)(c0 + o->ret_cust[i]);
+			p->ret_ts[r0 + i] = o->ret_ts[i];
+			p->ret_value[r0 + i] = o->ret_value[i];
+		}
+		c0 += o->n_cust;
+		r0 += o->n_ret;
+		t->report.orders_outside_window += o->outside_window;
+		t->report.rejected[REBUY_REASON_DUPLICATE_LINE] += o->duplicates;
+		t->report.lines_merged += o->folded;
 	}
-	if ((st = rebuy__parallel_for(threads, REBUY__BUCKETS, assemble_bucket, bd)))
-		goto out;
 	p->cust_start[n_c] = n_o;
-	/* Returns are in customer order: their offsets follow from a count. */
 	memset(p->ret_start, 0, (n_c + 1) * sizeof *p->ret_start);
 	for (size_t i = 0; i < n_ret; i++)
 		p->ret_start[p->ret_cust[i] + 1]++;
 	for (size_t c = 0; c < n_c; c++)
 		p->ret_start[c + 1] += p->ret_start[c];
-	t->ret_start = p->ret_start;
-	t->priv = p;
-	bd->priv = NULL;
+	t->report.rows_used -= t->report.rejected[REBUY_REASON_DUPLICATE_LINE];
 	t->n_customers = n_c;
 	t->n_orders = n_o;
 	t->n_returns = n_ret;
-	t->cust_start = p->cust_start;
-	t->ts = p->ts;
-	t->value = p->value;
-	t->n_lines = p->n_lines;
-	t->ret_cust = p->ret_cust;
-	t->ret_ts = p->ret_ts;
-	t->ret_value = p->ret_value;
-	t->has_order_key = part->has_order_key;
-	t->report.seconds_group = rebuy__now() - t0;
 	if (n_o > 0) {
 		int64_t lo = INT64_MAX, hi = INT64_MIN;
 		for (size_t c = 0; c < n_c; c++) {
@@ -535,18 +581,90 @@ static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__part
 			if (p->ts[z - 1] > hi)
 				hi = p->ts[z - 1];
 		}
-		t->first_day = lo >= 0 ? lo / 86400 : -((-lo + 86399) / 86400);
-		t->last_day = hi >= 0 ? hi / 86400 : -((-hi + 86399) / 86400);
+		t->first_day = day_of(lo);
+		t->last_day = day_of(hi);
 	}
+	return REBUY_OK;
+}
+
+/* Groups the partials' records into t's columns. The partials are freed as
+ * soon as their records are no longer needed (and on failure). */
+static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__partial **parts,
+                                      size_t n_parts, int use_alt,
+                                      const struct rebuy_input_options *opts,
+                                      struct rebuy_error *err)
+{
+	unsigned threads = rebuy__ingest_threads(opts);
+	double t0 = rebuy__now();
+	enum rebuy_status st = REBUY_ENOMEM;
+	struct rebuy__orders_priv *p = rebuy__calloc(1, sizeof *p);
+	struct build *bd = rebuy__calloc(1, sizeof *bd);
+	if (!p || !bd)
+		goto out;
+	bd->parts = parts;
+	bd->n_parts = n_parts;
+	bd->use_alt = use_alt;
+	bd->opts = opts;
+	bd->has_key = parts[0]->has_order_key;
+	bd->has_hash = parts[0]->has_line_hash;
+	for (unsigned b = 0; b < REBUY__BUCKETS; b++) {
+		size_t n = 0;
+		for (size_t q = 0; q < n_parts; q++)
+			n += parts[q]->buckets[b].n_recs;
+		bd->ub[b + 1] = bd->ub[b] + n;
+	}
+	size_t n_recs = bd->ub[REBUY__BUCKETS];
+	if (!(bd->scratch = rebuy__calloc(threads, sizeof *bd->scratch)))
+		goto out;
+	p->ts = alloc_n(n_recs, sizeof *p->ts);
+	p->value = alloc_n(n_recs, sizeof *p->value);
+	p->n_lines = alloc_n(n_recs, sizeof *p->n_lines);
+	if (!p->ts || !p->value || !p->n_lines)
+		goto out;
+	bd->ts = p->ts;
+	bd->value = p->value;
+	bd->n_lines = p->n_lines;
+	if ((st = rebuy__parallel_for(threads, REBUY__BUCKETS, build_bucket, bd)))
+		goto out;
+	/* The records are in the columns: free them before laying out the rest. */
+	for (size_t q = 0; q < n_parts; q++) {
+		rebuy__partial_free(parts[q]);
+		parts[q] = NULL;
+	}
+	if ((st = assemble(t, bd, p)))
+		goto out;
+	t->has_order_key = bd->has_key;
+	t->cust_start = p->cust_start;
+	t->ts = p->ts;
+	t->value = p->value;
+	t->n_lines = p->n_lines;
+	t->ret_cust = p->ret_cust;
+	t->ret_start = p->ret_start;
+	t->ret_ts = p->ret_ts;
+	t->ret_value = p->ret_value;
+	t->priv = p;
+	p = NULL;
+	t->report.seconds_group = rebuy__now() - t0;
 out:
 	if (st == REBUY_ELIMIT)
-		rebuy_error_set(err, st, "an order's value is beyond what rebuy holds (+-922 trillion)");
+		rebuy_error_set(err, st, "an order's value is beyond what rebuy holds (+-922 trillion), "
+		                         "or more than 4,294,967,294 customers");
 	else if (st)
 		rebuy_error_set(err, st, "out of memory");
-	for (unsigned b = 0; b < REBUY__BUCKETS; b++)
-		bucket_out_release(&bd->out[b]);
-	priv_free(bd->priv);
+	if (bd) {
+		for (unsigned b = 0; b < REBUY__BUCKETS; b++)
+			bucket_out_release(&bd->out[b]);
+		if (bd->scratch)
+			for (unsigned k = 0; k < threads; k++) {
+				rebuy__free(bd->scratch[k].recs);
+				rebuy__free(bd->scratch[k].hash);
+			}
+		rebuy__free(bd->scratch);
+	}
 	rebuy__free(bd);
+	priv_free(p);
+	for (size_t q = 0; q < n_parts; q++)
+		rebuy__partial_free(parts[q]);
 	return st;
 }
 
@@ -583,21 +701,17 @@ enum rebuy_status rebuy_orders_load(struct rebuy_orders **out,
 	struct rebuy_orders *t = rebuy__calloc(1, sizeof *t);
 	if (!t)
 		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
-	struct rebuy__partial *part = rebuy__malloc(sizeof *part);
-	if (!part) {
-		rebuy__free(t);
-		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
-	}
+	struct rebuy__partial **parts = NULL;
+	size_t n_parts = 0;
 	int use_alt = 0;
-	enum rebuy_status st = rebuy__ingest_read(opts, &t->report, part, &use_alt, err);
+	enum rebuy_status st = rebuy__ingest_read(opts, &t->report, &parts, &n_parts, &use_alt, err);
 	if (st == REBUY_OK) {
 		t->has_amount = t->report.role_column[REBUY_ROLE_AMOUNT] >= 0 ||
 		                (t->report.role_column[REBUY_ROLE_PRICE] >= 0 &&
 		                 t->report.role_column[REBUY_ROLE_QUANTITY] >= 0);
-		st = build_orders(t, part, use_alt, opts, err);
-		rebuy__partial_release(part);
+		st = build_orders(t, parts, n_parts, use_alt, opts, err);
 	}
-	rebuy__free(part);
+	rebuy__free(parts);
 	if (report)
 		copy_report(report, &t->report);
 	if (st) {

@@ -2,50 +2,38 @@
  * partials bucket by bucket (see partial.h for the layout and key coding). */
 #include "data/partial.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
 
-void rebuy__partial_init(struct rebuy__partial *p, int has_order_key, int has_alt,
-                         int has_line_hash)
+struct rebuy__partial *rebuy__partial_new(int has_order_key, int has_alt, int has_line_hash)
 {
+	struct rebuy__partial *p = rebuy__malloc(sizeof *p);
+	if (!p)
+		return NULL;
 	memset(p, 0, sizeof *p);
+	rebuy__region_init(&p->region);
 	for (unsigned b = 0; b < REBUY__BUCKETS; b++) {
-		rebuy__strtab_init(&p->buckets[b].customers);
-		rebuy__strtab_init(&p->buckets[b].long_keys);
+		rebuy__strtab_init_region(&p->buckets[b].customers, &p->region);
+		rebuy__strtab_init_region(&p->buckets[b].long_keys, &p->region);
 	}
 	p->has_order_key = has_order_key;
 	p->has_alt = has_alt;
 	p->has_line_hash = has_line_hash;
+	return p;
 }
 
-static void free_chunks(struct rebuy__chunk *c)
+void rebuy__partial_free(struct rebuy__partial *p)
 {
-	while (c) {
-		struct rebuy__chunk *next = c->next;
-		rebuy__free(c->alt);
-		rebuy__free(c->line_hash);
-		rebuy__free(c);
-		c = next;
-	}
-}
-
-void rebuy__bucket_free_chunks(struct rebuy__bucket *b)
-{
-	free_chunks(b->head);
-	b->head = NULL;
-	b->n_recs = 0;
-}
-
-void rebuy__partial_release(struct rebuy__partial *p)
-{
+	if (!p)
+		return;
 	for (unsigned b = 0; b < REBUY__BUCKETS; b++) {
 		rebuy__strtab_release(&p->buckets[b].customers);
 		rebuy__strtab_release(&p->buckets[b].long_keys);
-		free_chunks(p->buckets[b].head);
-		p->buckets[b].head = NULL;
-		p->buckets[b].n_recs = 0;
 	}
+	rebuy__region_release(&p->region);
+	rebuy__free(p);
 }
 
 static inline int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -100,24 +88,25 @@ enum rebuy_status rebuy__order_key_encode(struct rebuy__bucket *b, const char *k
 	return REBUY_OK;
 }
 
-static struct rebuy__chunk *new_chunk(const struct rebuy__partial *p)
+/* A chunk and its side arrays, in one piece of the region. */
+static struct rebuy__chunk *new_chunk(struct rebuy__partial *p)
 {
-	struct rebuy__chunk *c = rebuy__malloc(sizeof *c);
-	if (!c)
+	size_t size = sizeof(struct rebuy__chunk);
+	size_t alt_at = size;
+	if (p->has_alt)
+		size += REBUY__CHUNK_RECS * sizeof(int64_t);
+	size_t hash_at = size;
+	if (p->has_line_hash)
+		size += REBUY__CHUNK_RECS * 2 * sizeof(uint64_t);
+	char *m = rebuy__region_alloc(&p->region, size);
+	if (!m)
 		return NULL;
+	struct rebuy__chunk *c = (struct rebuy__chunk *)m;
 	c->next = NULL;
 	c->n = 0;
-	c->alt = NULL;
-	c->line_hash = NULL;
-	if (p->has_alt && !(c->alt = rebuy__malloc(REBUY__CHUNK_RECS * sizeof *c->alt)))
-		goto fail;
-	if (p->has_line_hash &&
-	    !(c->line_hash = rebuy__malloc(REBUY__CHUNK_RECS * 2 * sizeof *c->line_hash)))
-		goto fail;
+	c->alt = p->has_alt ? (int64_t *)(m + alt_at) : NULL;
+	c->line_hash = p->has_line_hash ? (uint64_t *)(m + hash_at) : NULL;
 	return c;
-fail:
-	free_chunks(c);
-	return NULL;
 }
 
 int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
@@ -170,72 +159,51 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	return 0;
 }
 
-/* Builds map[i] = dst id of src id i, interning src keys into dst. */
-static enum rebuy_status map_table(struct rebuy__strtab *dst, const struct rebuy__strtab *src,
-                                   uint32_t **map)
-{
-	*map = NULL;
-	if (src->n == 0)
-		return REBUY_OK;
-	uint32_t *m = rebuy__malloc(src->n * sizeof *m);
-	if (!m)
-		return REBUY_ENOMEM;
-	enum rebuy_status st = rebuy__strtab_reserve(dst, dst->n + src->n);
-	for (size_t i = 0; !st && i < src->n; i++) {
-		size_t len;
-		const char *k = rebuy__strtab_key(src, (uint32_t)i, &len);
-		st = rebuy__strtab_intern(dst, k, len, rebuy__strtab_hash(k, len), &m[i], NULL);
-	}
-	if (st) {
-		rebuy__free(m);
-		return st;
-	}
-	*map = m;
-	return REBUY_OK;
-}
-
 enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
                                               struct rebuy__partial *src, unsigned bucket)
 {
-	struct rebuy__bucket *d = &dst->buckets[bucket], *s = &src->buckets[bucket];
-	if (!s->head)
-		return REBUY_OK;
-	if (!d->head && d->customers.n == 0) {
-		/* Nothing there yet: take the bucket as it is. */
-		*d = *s;
-		rebuy__strtab_init(&s->customers);
-		rebuy__strtab_init(&s->long_keys);
-		s->head = NULL;
-		s->n_recs = 0;
-		return REBUY_OK;
-	}
-	uint32_t *cmap = NULL, *kmap = NULL;
-	enum rebuy_status st = map_table(&d->customers, &s->customers, &cmap);
-	if (!st)
-		st = map_table(&d->long_keys, &s->long_keys, &kmap);
-	if (st)
-		goto out;
-	struct rebuy__chunk *c = s->head, *tail = NULL;
-	for (; c; tail = c, c = c->next) {
+	struct rebuy__bucket *s = &src->buckets[bucket];
+	struct rebuy__last last = {0};
+	for (struct rebuy__chunk *c = s->head; c; c = c->next) {
 		for (size_t i = 0; i < c->n; i++) {
-			struct rebuy__rec *r = &c->recs[i];
-			r->cust = cmap[r->cust];
-			if ((r->key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG)
-				r->key = REBUY__KEY_TAG_LONG | kmap[r->key & 0xFFFFFFFFu];
+			const struct rebuy__rec *r = &c->recs[i];
+			struct rebuy__line l;
+			memset(&l, 0, sizeof l);
+			l.cust = rebuy__strtab_key(&s->customers, r->cust, &l.cust_len);
+			l.cust_hash = rebuy__strtab_hash(l.cust, l.cust_len);
+			char key[32];
+			if (src->has_order_key) {
+				/* Decode the key back to its text, so dst encodes it anew. */
+				uint64_t k = r->key;
+				if ((k & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG) {
+					l.okey = rebuy__strtab_key(&s->long_keys, (uint32_t)(k & 0xFFFFFFFFu),
+					                           &l.okey_len);
+				} else if ((k & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_SHORT) {
+					l.okey_len = (size_t)(k >> 56 & 7);
+					uint64_t v = k & 0x00FFFFFFFFFFFFFFULL;
+					memcpy(key, &v, 7);
+					l.okey = key;
+				} else {
+					l.okey_len = (size_t)snprintf(key, sizeof key, "%llu", (unsigned long long)k);
+					l.okey = key;
+				}
+			}
+			l.ts = r->ts;
+			l.ts_alt = c->alt ? c->alt[i] : r->ts;
+			l.value = r->value;
+			if (c->line_hash) {
+				l.line_hash[0] = c->line_hash[2 * i];
+				l.line_hash[1] = c->line_hash[2 * i + 1];
+			}
+			/* One record each: folding already happened in src. */
+			last.chunk = NULL;
+			int got = rebuy__partial_add(dst, &l, &last);
+			if (got < 0)
+				return (enum rebuy_status)-got;
+			dst->buckets[bucket].head->recs[last.i].n_lines = r->n_lines;
 		}
 	}
-	/* Append src's chunks after dst's head so dst's head stays the newest. */
-	if (tail) {
-		tail->next = d->head;
-		d->head = s->head;
-	}
-	d->n_recs += s->n_recs;
 	s->head = NULL;
 	s->n_recs = 0;
-	rebuy__strtab_release(&s->customers);
-	rebuy__strtab_release(&s->long_keys);
-out:
-	rebuy__free(cmap);
-	rebuy__free(kmap);
-	return st;
+	return REBUY_OK;
 }

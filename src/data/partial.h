@@ -18,14 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/region.h"
 #include "core/strtab.h"
 #include "rebuy/error.h"
 
 #define REBUY__BUCKET_BITS 8
 #define REBUY__BUCKETS (1u << REBUY__BUCKET_BITS)
-/* 4000 records keep a chunk under glibc's 128 KiB mmap threshold: chunks
- * come from the heap and freeing them costs no munmap. */
-#define REBUY__CHUNK_RECS 4000
+#define REBUY__CHUNK_RECS 4096
 
 #define REBUY__KEY_TAG_SHORT (1ULL << 62)
 #define REBUY__KEY_TAG_LONG (2ULL << 62)
@@ -59,6 +58,7 @@ struct rebuy__partial {
 	int has_order_key;
 	int has_alt;      /* records carry alt readings (ambiguous slash dates) */
 	int has_line_hash;
+	struct rebuy__region region; /* chunks and table slots; the tables point here */
 };
 
 static inline unsigned rebuy__bucket_of(uint64_t hash)
@@ -66,11 +66,10 @@ static inline unsigned rebuy__bucket_of(uint64_t hash)
 	return (unsigned)(hash >> (64 - REBUY__BUCKET_BITS));
 }
 
-void rebuy__partial_init(struct rebuy__partial *p, int has_order_key, int has_alt,
-                         int has_line_hash);
-void rebuy__partial_release(struct rebuy__partial *p);
-/* Frees the record chunks of one bucket (its tables stay). */
-void rebuy__bucket_free_chunks(struct rebuy__bucket *b);
+/* A partial lives on the heap and never moves: its tables point into its
+ * region. NULL when out of memory. */
+struct rebuy__partial *rebuy__partial_new(int has_order_key, int has_alt, int has_line_hash);
+void rebuy__partial_free(struct rebuy__partial *p);
 
 /* One line, parsed and cleaned. */
 struct rebuy__line {
@@ -109,9 +108,11 @@ static inline void rebuy__partial_prefetch(const struct rebuy__partial *p, uint6
 enum rebuy_status rebuy__order_key_encode(struct rebuy__bucket *b, const char *k, size_t n,
                                           uint64_t *out);
 
-/* Moves bucket `bucket` of src into dst (ids remapped into dst's tables);
- * src's bucket is left empty. Buckets are independent: different buckets
- * may be merged on different threads at once. */
+/* Moves the records of bucket `bucket` of src into dst (keys interned in
+ * dst's tables, records copied into dst's chunks); src's bucket is left
+ * empty. dst's region grows, so merges into one dst run one at a time.
+ * (Reading merges its threads' partials inside the build of the orders
+ * table instead, bucket by bucket in parallel: see orders.c.) */
 enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
                                               struct rebuy__partial *src, unsigned bucket);
 

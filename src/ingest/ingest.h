@@ -8,15 +8,16 @@
 #include "data/partial.h"
 #include "rebuy/input.h"
 
-/* Reads opts->path. On success *part holds every record (the caller
- * releases it) and *use_alt says whether ambiguous slash dates resolved to
- * day-first (records then take their alt reading). *report is filled in
- * both cases as far as reading got (release its names with
- * rebuy__report_release_names). */
+/* Reads opts->path (or opts->data). On success *parts holds the partials
+ * of the reading threads (*n_parts of them; the caller frees each with
+ * rebuy__partial_free and the array with rebuy__free) and *use_alt says
+ * whether ambiguous slash dates resolved to day-first (records then take
+ * their alt reading). *report is filled in both cases as far as reading got
+ * (release its names with rebuy__report_release_names). */
 enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
                                      struct rebuy_input_report *report,
-                                     struct rebuy__partial *part, int *use_alt,
-                                     struct rebuy_error *err);
+                                     struct rebuy__partial ***parts, size_t *n_parts,
+                                     int *use_alt, struct rebuy_error *err);
 
 /* The number of threads opts ask for (0 -> online CPUs). */
 unsigned rebuy__ingest_threads(const struct rebuy_input_options *opts);

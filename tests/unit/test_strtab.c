@@ -198,8 +198,8 @@ static void test_partial__order_keys_encode_exactly(void **state)
 static void test_partial__adjacent_lines_of_one_order_fold(void **state)
 {
 	(void)state;
-	struct rebuy__partial *p = malloc(sizeof *p);
-	rebuy__partial_init(p, 1, 0, 0);
+	struct rebuy__partial *p = rebuy__partial_new(1, 0, 0);
+	assert_non_null(p);
 	struct rebuy__last last = {0};
 	add_line(p, &last, "A", "1", 200, 10000, 0);
 	add_line(p, &last, "A", "1", 100, 25000, 1);
@@ -221,8 +221,7 @@ static void test_partial__adjacent_lines_of_one_order_fold(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->ts, 100);
 	assert_int_equal(r->value, 35000);
-	rebuy__partial_release(p);
-	free(p);
+	rebuy__partial_free(p);
 }
 
 /* Partials of two slices merge into the partial of the union: the same
@@ -230,9 +229,9 @@ static void test_partial__adjacent_lines_of_one_order_fold(void **state)
 static void test_partial__merge_joins_the_same_customer(void **state)
 {
 	(void)state;
-	struct rebuy__partial *a = malloc(sizeof *a), *b = malloc(sizeof *b);
-	rebuy__partial_init(a, 1, 0, 0);
-	rebuy__partial_init(b, 1, 0, 0);
+	struct rebuy__partial *a = rebuy__partial_new(1, 0, 0), *b = rebuy__partial_new(1, 0, 0);
+	assert_non_null(a);
+	assert_non_null(b);
 	struct rebuy__last la = {0}, lb = {0};
 	add_line(a, &la, "X", "1", 100, 1, 0);
 	add_line(a, &la, "Y", "2", 100, 2, 0);
@@ -269,10 +268,8 @@ static void test_partial__merge_joins_the_same_customer(void **state)
 			}
 	assert_int_equal(n_x, 3);
 	assert_true(long_ok);
-	rebuy__partial_release(a);
-	rebuy__partial_release(b);
-	free(a);
-	free(b);
+	rebuy__partial_free(a);
+	rebuy__partial_free(b);
 }
 
 int main(void)
