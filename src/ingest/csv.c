@@ -243,6 +243,17 @@ static size_t blank_fields_in_line(const char *p, const char *end, const char **
 
 #define SNIFF_LINES 64
 
+/* 1 when [p, next) is an empty line: nothing but its LF or CR LF. */
+static int is_empty_line(const char *p, const char *next)
+{
+	size_t n = (size_t)(next - p);
+	if (n > 0 && p[n - 1] == '\n')
+		n--;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	return n == 0;
+}
+
 /* The most common count among counts[0..n) and how many lines have it. */
 static size_t mode_of(const size_t *counts, size_t n, size_t *freq)
 {
@@ -276,7 +287,7 @@ char rebuy__csv_sniff_delimiter(const char *buf, size_t len)
 		while (p < end && n < SNIFF_LINES) {
 			const char *next;
 			size_t k = fields_in_line(p, end, candidates[c], &next);
-			if (next - p > 1 || (next - p == 1 && *p != '\n'))
+			if (!is_empty_line(p, next))
 				counts[n++] = k;
 			p = next;
 		}

@@ -60,7 +60,7 @@ struct ingest;
 
 struct worker {
 	struct ingest *in;
-	struct rebuy__partial part;
+	struct rebuy__partial *part;
 	struct rebuy__last last;
 	struct rebuy__csv_field *fields;
 	uint64_t rows, blank, rounded, folded;
@@ -90,6 +90,8 @@ struct ingest {
 	int col[REBUY_ROLE_COUNT];
 	size_t need_fields;
 	uint64_t header_lines; /* physical lines before the first data row */
+	uint64_t text_bytes;   /* bytes read from the source, after decompression */
+	char last_byte;        /* the last of them */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv_jobs, cv_free;
@@ -360,7 +362,7 @@ static int record_lines(struct worker *w, const struct rebuy__line *lines, size_
 {
 	struct ingest *in = w->in;
 	for (size_t i = 0; i < n; i++) {
-		int r = rebuy__partial_add(&w->part, &lines[i], &w->last);
+		int r = rebuy__partial_add(w->part, &lines[i], &w->last);
 		if (r >= 0) {
 			w->folded += (uint64_t)r;
 			continue;
@@ -426,7 +428,7 @@ static void process_block(struct worker *w, struct block *b)
 		if (r == LINE_STOP)
 			break;
 		if (r == LINE_READY) {
-			rebuy__partial_prefetch(&w->part, batch[n_batch].cust_hash);
+			rebuy__partial_prefetch(w->part, batch[n_batch].cust_hash);
 			if (++n_batch == BATCH) {
 				if (record_lines(w, batch, n_batch) < 0)
 					return;
@@ -572,7 +574,7 @@ static enum shape date_shape(const char *s, size_t n, unsigned flags)
 
 struct sample_stats {
 	uint64_t shapes[SHAPE_COUNT];
-	uint64_t n_dates, n_unreadable, mdy_only, dmy_only;
+	uint64_t n_dates, n_unreadable;
 	struct example bad_date;
 	uint64_t money_values, with_comma, with_point, comma_not_three;
 };
@@ -594,12 +596,6 @@ static void sample_row(struct ingest *in, struct sample_stats *ss,
 			set_example(&ss->bad_date, at, &f[dc]);
 		} else {
 			ss->shapes[date_shape(f[dc].p, f[dc].n, flags)]++;
-			if (flags & REBUY_DATE_SLASH) {
-				int mdy = (flags & REBUY_DATE_MDY_VALID) != 0;
-				int dmy = (flags & REBUY_DATE_DMY_VALID) != 0;
-				ss->mdy_only += mdy && !dmy;
-				ss->dmy_only += dmy && !mdy;
-			}
 		}
 	}
 	static const enum rebuy_role money_roles[] = {REBUY_ROLE_AMOUNT, REBUY_ROLE_PRICE,
@@ -746,12 +742,9 @@ static enum rebuy_status decide_date_format(struct ingest *in, const struct samp
 		case SHAPE_UNIX_MS: in->date_fmt.kind = REBUY_DATE_UNIX_MS; break;
 		case SHAPE_DOT: in->date_fmt.kind = REBUY_DATE_DMY; break;
 		case SHAPE_SLASH:
-			if (ss->mdy_only && ss->dmy_only)
-				break; /* settled (as an error) after reading everything */
-			if (ss->mdy_only)
-				in->date_fmt.kind = REBUY_DATE_MDY;
-			else if (ss->dmy_only)
-				in->date_fmt.kind = REBUY_DATE_DMY;
+			/* Month or day first is settled from the whole column after
+			 * reading, even when the first rows show one order: a later
+			 * value of the other order is then an error, not a bad date. */
 			break;
 		default: break;
 		}
@@ -773,8 +766,8 @@ static void decide_decimal(struct ingest *in, const struct sample_stats *ss)
 /* ---- the reading thread ---------------------------------------------------- */
 
 /* Reads until buf holds `want` bytes or the source ends. */
-static enum rebuy_status fill(struct rebuy__source *src, char *buf, size_t *len, size_t want,
-                              struct rebuy_error *err)
+static enum rebuy_status fill(struct ingest *in, struct rebuy__source *src, char *buf,
+                              size_t *len, size_t want, struct rebuy_error *err)
 {
 	while (*len < want) {
 		size_t got;
@@ -784,6 +777,8 @@ static enum rebuy_status fill(struct rebuy__source *src, char *buf, size_t *len,
 		if (got == 0)
 			break;
 		*len += got;
+		in->text_bytes += got;
+		in->last_byte = buf[*len - 1];
 	}
 	return REBUY_OK;
 }
@@ -849,7 +844,7 @@ static enum rebuy_status first_row_end(struct ingest *in, struct rebuy__source *
 			                       in->rep->path, (unsigned long long)in->header_lines + 1);
 		enum rebuy_status st = grow_block(b, b->cap * 2, err);
 		if (!st)
-			st = fill(src, b->buf, &b->len, b->cap, err);
+			st = fill(in, src, b->buf, &b->len, b->cap, err);
 		if (st)
 			return st;
 	}
@@ -920,7 +915,7 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 	struct block *b = take_block(in);
 	if (!b)
 		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
-	if ((st = fill(src, b->buf, &b->len, b->cap, err)))
+	if ((st = fill(in, src, b->buf, &b->len, b->cap, err)))
 		goto out;
 	if (b->len == 0) {
 		st = rebuy_error_set(err, REBUY_EDATA, "%s: the file is empty", rep->path);
@@ -1052,8 +1047,9 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 
 	for (unsigned t = 0; t < in->n_workers; t++) {
 		struct worker *w = &in->workers[t];
-		rebuy__partial_init(&w->part, in->col[REBUY_ROLE_ORDER] >= 0, *has_alt, opts->dedupe);
-		if (!(w->fields = rebuy__malloc((in->need_fields + 1) * sizeof *w->fields))) {
+		w->part = rebuy__partial_new(in->col[REBUY_ROLE_ORDER] >= 0, *has_alt, opts->dedupe);
+		w->fields = rebuy__malloc((in->need_fields + 1) * sizeof *w->fields);
+		if (!w->part || !w->fields) {
 			st = rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1065,7 +1061,7 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 	for (;;) {
 		if (atomic_load(&in->stop_block) != UINT64_MAX)
 			break; /* --strict met a problem: what follows cannot matter */
-		if ((st = fill(src, b->buf, &b->len, b->cap, err)))
+		if ((st = fill(in, src, b->buf, &b->len, b->cap, err)))
 			goto out;
 		progress(in, src);
 		size_t cut;
@@ -1206,6 +1202,8 @@ static enum rebuy_status settle(struct ingest *in, int has_alt, int *use_alt,
 		p->line = line_of(in, &lb, all[i]->at);
 	}
 	if (in->opts->strict && rep->n_problems > 0) {
+		/* Threads stop at different rows after it: later ones would vary. */
+		rep->n_problems = 1;
 		const struct rebuy_problem *p = &rep->problems[0];
 		st = rebuy_error_set(err, REBUY_EDATA, "%s:%llu:%u: %s", rep->path,
 		                     (unsigned long long)p->line, p->column, p->message);
@@ -1213,16 +1211,21 @@ static enum rebuy_status settle(struct ingest *in, int has_alt, int *use_alt,
 	}
 	/* One currency, unless one was chosen. */
 	if (in->col[REBUY_ROLE_CURRENCY] >= 0 && !in->opts->currency) {
+		/* The first currency in file order, then the first other one: each
+		 * worker kept its first two, which include both, so the message
+		 * does not depend on which thread read which block. */
 		const struct example *a = NULL, *bb = NULL;
 		for (unsigned t = 0; t < in->n_workers; t++)
 			for (int i = 0; i < in->workers[t].n_currencies; i++) {
 				const struct example *e = &in->workers[t].currencies[i];
-				if (!a || strcmp(a->text, e->text) == 0) {
-					if (!a || where_before(e->at, a->at))
-						a = e;
-				} else if (!bb || where_before(e->at, bb->at)) {
+				if (!a || where_before(e->at, a->at))
+					a = e;
+			}
+		for (unsigned t = 0; t < in->n_workers; t++)
+			for (int i = 0; i < in->workers[t].n_currencies; i++) {
+				const struct example *e = &in->workers[t].currencies[i];
+				if (strcmp(a->text, e->text) != 0 && (!bb || where_before(e->at, bb->at)))
 					bb = e;
-				}
 			}
 		if (a && bb) {
 			st = rebuy_error_set(err, REBUY_EDATA,
@@ -1266,36 +1269,18 @@ static enum rebuy_status settle(struct ingest *in, int has_alt, int *use_alt,
 			goto out;
 		}
 	}
-	rep->lines = lb.base[in->n_blocks];
+	/* Line breaks, and the last line when it has none. */
+	rep->lines = lb.base[in->n_blocks] + (in->text_bytes > 0 && in->last_byte != '\n');
 out:
 	rebuy__free(lb.base);
 	return st;
 }
 
-struct merge_job {
-	struct ingest *in;
-};
-
-static enum rebuy_status merge_bucket(void *ud, size_t bucket, unsigned thread)
-{
-	struct ingest *in = ud;
-	(void)thread;
-	for (unsigned t = 1; t < in->n_workers; t++) {
-		enum rebuy_status st = rebuy__partial_merge_bucket(&in->workers[0].part,
-		                                                   &in->workers[t].part,
-		                                                   (unsigned)bucket);
-		if (st)
-			return st;
-	}
-	return REBUY_OK;
-}
-
-static void free_workers(struct ingest *in, int keep_first_partial)
+static void free_workers(struct ingest *in)
 {
 	for (unsigned t = 0; t < in->n_workers; t++) {
 		struct worker *w = &in->workers[t];
-		if (!(keep_first_partial && t == 0))
-			rebuy__partial_release(&w->part);
+		rebuy__partial_free(w->part);
 		rebuy__free(w->fields);
 		rebuy__free(w->blines);
 	}
@@ -1305,13 +1290,14 @@ static void free_workers(struct ingest *in, int keep_first_partial)
 
 enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
                                      struct rebuy_input_report *rep,
-                                     struct rebuy__partial *part, int *use_alt,
-                                     struct rebuy_error *err)
+                                     struct rebuy__partial ***parts, size_t *n_parts,
+                                     int *use_alt, struct rebuy_error *err)
 {
 	struct ingest in;
 	memset(&in, 0, sizeof in);
 	memset(rep, 0, sizeof *rep);
-	snprintf(rep->path, sizeof rep->path, "%s", strcmp(opts->path, "-") ? opts->path : "(stdin)");
+	const char *path = opts->path ? opts->path : opts->data ? "(memory)" : "-";
+	snprintf(rep->path, sizeof rep->path, "%s", strcmp(path, "-") ? path : "(stdin)");
 	for (int r = 0; r < REBUY_ROLE_COUNT; r++) {
 		in.col[r] = -1;
 		rep->role_column[r] = -1;
@@ -1326,11 +1312,13 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	pthread_cond_init(&in.cv_jobs, NULL);
 	pthread_cond_init(&in.cv_free, NULL);
 	*use_alt = 0;
+	*parts = NULL;
+	*n_parts = 0;
 
 	struct rebuy__source src;
 	enum rebuy_status st =
 		opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data, opts->data_len, err)
-		           : rebuy__source_open(&src, opts->path, err);
+		           : rebuy__source_open(&src, path, err);
 	if (st)
 		goto out_sync;
 	rep->is_gzip = src.is_gzip;
@@ -1341,16 +1329,14 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 		st = rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (unsigned t = 0; t < in.n_workers; t++) {
+	for (unsigned t = 0; t < in.n_workers; t++)
 		in.workers[t].in = &in;
-		rebuy__partial_init(&in.workers[t].part, 0, 0, 0);
-	}
 	int has_alt = 0;
 	double t0 = rebuy__now();
 	st = read_stream(&in, &src, &has_alt, err);
 	stop_workers(&in);
 	progress(&in, &src);
-	rep->bytes = src.raw_read;
+	rep->bytes = in.text_bytes;
 	if (st)
 		goto out;
 	for (unsigned t = 0; t < in.n_workers; t++) {
@@ -1373,18 +1359,20 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	rep->rows_used = rep->rows;
 	for (int r = 0; r < REBUY_REASON_COUNT; r++)
 		rep->rows_used -= rep->rejected[r];
-	double t1 = rebuy__now();
-	rep->seconds_read = t1 - t0;
-	if ((st = rebuy__parallel_for(in.n_workers, REBUY__BUCKETS, merge_bucket, &in))) {
-		rebuy_error_set(err, st, "out of memory");
+	rep->seconds_read = rebuy__now() - t0;
+	/* The partials go to the caller, which merges them bucket by bucket. */
+	if (!(*parts = rebuy__malloc(in.n_workers * sizeof **parts))) {
+		st = rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
 		goto out;
 	}
-	*part = in.workers[0].part;
-	free_workers(&in, 1);
-	rep->seconds_merge = rebuy__now() - t1;
+	for (unsigned t = 0; t < in.n_workers; t++) {
+		(*parts)[t] = in.workers[t].part;
+		in.workers[t].part = NULL;
+	}
+	*n_parts = in.n_workers;
 out:
 	if (in.workers)
-		free_workers(&in, 0);
+		free_workers(&in);
 	for (size_t i = 0; i < in.pool_n; i++)
 		block_free(in.pool[i]);
 	rebuy__free(in.pool);
