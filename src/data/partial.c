@@ -41,6 +41,9 @@ static inline int is_blank(char c) { return c == ' ' || c == '\t'; }
 size_t rebuy__key_normalize(const char **start, size_t n)
 {
 	const char *s = *start;
+	/* The usual key: no blank at either end, not ending in 0. */
+	if (n > 0 && !is_blank(s[0]) && !is_blank(s[n - 1]) && s[n - 1] != '0')
+		return n;
 	while (n > 0 && is_blank(*s)) {
 		s++;
 		n--;

@@ -75,6 +75,9 @@ struct worker {
 	struct where unterminated;
 	struct block_lines *blines;
 	size_t n_blines, cap_blines;
+	char day_text[10];     /* the last ISO date read, and its midnight */
+	int64_t day_ts;
+	int has_day;
 	enum rebuy_status status;
 	struct rebuy_error err;
 	pthread_t thread;
@@ -208,15 +211,18 @@ static int read_money(const struct ingest *in, const struct rebuy__csv_field *f,
 static void note_currency(struct worker *w, struct where at, const struct rebuy__csv_field *f,
                           const char *s, size_t n)
 {
+	/* Compared as kept, cut to fit: a value too long to keep whole is still
+	 * a currency of its own, not left out of the check. */
+	char text[sizeof w->currencies[0].text];
+	cut_text(text, sizeof text, s, n);
 	for (int i = 0; i < w->n_currencies; i++)
-		if (strlen(w->currencies[i].text) == n && memcmp(w->currencies[i].text, s, n) == 0)
+		if (strcmp(w->currencies[i].text, text) == 0)
 			return;
-	if (w->n_currencies < 2 && n < sizeof w->currencies[0].text) {
+	if (w->n_currencies < 2) {
 		struct example *e = &w->currencies[w->n_currencies++];
 		e->set = 1;
 		e->at = at;
-		memcpy(e->text, s, n);
-		e->text[n] = '\0';
+		memcpy(e->text, text, sizeof text);
 	}
 	(void)f;
 }
@@ -230,6 +236,47 @@ static const char *trim(const char *s, size_t *n)
 	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
 		(*n)--;
 	return s;
+}
+
+static inline int digit2(const char *p, unsigned max, unsigned *v)
+{
+	unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
+	*v = a * 10 + b;
+	return a <= 9 && b <= 9 && *v <= max;
+}
+
+/* Exports in date order repeat the same day row after row: an ISO value
+ * ("YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS") whose date equals the last one
+ * read costs only its time of day. Anything else goes to rebuy_date_parse. */
+static unsigned read_date(struct worker *w, const struct rebuy__csv_field *f, int64_t *ts,
+                          int64_t *ts_alt)
+{
+	const struct ingest *in = w->in;
+	if (in->date_fmt.kind != REBUY_DATE_ISO || (f->n != 10 && f->n != 19))
+		return rebuy_date_parse(f->p, f->n, &in->date_fmt, ts, ts_alt);
+	const char *p = f->p;
+	if (w->has_day && memcmp(p, w->day_text, 10) == 0) {
+		if (f->n == 10) {
+			*ts = w->day_ts;
+			return REBUY_DATE_OK;
+		}
+		unsigned h, m, sec;
+		if ((p[10] == ' ' || p[10] == 'T') && p[13] == ':' && p[16] == ':' &&
+		    digit2(p + 11, 23, &h) && digit2(p + 14, 59, &m) && digit2(p + 17, 59, &sec)) {
+			*ts = w->day_ts + (int64_t)h * 3600 + (int64_t)m * 60 + (int64_t)sec;
+			return REBUY_DATE_OK | REBUY_DATE_HAS_TIME;
+		}
+	}
+	unsigned flags = rebuy_date_parse(p, f->n, &in->date_fmt, ts, ts_alt);
+	/* A fixed-position value carries no offset ("2024-01-05 01:00+03" has 19
+	 * bytes too, but no ':' at 16): its midnight is exact. */
+	if ((flags & REBUY_DATE_OK) && p[4] == '-' && p[7] == '-' &&
+	    (f->n == 10 || ((p[10] == ' ' || p[10] == 'T') && p[13] == ':' && p[16] == ':'))) {
+		memcpy(w->day_text, p, 10);
+		w->day_ts = rebuy_day_of(*ts) * REBUY_SECONDS_PER_DAY;
+		w->has_day = 1;
+	}
+	return flags;
 }
 
 /* Parses and cleans one row into *out. Returns LINE_READY when *out holds a
@@ -280,7 +327,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 	}
 
 	const struct rebuy__csv_field *fd = &fields[in->col[REBUY_ROLE_DATE]];
-	unsigned flags = rebuy_date_parse(fd->p, fd->n, &in->date_fmt, &line.ts, &line.ts_alt);
+	unsigned flags = read_date(w, fd, &line.ts, &line.ts_alt);
 	if (!(flags & REBUY_DATE_OK))
 		return reject(w, at, REBUY_REASON_BAD_DATE, REBUY_ROLE_DATE, fd, NULL);
 	if (flags & REBUY_DATE_SLASH) {
