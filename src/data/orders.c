@@ -698,6 +698,8 @@ enum rebuy_status rebuy_orders_load(struct rebuy_orders **out,
                                     struct rebuy_input_report *report, struct rebuy_error *err)
 {
 	*out = NULL;
+	if (report)
+		memset(report, 0, sizeof *report);
 	struct rebuy_orders *t = rebuy__calloc(1, sizeof *t);
 	if (!t)
 		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");

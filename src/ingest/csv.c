@@ -114,8 +114,8 @@ static int quoteless_row(char delim, const char *buf, size_t len, size_t *pos,
 			if (c == '"')
 				return 0;
 			size_t end = j;
-			if (end > start && buf[end - 1] == '\r')
-				end--; /* as the general reader: before a delimiter too */
+			if (c == '\n' && end > start && buf[end - 1] == '\r')
+				end--;
 			put_field(fields, max_fields, nf++, buf + start, end - start, 0);
 			start = j + 1;
 			if (c == '\n') {

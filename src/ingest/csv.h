@@ -48,8 +48,7 @@ enum rebuy__csv_row_status rebuy__csv_row(const struct rebuy__csv_dialect *d, ch
 
 /* Where the last complete row in buf[0..len) ends (the offset just past its
  * line break), reading buf as starting at a row start; 0 when no row is
- * complete. *newlines (may be NULL) gets the line breaks before that offset.
- * Does not modify buf. */
+ * complete. Does not modify buf. */
 size_t rebuy__csv_last_row_end(const struct rebuy__csv_dialect *d, const char *buf, size_t len);
 
 /* Counts delimiter candidates per line to pick the delimiter of a sample
