@@ -114,38 +114,46 @@ static int money_fast(const uc *p, const uc *e, char decimal, int64_t *out)
 	p += neg;
 	uint64_t acc = 0;
 	const uc *start = p;
-	while (p < e && is_digit(*p))
-		acc = acc * 10 + (unsigned)(*p++ - '0');
+	unsigned d;
+	while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
+		acc = acc * 10 + d;
+		p++;
+	}
 	ptrdiff_t n_int = p - start;
 	if (n_int == 0 || n_int > 14)
 		return 0;
-	unsigned scale = REBUY_MONEY_SCALE;
 	if (p < e) {
-		if (*p != (uc)decimal || p + 1 == e)
+		if (*p != (uc)decimal)
 			return 0;
 		p++;
-		while (p < e && scale > 1 && is_digit(*p)) {
-			scale /= 10;
-			acc = acc * 10 + (unsigned)(*p++ - '0');
+		ptrdiff_t n_frac = e - p;
+		if (n_frac < 1 || n_frac > REBUY_MONEY_DECIMALS)
+			return 0; /* "5.", a fifth decimal: the general reader */
+		for (ptrdiff_t i = 0; i < n_frac; i++) {
+			if ((d = (unsigned)(p[i] - '0')) > 9)
+				return 0; /* an exponent, a space...: the general reader */
+			acc = acc * 10 + d;
 		}
-		if (p != e)
-			return 0; /* a fifth decimal, an exponent, a space...: the general reader */
+		static const uint64_t pow10[] = {10000, 1000, 100, 10, 1};
+		acc *= pow10[n_frac];
+	} else {
+		acc *= REBUY_MONEY_SCALE;
 	}
-	acc *= scale;
 	*out = neg ? -(int64_t)acc : (int64_t)acc;
 	return 1;
 }
 
 enum rebuy_num_result rebuy_money_parse(const char *s, size_t n, char decimal, int64_t *out)
 {
+	if (s && out && (decimal == '.' || decimal == ',') &&
+	    money_fast((const uc *)s, (const uc *)s + n, decimal, out))
+		return REBUY_NUM_OK;
 	int64_t dummy;
 	if (!out)
 		out = &dummy;
 	*out = 0;
 	if (!s || (decimal != '.' && decimal != ','))
 		return REBUY_NUM_BAD;
-	if (money_fast((const uc *)s, (const uc *)s + n, decimal, out))
-		return REBUY_NUM_OK;
 	const uc *p = (const uc *)s, *e = p + n;
 	while (p < e && (*p == ' ' || *p == '\t'))
 		p++;

@@ -1,7 +1,7 @@
 /* Interning table: open addressing, linear probing, load factor <= 1/2.
  * Short keys (<= 8 bytes) are stored in the slot itself; hashing a short key
  * is one multiply-xorshift round (a 64-bit finalizer in the style of
- * MurmurHash3's fmix64), long keys use XXH3 from libxxhash. */
+ * MurmurHash3's fmix64, in strtab.h), long keys use XXH3 from libxxhash. */
 #include "core/strtab.h"
 
 #include <string.h>
@@ -12,25 +12,13 @@
 
 static inline uint64_t pack_short(const char *key, size_t len)
 {
-	uint64_t w = 0;
-	memcpy(&w, key, len);
-	return w;
-}
-
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
+	return rebuy__strtab_pack(key, len);
 }
 
 uint64_t rebuy__strtab_hash(const char *key, size_t len)
 {
 	if (len <= 8)
-		return mix64(pack_short(key, len) ^ ((uint64_t)len << 56) ^ 0x9E3779B97F4A7C15ULL);
+		return rebuy__strtab_hash_word(pack_short(key, len), len);
 	return XXH3_64bits(key, len);
 }
 
@@ -57,7 +45,7 @@ void rebuy__strtab_release(struct rebuy__strtab *t)
 static uint64_t slot_hash(const struct rebuy__strtab_slot *s)
 {
 	if (s->len <= 8)
-		return mix64(s->word ^ ((uint64_t)s->len << 56) ^ 0x9E3779B97F4A7C15ULL);
+		return rebuy__strtab_hash_word(s->word, s->len);
 	return s->word;
 }
 
@@ -180,5 +168,24 @@ enum rebuy_status rebuy__strtab_intern(struct rebuy__strtab *t, const char *key,
 	}
 	if (is_new)
 		*is_new = 1;
+	return insert(t, key, len, hash, word, id);
+}
+
+enum rebuy_status rebuy__strtab_intern_word(struct rebuy__strtab *t, uint64_t word, size_t len,
+                                            uint64_t hash, uint32_t *id)
+{
+	if (t->slots) {
+		for (size_t j = hash & t->mask;; j = (j + 1) & t->mask) {
+			const struct rebuy__strtab_slot *s = &t->slots[j];
+			if (!s->id)
+				break;
+			if (s->word == word && s->len == len) {
+				*id = s->id - 1;
+				return REBUY_OK;
+			}
+		}
+	}
+	char key[8];
+	rebuy__strtab_unpack(word, len, key);
 	return insert(t, key, len, hash, word, id);
 }

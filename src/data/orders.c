@@ -88,28 +88,42 @@ static int cmp_ts_key(const void *pa, const void *pb)
 	return before_ts_key(a, b) ? -1 : before_ts_key(b, a);
 }
 
+/* Sorts a customer's records, by (key, time) or by (time, key). Runs are
+ * short and usually already in order (exports come in date order), so the
+ * check comes first, then insertion sort, and qsort only for long runs.
+ * Written out twice so that the comparisons inline. */
+#define SORT_RECS(name, before, cmp)                                                   \
+	static void name(struct rebuy__rec *r, size_t n)                                   \
+	{                                                                                  \
+		size_t i = 1;                                                                  \
+		while (i < n && !before(&r[i], &r[i - 1]))                                     \
+			i++;                                                                       \
+		if (i >= n)                                                                    \
+			return;                                                                    \
+		if (n > 24) {                                                                  \
+			qsort(r, n, sizeof *r, cmp);                                               \
+			return;                                                                    \
+		}                                                                              \
+		for (; i < n; i++) {                                                           \
+			struct rebuy__rec x = r[i];                                                \
+			size_t j = i;                                                              \
+			while (j > 0 && before(&x, &r[j - 1])) {                                   \
+				r[j] = r[j - 1];                                                       \
+				j--;                                                                   \
+			}                                                                          \
+			r[j] = x;                                                                  \
+		}                                                                              \
+	}
+
+SORT_RECS(sort_by_key_ts, before_key_ts, cmp_key_ts)
+SORT_RECS(sort_by_ts_key, before_ts_key, cmp_ts_key)
+
 static void sort_recs(struct rebuy__rec *r, size_t n, int by_key_first)
 {
-	int (*before)(const struct rebuy__rec *, const struct rebuy__rec *) =
-		by_key_first ? before_key_ts : before_ts_key;
-	size_t i = 1;
-	while (i < n && !before(&r[i], &r[i - 1]))
-		i++;
-	if (i >= n)
-		return; /* already in order: the usual case for exports in date order */
-	if (n > 24) {
-		qsort(r, n, sizeof *r, by_key_first ? cmp_key_ts : cmp_ts_key);
-		return;
-	}
-	for (; i < n; i++) {
-		struct rebuy__rec x = r[i];
-		size_t j = i;
-		while (j > 0 && before(&x, &r[j - 1])) {
-			r[j] = r[j - 1];
-			j--;
-		}
-		r[j] = x;
-	}
+	if (by_key_first)
+		sort_by_key_ts(r, n);
+	else
+		sort_by_ts_key(r, n);
 }
 
 struct hashed {
@@ -236,91 +250,73 @@ static enum rebuy_status grow_returns(struct bucket_out *o)
 	return REBUY_OK;
 }
 
-/* The bucket's customers over all partials: one table (or the only
- * partial's own), each partial's ids mapped to hash-order ranks. */
+/* A bucket's table joined over the partials, numbered in hash order. */
 struct joined {
-	struct rebuy__strtab own;   /* used when there are several partials */
-	const struct rebuy__strtab *table;
-	uint32_t *by_rank;          /* rank -> id in table */
-	uint32_t **rank_of;         /* per partial: its id -> rank */
+	struct rebuy__strtab table;
+	uint32_t **id_of;  /* per partial: its id -> id in table */
+	uint32_t *rank;    /* id in table -> rank */
+	uint32_t *by_rank; /* rank -> id in table */
 	size_t n_parts;
 };
 
 static void joined_release(struct joined *j)
 {
-	rebuy__strtab_release(&j->own);
-	rebuy__free(j->by_rank);
-	if (j->rank_of)
+	rebuy__strtab_release(&j->table);
+	if (j->id_of)
 		for (size_t p = 0; p < j->n_parts; p++)
-			rebuy__free(j->rank_of[p]);
-	rebuy__free(j->rank_of);
+			rebuy__free(j->id_of[p]);
+	rebuy__free(j->id_of);
+	rebuy__free(j->rank);
+	rebuy__free(j->by_rank);
 	memset(j, 0, sizeof *j);
 }
 
-/* Joins table number `which` (0 customers, 1 long order keys) of bucket bi
- * over the partials. */
-static enum rebuy_status join(struct joined *j, struct rebuy__partial *const *parts,
-                              size_t n_parts, unsigned bi, int which)
+static const struct rebuy__strtab *table_of(struct rebuy__partial *p, unsigned bi, int customers)
 {
-	memset(j, 0, sizeof *j);
-	rebuy__strtab_init(&j->own);
+	return customers ? &p->buckets[bi].customers : &p->buckets[bi].long_keys;
+}
+
+/* Interns every key of the partials' tables (long customer keys, or long
+ * order keys) of bucket bi into j->table. */
+static enum rebuy_status join_tables(struct joined *j, struct rebuy__partial *const *parts,
+                                     size_t n_parts, unsigned bi, int customers,
+                                     size_t reserve)
+{
+	rebuy__strtab_init(&j->table);
 	j->n_parts = n_parts;
-	const struct rebuy__strtab *t0 =
-		which ? &parts[0]->buckets[bi].long_keys : &parts[0]->buckets[bi].customers;
-	size_t total = 0;
+	size_t total = reserve;
 	for (size_t p = 0; p < n_parts; p++)
-		total += which ? parts[p]->buckets[bi].long_keys.n : parts[p]->buckets[bi].customers.n;
-	if (!(j->rank_of = rebuy__calloc(n_parts, sizeof *j->rank_of)))
+		total += table_of(parts[p], bi, customers)->n;
+	enum rebuy_status st = rebuy__strtab_reserve(&j->table, total);
+	if (st)
+		return st;
+	if (!(j->id_of = rebuy__calloc(n_parts, sizeof *j->id_of)))
 		return REBUY_ENOMEM;
-	enum rebuy_status st = REBUY_OK;
-	uint32_t **id_of = NULL; /* per partial: its id -> id in the joined table */
-	if (n_parts == 1) {
-		j->table = t0;
-	} else {
-		j->table = &j->own;
-		if ((st = rebuy__strtab_reserve(&j->own, total)))
-			return st;
-		if (!(id_of = rebuy__calloc(n_parts, sizeof *id_of)))
+	for (size_t p = 0; p < n_parts; p++) {
+		const struct rebuy__strtab *t = table_of(parts[p], bi, customers);
+		if (!(j->id_of[p] = rebuy__malloc((t->n ? t->n : 1) * sizeof **j->id_of)))
 			return REBUY_ENOMEM;
-		for (size_t p = 0; p < n_parts && !st; p++) {
-			const struct rebuy__strtab *t =
-				which ? &parts[p]->buckets[bi].long_keys : &parts[p]->buckets[bi].customers;
-			if (!(id_of[p] = rebuy__malloc((t->n ? t->n : 1) * sizeof **id_of))) {
-				st = REBUY_ENOMEM;
-				break;
-			}
-			for (size_t i = 0; i < t->n && !st; i++) {
-				size_t len;
-				const char *k = rebuy__strtab_key(t, (uint32_t)i, &len);
-				st = rebuy__strtab_intern(&j->own, k, len, rebuy__strtab_hash(k, len),
-				                          &id_of[p][i], NULL);
-			}
+		for (size_t i = 0; i < t->n; i++) {
+			size_t len;
+			const char *k = rebuy__strtab_key(t, (uint32_t)i, &len);
+			if ((st = rebuy__strtab_intern(&j->table, k, len, rebuy__strtab_hash(k, len),
+			                               &j->id_of[p][i], NULL)))
+				return st;
 		}
 	}
-	uint32_t *rank = NULL;
-	if (!st && !(rank = rank_keys(j->table)))
-		st = REBUY_ENOMEM;
-	size_t n = j->table->n;
-	if (!st && !(j->by_rank = rebuy__malloc((n ? n : 1) * sizeof *j->by_rank)))
-		st = REBUY_ENOMEM;
-	for (size_t i = 0; !st && i < n; i++)
-		j->by_rank[rank[i]] = (uint32_t)i;
-	for (size_t p = 0; p < n_parts && !st; p++) {
-		const struct rebuy__strtab *t =
-			which ? &parts[p]->buckets[bi].long_keys : &parts[p]->buckets[bi].customers;
-		if (!(j->rank_of[p] = rebuy__malloc((t->n ? t->n : 1) * sizeof **j->rank_of))) {
-			st = REBUY_ENOMEM;
-			break;
-		}
-		for (size_t i = 0; i < t->n; i++)
-			j->rank_of[p][i] = rank[id_of ? id_of[p][i] : i];
-	}
-	rebuy__free(rank);
-	if (id_of)
-		for (size_t p = 0; p < n_parts; p++)
-			rebuy__free(id_of[p]);
-	rebuy__free(id_of);
-	return st;
+	return REBUY_OK;
+}
+
+/* Numbers j->table in hash order. */
+static enum rebuy_status join_rank(struct joined *j)
+{
+	size_t n = j->table.n;
+	if (!(j->rank = rank_keys(&j->table)) ||
+	    !(j->by_rank = rebuy__malloc((n ? n : 1) * sizeof *j->by_rank)))
+		return REBUY_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		j->by_rank[j->rank[i]] = (uint32_t)i;
+	return REBUY_OK;
 }
 
 static enum rebuy_status grow_scratch(struct scratch *sc, size_t n, int with_hash)
@@ -359,12 +355,33 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 	if (n_r == 0)
 		return REBUY_OK;
 	struct joined cj, kj;
+	memset(&cj, 0, sizeof cj);
 	memset(&kj, 0, sizeof kj);
 	uint64_t *off = NULL;
-	enum rebuy_status st = join(&cj, bd->parts, bd->n_parts, (unsigned)bi, 0);
+	/* Customers: the long keys of every partial, then every short key as
+	 * its records come (ids replace the packed keys in the records). */
+	enum rebuy_status st = join_tables(&cj, bd->parts, bd->n_parts, (unsigned)bi, 1, n_r / 4);
+	for (size_t p = 0; p < bd->n_parts && !st; p++)
+		for (struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c && !st; c = c->next)
+			for (size_t i = 0; i < c->n; i++) {
+				struct rebuy__rec *r = &c->recs[i];
+				uint32_t id;
+				if (r->cust_len == REBUY__CUST_LONG) {
+					id = cj.id_of[p][r->cust];
+				} else if ((st = rebuy__strtab_intern_word(
+						    &cj.table, r->cust, r->cust_len,
+						    rebuy__strtab_hash_word(r->cust, r->cust_len), &id))) {
+					break;
+				}
+				r->cust = id;
+			}
 	if (!st)
-		st = join(&kj, bd->parts, bd->n_parts, (unsigned)bi, 1);
-	size_t n_c = cj.table ? cj.table->n : 0;
+		st = join_rank(&cj);
+	if (!st)
+		st = join_tables(&kj, bd->parts, bd->n_parts, (unsigned)bi, 0, 0);
+	if (!st)
+		st = join_rank(&kj);
+	size_t n_c = cj.table.n;
 	if (!st && !(off = rebuy__calloc(n_c + 1, sizeof *off)))
 		st = REBUY_ENOMEM;
 	if (!st)
@@ -377,23 +394,23 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 	for (size_t p = 0; p < bd->n_parts; p++)
 		for (const struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c; c = c->next)
 			for (size_t i = 0; i < c->n; i++)
-				off[cj.rank_of[p][c->recs[i].cust] + 1]++;
+				off[cj.rank[c->recs[i].cust] + 1]++;
 	for (size_t c = 0; c < n_c; c++)
 		off[c + 1] += off[c];
 	struct rebuy__rec *recs = sc->recs;
 	uint64_t *hash = bd->has_hash ? sc->hash : NULL;
 	for (size_t p = 0; p < bd->n_parts; p++) {
-		const uint32_t *rank = cj.rank_of[p], *krank = kj.rank_of[p];
+		const uint32_t *korder = kj.table.n ? kj.id_of[p] : NULL;
 		for (const struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c; c = c->next)
 			for (size_t i = 0; i < c->n; i++) {
 				struct rebuy__rec r = c->recs[i];
-				uint32_t cr = rank[r.cust];
+				uint32_t cr = cj.rank[r.cust];
 				uint64_t at = off[cr]++;
 				r.cust = cr;
 				if (bd->use_alt)
 					r.ts = c->alt[i];
 				if ((r.key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG)
-					r.key = REBUY__KEY_TAG_LONG | krank[r.key & 0xFFFFFFFFu];
+					r.key = REBUY__KEY_TAG_LONG | kj.rank[korder[r.key & 0xFFFFFFFFu]];
 				recs[at] = r;
 				if (hash) {
 					hash[2 * at] = c->line_hash[2 * i];
@@ -457,7 +474,7 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 		}
 		if (purch > 0 || o->n_ret > ret_before) {
 			size_t len;
-			const char *key = rebuy__strtab_key(cj.table, cj.by_rank[c], &len);
+			const char *key = rebuy__strtab_key(&cj.table, cj.by_rank[c], &len);
 			if ((st = keep_customer(o, key, len, purch)))
 				goto out;
 		}

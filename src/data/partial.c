@@ -69,8 +69,11 @@ enum rebuy_status rebuy__order_key_encode(struct rebuy__bucket *b, const char *k
 	if (n > 0 && n <= 18 && (k[0] != '0' || n == 1)) {
 		uint64_t v = 0;
 		size_t i = 0;
-		for (; i < n && k[i] >= '0' && k[i] <= '9'; i++)
-			v = v * 10 + (uint64_t)(k[i] - '0');
+		unsigned d;
+		while (i < n && (d = (unsigned)((unsigned char)k[i] - '0')) <= 9) {
+			v = v * 10 + d;
+			i++;
+		}
 		if (i == n) {
 			*out = v;
 			return REBUY_OK;
@@ -116,16 +119,22 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
                        struct rebuy__last *last)
 {
 	struct rebuy__bucket *b = &p->buckets[rebuy__bucket_of(line->cust_hash)];
-	uint32_t cust;
-	enum rebuy_status st = rebuy__strtab_intern(&b->customers, line->cust, line->cust_len,
-	                                            line->cust_hash, &cust, NULL);
-	if (st)
-		return -(int)st;
+	uint64_t cust = line->cust_word;
+	uint16_t cust_len = (uint16_t)line->cust_len;
+	enum rebuy_status st;
+	if (line->cust_len > 8) {
+		uint32_t id;
+		if ((st = rebuy__strtab_intern(&b->customers, line->cust, line->cust_len,
+		                               line->cust_hash, &id, NULL)))
+			return -(int)st;
+		cust = id;
+		cust_len = REBUY__CUST_LONG;
+	}
 	uint64_t key = 0;
 	if (line->okey && (st = rebuy__order_key_encode(b, line->okey, line->okey_len, &key)))
 		return -(int)st;
 	struct rebuy__rec *prev = last->chunk == b->head && b->head ? &b->head->recs[last->i] : NULL;
-	if (prev && !p->has_line_hash && prev->cust == cust &&
+	if (prev && !p->has_line_hash && prev->cust == cust && prev->cust_len == cust_len &&
 	    (p->has_order_key ? prev->key == key : prev->ts == line->ts)) {
 		if (line->ts < prev->ts)
 			prev->ts = line->ts;
@@ -150,6 +159,8 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	r->key = key;
 	r->cust = cust;
 	r->n_lines = 1;
+	r->cust_len = cust_len;
+	r->spare = 0;
 	if (c->alt)
 		c->alt[i] = line->ts_alt;
 	if (c->line_hash) {
@@ -172,8 +183,15 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 			const struct rebuy__rec *r = &c->recs[i];
 			struct rebuy__line l;
 			memset(&l, 0, sizeof l);
-			l.cust = rebuy__strtab_key(&s->customers, r->cust, &l.cust_len);
-			l.cust_hash = rebuy__strtab_hash(l.cust, l.cust_len);
+			char cust[8];
+			if (r->cust_len == REBUY__CUST_LONG) {
+				l.cust = rebuy__strtab_key(&s->customers, (uint32_t)r->cust, &l.cust_len);
+			} else {
+				rebuy__strtab_unpack(r->cust, r->cust_len, cust);
+				l.cust = cust;
+				l.cust_len = r->cust_len;
+			}
+			rebuy__line_hash_customer(&l);
 			char key[32];
 			if (src->has_order_key) {
 				/* Decode the key back to its text, so dst encodes it anew. */

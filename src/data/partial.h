@@ -1,16 +1,19 @@
 /* Partial order records: what one thread (or one shard) has read of a slice
  * of the input, before lines are grouped into orders. Partials of disjoint
  * slices merge into the partial of their union; the orders table is built
- * from one partial (orders.c).
+ * from the partials of all threads (orders.c).
  *
  * Records are partitioned into REBUY__BUCKETS buckets by the hash of the
  * customer key, so a customer's records all sit in one bucket in every
  * partial: merging and grouping then work bucket by bucket, in cache, on
- * several threads, with no shared state.
+ * several threads, with no shared state. A customer key of up to 8 bytes
+ * (most ids) travels inside its record, so reading does no hash-table
+ * lookup for it; the build interns it in its bucket's small table. Longer
+ * keys are interned while reading, in the bucket's table of long keys.
  *
  * An order key is encoded in 64 bits exactly: a canonical decimal number
  * below 10^18 as itself, a key of up to 7 bytes as its bytes and length,
- * any other key as an id in its bucket's table of long keys.
+ * any other key as an id in its bucket's table of long order keys.
  */
 #ifndef REBUY_DATA_PARTIAL_H
 #define REBUY_DATA_PARTIAL_H
@@ -30,12 +33,18 @@
 #define REBUY__KEY_TAG_LONG (2ULL << 62)
 #define REBUY__KEY_TAG_MASK (3ULL << 62)
 
+/* cust_len of a record whose customer key is longer than 8 bytes. */
+#define REBUY__CUST_LONG 0xFFFFu
+
 struct rebuy__rec {
 	int64_t ts;
 	int64_t value;
-	uint64_t key;     /* encoded order key; 0 when lines group by time */
-	uint32_t cust;    /* id in the bucket's customer table */
+	uint64_t key;      /* encoded order key; 0 when lines group by time */
+	uint64_t cust;     /* the customer key packed (rebuy__strtab_pack), or, for a
+	                    * long key, its id in the bucket's customer table */
 	uint32_t n_lines;
+	uint16_t cust_len; /* 1..8, or REBUY__CUST_LONG */
+	uint16_t spare;
 };
 
 struct rebuy__chunk {
@@ -47,8 +56,8 @@ struct rebuy__chunk {
 };
 
 struct rebuy__bucket {
-	struct rebuy__strtab customers;
-	struct rebuy__strtab long_keys;
+	struct rebuy__strtab customers; /* customer keys longer than 8 bytes */
+	struct rebuy__strtab long_keys; /* order keys that do not fit a word */
 	struct rebuy__chunk *head; /* newest chunk first */
 	size_t n_recs;
 };
@@ -76,6 +85,7 @@ struct rebuy__line {
 	const char *cust;
 	size_t cust_len;
 	uint64_t cust_hash;   /* rebuy__strtab_hash(cust, cust_len) */
+	uint64_t cust_word;   /* rebuy__strtab_pack(cust, cust_len) when cust_len <= 8 */
 	const char *okey;     /* the order key, or NULL */
 	size_t okey_len;
 	int64_t ts, ts_alt;
@@ -97,11 +107,27 @@ struct rebuy__last {
 int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
                        struct rebuy__last *last);
 
-/* Prefetches the customer-table slot a line with this customer hash will
- * probe, so that a batch of lines meets its cache misses in parallel. */
-static inline void rebuy__partial_prefetch(const struct rebuy__partial *p, uint64_t cust_hash)
+/* Fills cust_hash and cust_word of a line from cust and cust_len. */
+static inline void rebuy__line_hash_customer(struct rebuy__line *l)
 {
-	rebuy__strtab_prefetch(&p->buckets[rebuy__bucket_of(cust_hash)].customers, cust_hash);
+	if (l->cust_len <= 8) {
+		l->cust_word = rebuy__strtab_pack(l->cust, l->cust_len);
+		l->cust_hash = rebuy__strtab_hash_word(l->cust_word, l->cust_len);
+	} else {
+		l->cust_word = 0;
+		l->cust_hash = rebuy__strtab_hash(l->cust, l->cust_len);
+	}
+}
+
+/* Prefetches what recording the line will touch: for a long customer key,
+ * the slot of the bucket's table it will probe, so that a batch of lines
+ * meets its cache misses in parallel. */
+static inline void rebuy__partial_prefetch(const struct rebuy__partial *p,
+                                           const struct rebuy__line *l)
+{
+	if (l->cust_len > 8)
+		rebuy__strtab_prefetch(&p->buckets[rebuy__bucket_of(l->cust_hash)].customers,
+		                       l->cust_hash);
 }
 
 /* Encodes an order key; long keys are interned in b's table. */

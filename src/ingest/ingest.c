@@ -305,12 +305,13 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		         n_fields, rebuy_role_name((enum rebuy_role)role), in->col[role] + 1);
 		return reject(w, at, REBUY_REASON_SHORT_ROW, role, NULL, what);
 	}
-	struct rebuy__line line;
-	memset(line.line_hash, 0, sizeof line.line_hash);
+	/* Parsed in place: the batch slot is the line. */
+	struct rebuy__line *const line = out;
+	line->line_hash[0] = line->line_hash[1] = 0;
 	const struct rebuy__csv_field *fc = &fields[in->col[REBUY_ROLE_CUSTOMER]];
-	line.cust = fc->p;
-	line.cust_len = rebuy__key_normalize(&line.cust, fc->n);
-	if (line.cust_len == 0)
+	line->cust = fc->p;
+	line->cust_len = rebuy__key_normalize(&line->cust, fc->n);
+	if (line->cust_len == 0)
 		return reject(w, at, REBUY_REASON_MISSING_CUSTOMER, REBUY_ROLE_CUSTOMER, fc, NULL);
 
 	if (in->col[REBUY_ROLE_CURRENCY] >= 0) {
@@ -327,7 +328,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 	}
 
 	const struct rebuy__csv_field *fd = &fields[in->col[REBUY_ROLE_DATE]];
-	unsigned flags = read_date(w, fd, &line.ts, &line.ts_alt);
+	unsigned flags = read_date(w, fd, &line->ts, &line->ts_alt);
 	if (!(flags & REBUY_DATE_OK))
 		return reject(w, at, REBUY_REASON_BAD_DATE, REBUY_ROLE_DATE, fd, NULL);
 	if (flags & REBUY_DATE_SLASH) {
@@ -338,21 +339,21 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		} else if (mdy) {
 			w->n_mdy_only++;
 			set_example(&w->mdy_only, at, fd);
-			line.ts_alt = line.ts;
+			line->ts_alt = line->ts;
 		} else {
 			w->n_dmy_only++;
 			set_example(&w->dmy_only, at, fd);
-			line.ts = line.ts_alt;
+			line->ts = line->ts_alt;
 		}
 	} else {
-		line.ts_alt = line.ts;
+		line->ts_alt = line->ts;
 	}
 
 	int rounded = 0;
-	line.value = 0;
+	line->value = 0;
 	if (in->col[REBUY_ROLE_AMOUNT] >= 0) {
 		const struct rebuy__csv_field *f = &fields[in->col[REBUY_ROLE_AMOUNT]];
-		int r = read_money(in, f, &line.value);
+		int r = read_money(in, f, &line->value);
 		if (r < 0)
 			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_AMOUNT, f, "amount");
 		rounded = r;
@@ -366,7 +367,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		int rp = read_money(in, fp, &p);
 		if (rp < 0)
 			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_PRICE, fp, "price");
-		enum rebuy_num_result rm = rebuy_money_mul(q, p, &line.value);
+		enum rebuy_num_result rm = rebuy_money_mul(q, p, &line->value);
 		if (rm == REBUY_NUM_RANGE)
 			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_PRICE, fp,
 			              "quantity x price of");
@@ -385,22 +386,21 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 			return 1;
 	}
 
-	line.okey = NULL;
-	line.okey_len = 0;
+	line->okey = NULL;
+	line->okey_len = 0;
 	if (in->col[REBUY_ROLE_ORDER] >= 0) {
 		const struct rebuy__csv_field *f = &fields[in->col[REBUY_ROLE_ORDER]];
-		line.okey = f->p;
-		line.okey_len = rebuy__key_normalize(&line.okey, f->n);
+		line->okey = f->p;
+		line->okey_len = rebuy__key_normalize(&line->okey, f->n);
 	}
 	if (in->opts->dedupe) {
 		while (row_len > 0 && (row[row_len - 1] == '\n' || row[row_len - 1] == '\r'))
 			row_len--;
 		XXH128_hash_t h = XXH3_128bits(row, row_len);
-		line.line_hash[0] = h.low64;
-		line.line_hash[1] = h.high64;
+		line->line_hash[0] = h.low64;
+		line->line_hash[1] = h.high64;
 	}
-	line.cust_hash = rebuy__strtab_hash(line.cust, line.cust_len);
-	*out = line;
+	rebuy__line_hash_customer(line);
 	return LINE_READY;
 }
 
@@ -475,7 +475,7 @@ static void process_block(struct worker *w, struct block *b)
 		if (r == LINE_STOP)
 			break;
 		if (r == LINE_READY) {
-			rebuy__partial_prefetch(w->part, batch[n_batch].cust_hash);
+			rebuy__partial_prefetch(w->part, &batch[n_batch]);
 			if (++n_batch == BATCH) {
 				if (record_lines(w, batch, n_batch) < 0)
 					return;
