@@ -44,9 +44,18 @@ struct bucket_out {
 	uint64_t outside_window, duplicates, folded;
 };
 
+/* A record as the build works on it: unpacked, its customer numbered. */
+struct work {
+	int64_t ts;
+	int64_t value;
+	uint64_t key;
+	uint32_t cust; /* rank within the bucket */
+	uint32_t n_lines;
+};
+
 /* What one thread reuses from bucket to bucket. */
 struct scratch {
-	struct rebuy__rec *recs;
+	struct work *recs;
 	size_t recs_cap;
 	uint64_t *hash;
 	size_t hash_cap;
@@ -66,25 +75,25 @@ struct build {
 
 /* ---- sorting small runs ------------------------------------------------------ */
 
-static inline int before_key_ts(const struct rebuy__rec *a, const struct rebuy__rec *b)
+static inline int before_key_ts(const struct work *a, const struct work *b)
 {
 	return a->key < b->key || (a->key == b->key && a->ts < b->ts);
 }
 
-static inline int before_ts_key(const struct rebuy__rec *a, const struct rebuy__rec *b)
+static inline int before_ts_key(const struct work *a, const struct work *b)
 {
 	return a->ts < b->ts || (a->ts == b->ts && a->key < b->key);
 }
 
 static int cmp_key_ts(const void *pa, const void *pb)
 {
-	const struct rebuy__rec *a = pa, *b = pb;
+	const struct work *a = pa, *b = pb;
 	return before_key_ts(a, b) ? -1 : before_key_ts(b, a);
 }
 
 static int cmp_ts_key(const void *pa, const void *pb)
 {
-	const struct rebuy__rec *a = pa, *b = pb;
+	const struct work *a = pa, *b = pb;
 	return before_ts_key(a, b) ? -1 : before_ts_key(b, a);
 }
 
@@ -93,7 +102,7 @@ static int cmp_ts_key(const void *pa, const void *pb)
  * check comes first, then insertion sort, and qsort only for long runs.
  * Written out twice so that the comparisons inline. */
 #define SORT_RECS(name, before, cmp)                                                   \
-	static void name(struct rebuy__rec *r, size_t n)                                   \
+	static void name(struct work *r, size_t n)                                   \
 	{                                                                                  \
 		size_t i = 1;                                                                  \
 		while (i < n && !before(&r[i], &r[i - 1]))                                     \
@@ -105,7 +114,7 @@ static int cmp_ts_key(const void *pa, const void *pb)
 			return;                                                                    \
 		}                                                                              \
 		for (; i < n; i++) {                                                           \
-			struct rebuy__rec x = r[i];                                                \
+			struct work x = r[i];                                                \
 			size_t j = i;                                                              \
 			while (j > 0 && before(&x, &r[j - 1])) {                                   \
 				r[j] = r[j - 1];                                                       \
@@ -118,7 +127,7 @@ static int cmp_ts_key(const void *pa, const void *pb)
 SORT_RECS(sort_by_key_ts, before_key_ts, cmp_key_ts)
 SORT_RECS(sort_by_ts_key, before_ts_key, cmp_ts_key)
 
-static void sort_recs(struct rebuy__rec *r, size_t n, int by_key_first)
+static void sort_recs(struct work *r, size_t n, int by_key_first)
 {
 	if (by_key_first)
 		sort_by_key_ts(r, n);
@@ -128,7 +137,7 @@ static void sort_recs(struct rebuy__rec *r, size_t n, int by_key_first)
 
 struct hashed {
 	uint64_t h0, h1;
-	struct rebuy__rec rec;
+	struct work rec;
 };
 
 static int cmp_hashed(const void *pa, const void *pb)
@@ -203,7 +212,7 @@ static int in_window(const struct rebuy_input_options *o, int64_t ts)
 }
 
 /* Dedupe one customer's records by line hash; returns the new count. */
-static enum rebuy_status dedupe_run(struct rebuy__rec *r, const uint64_t *hash, size_t n,
+static enum rebuy_status dedupe_run(struct work *r, const uint64_t *hash, size_t n,
                                     size_t *out_n, uint64_t *dropped)
 {
 	struct hashed *h = rebuy__malloc((n ? n : 1) * sizeof *h);
@@ -359,21 +368,33 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 	memset(&kj, 0, sizeof kj);
 	uint64_t *off = NULL;
 	/* Customers: the long keys of every partial, then every short key as
-	 * its records come (ids replace the packed keys in the records). */
+	 * its records come (ids replace the packed keys in the records), counted
+	 * by id as they come. */
+	uint32_t *count = NULL;
+	size_t count_cap = 0;
 	enum rebuy_status st = join_tables(&cj, bd->parts, bd->n_parts, (unsigned)bi, 1, n_r / 4);
 	for (size_t p = 0; p < bd->n_parts && !st; p++)
 		for (struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c && !st; c = c->next)
 			for (size_t i = 0; i < c->n; i++) {
 				struct rebuy__rec *r = &c->recs[i];
+				unsigned len = rebuy__rec_cust_len(r);
 				uint32_t id;
-				if (r->cust_len == REBUY__CUST_LONG) {
+				if (len == REBUY__CUST_LONG) {
 					id = cj.id_of[p][r->cust];
-				} else if ((st = rebuy__strtab_intern_word(
-						    &cj.table, r->cust, r->cust_len,
-						    rebuy__strtab_hash_word(r->cust, r->cust_len), &id))) {
+				} else if ((st = rebuy__strtab_intern_word(&cj.table, r->cust, len,
+				                                           rebuy__strtab_hash_word(r->cust, len),
+				                                           &id))) {
 					break;
 				}
 				r->cust = id;
+				if (id >= count_cap) {
+					size_t old_cap = count_cap;
+					if ((st = rebuy__grow((void **)&count, &count_cap, (size_t)id + 1,
+					                      sizeof *count, UINT32_MAX)))
+						break;
+					memset(count + old_cap, 0, (count_cap - old_cap) * sizeof *count);
+				}
+				count[id]++;
 			}
 	if (!st)
 		st = join_rank(&cj);
@@ -388,30 +409,33 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 		st = grow_scratch(sc, n_r, bd->has_hash);
 	if (!st && !(o->n_purch = rebuy__malloc((n_c ? n_c : 1) * sizeof *o->n_purch)))
 		st = REBUY_ENOMEM;
-	if (st)
+	if (st) {
+		rebuy__free(count);
 		goto out;
+	}
 	/* Counting sort by customer rank, over every partial's chunks. */
-	for (size_t p = 0; p < bd->n_parts; p++)
-		for (const struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c; c = c->next)
-			for (size_t i = 0; i < c->n; i++)
-				off[cj.rank[c->recs[i].cust] + 1]++;
+	for (size_t id = 0; id < n_c; id++)
+		off[cj.rank[id] + 1] = count[id];
+	rebuy__free(count);
 	for (size_t c = 0; c < n_c; c++)
 		off[c + 1] += off[c];
-	struct rebuy__rec *recs = sc->recs;
+	struct work *recs = sc->recs;
 	uint64_t *hash = bd->has_hash ? sc->hash : NULL;
 	for (size_t p = 0; p < bd->n_parts; p++) {
 		const uint32_t *korder = kj.table.n ? kj.id_of[p] : NULL;
 		for (const struct rebuy__chunk *c = bd->parts[p]->buckets[bi].head; c; c = c->next)
 			for (size_t i = 0; i < c->n; i++) {
-				struct rebuy__rec r = c->recs[i];
-				uint32_t cr = cj.rank[r.cust];
+				const struct rebuy__rec *r = &c->recs[i];
+				uint32_t cr = cj.rank[r->cust];
 				uint64_t at = off[cr]++;
-				r.cust = cr;
-				if (bd->use_alt)
-					r.ts = c->alt[i];
-				if ((r.key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG)
-					r.key = REBUY__KEY_TAG_LONG | kj.rank[korder[r.key & 0xFFFFFFFFu]];
-				recs[at] = r;
+				struct work *w = &recs[at];
+				w->ts = bd->use_alt ? c->alt[i] : rebuy__rec_ts(r);
+				w->value = r->value;
+				w->key = r->key;
+				if ((w->key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG)
+					w->key = REBUY__KEY_TAG_LONG | kj.rank[korder[w->key & 0xFFFFFFFFu]];
+				w->cust = cr;
+				w->n_lines = rebuy__rec_lines(r);
 				if (hash) {
 					hash[2 * at] = c->line_hash[2 * i];
 					hash[2 * at + 1] = c->line_hash[2 * i + 1];
@@ -424,7 +448,7 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 	size_t w = 0;
 	for (size_t c = 0; c < n_c; c++) {
 		size_t lo = c ? off[c - 1] : 0;
-		struct rebuy__rec *r = recs + lo;
+		struct work *r = recs + lo;
 		size_t n = off[c] - lo;
 		if (hash && (st = dedupe_run(r, hash + 2 * lo, n, &n, &o->duplicates)))
 			goto out;

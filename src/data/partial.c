@@ -120,7 +120,7 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 {
 	struct rebuy__bucket *b = &p->buckets[rebuy__bucket_of(line->cust_hash)];
 	uint64_t cust = line->cust_word;
-	uint16_t cust_len = (uint16_t)line->cust_len;
+	unsigned cust_len = (unsigned)line->cust_len;
 	enum rebuy_status st;
 	if (line->cust_len > 8) {
 		uint32_t id;
@@ -134,15 +134,17 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	if (line->okey && (st = rebuy__order_key_encode(b, line->okey, line->okey_len, &key)))
 		return -(int)st;
 	struct rebuy__rec *prev = last->chunk == b->head && b->head ? &b->head->recs[last->i] : NULL;
-	if (prev && !p->has_line_hash && prev->cust == cust && prev->cust_len == cust_len &&
-	    (p->has_order_key ? prev->key == key : prev->ts == line->ts)) {
-		if (line->ts < prev->ts)
-			prev->ts = line->ts;
+	if (prev && !p->has_line_hash && prev->cust == cust &&
+	    rebuy__rec_cust_len(prev) == cust_len && rebuy__rec_lines(prev) < REBUY__REC_MAX_LINES &&
+	    (p->has_order_key ? prev->key == key : rebuy__rec_ts(prev) == line->ts)) {
+		int64_t ts = rebuy__rec_ts(prev);
+		if (line->ts < ts)
+			ts = line->ts;
 		if (p->has_alt && line->ts_alt < b->head->alt[last->i])
 			b->head->alt[last->i] = line->ts_alt;
 		if (__builtin_add_overflow(prev->value, line->value, &prev->value))
 			return -(int)REBUY_ELIMIT;
-		prev->n_lines++;
+		prev->meta = rebuy__rec_meta(ts, cust_len, rebuy__rec_lines(prev) + 1);
 		return 1;
 	}
 	struct rebuy__chunk *c = b->head;
@@ -154,13 +156,10 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	}
 	size_t i = c->n++;
 	struct rebuy__rec *r = &c->recs[i];
-	r->ts = line->ts;
 	r->value = line->value;
 	r->key = key;
 	r->cust = cust;
-	r->n_lines = 1;
-	r->cust_len = cust_len;
-	r->spare = 0;
+	r->meta = rebuy__rec_meta(line->ts, cust_len, 1);
 	if (c->alt)
 		c->alt[i] = line->ts_alt;
 	if (c->line_hash) {
@@ -184,12 +183,12 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 			struct rebuy__line l;
 			memset(&l, 0, sizeof l);
 			char cust[8];
-			if (r->cust_len == REBUY__CUST_LONG) {
+			if (rebuy__rec_cust_len(r) == REBUY__CUST_LONG) {
 				l.cust = rebuy__strtab_key(&s->customers, (uint32_t)r->cust, &l.cust_len);
 			} else {
-				rebuy__strtab_unpack(r->cust, r->cust_len, cust);
+				l.cust_len = rebuy__rec_cust_len(r);
+				rebuy__strtab_unpack(r->cust, l.cust_len, cust);
 				l.cust = cust;
-				l.cust_len = r->cust_len;
 			}
 			rebuy__line_hash_customer(&l);
 			char key[32];
@@ -209,8 +208,8 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 					l.okey = key;
 				}
 			}
-			l.ts = r->ts;
-			l.ts_alt = c->alt ? c->alt[i] : r->ts;
+			l.ts = rebuy__rec_ts(r);
+			l.ts_alt = c->alt ? c->alt[i] : l.ts;
 			l.value = r->value;
 			if (c->line_hash) {
 				l.line_hash[0] = c->line_hash[2 * i];
@@ -221,7 +220,9 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 			int got = rebuy__partial_add(dst, &l, &last);
 			if (got < 0)
 				return (enum rebuy_status)-got;
-			dst->buckets[bucket].head->recs[last.i].n_lines = r->n_lines;
+			struct rebuy__rec *d = &dst->buckets[bucket].head->recs[last.i];
+			d->meta = rebuy__rec_meta(rebuy__rec_ts(d), rebuy__rec_cust_len(d),
+			                          rebuy__rec_lines(r));
 		}
 	}
 	s->head = NULL;

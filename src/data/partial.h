@@ -34,18 +34,40 @@
 #define REBUY__KEY_TAG_MASK (3ULL << 62)
 
 /* cust_len of a record whose customer key is longer than 8 bytes. */
-#define REBUY__CUST_LONG 0xFFFFu
+#define REBUY__CUST_LONG 15u
+/* Lines one record counts at most; a longer run of lines starts a new
+ * record (the build folds records of one order anyway). */
+#define REBUY__REC_MAX_LINES ((1u << 20) - 1)
 
+/* 32 bytes a record: ten million records are 320 MB that must be touched
+ * once, which on this kind of machine costs more than reading the file. */
 struct rebuy__rec {
-	int64_t ts;
 	int64_t value;
-	uint64_t key;      /* encoded order key; 0 when lines group by time */
-	uint64_t cust;     /* the customer key packed (rebuy__strtab_pack), or, for a
-	                    * long key, its id in the bucket's customer table */
-	uint32_t n_lines;
-	uint16_t cust_len; /* 1..8, or REBUY__CUST_LONG */
-	uint16_t spare;
+	uint64_t key;  /* encoded order key; 0 when lines group by time */
+	uint64_t cust; /* the customer key packed (rebuy__strtab_pack), or, for a
+	                * long key, its id in the bucket's customer table */
+	uint64_t meta; /* time (seconds, 40 bits, signed) << 24 | cust_len << 20 | lines */
 };
+
+static inline uint64_t rebuy__rec_meta(int64_t ts, unsigned cust_len, unsigned lines)
+{
+	return (uint64_t)ts << 24 | (uint64_t)cust_len << 20 | lines;
+}
+
+static inline int64_t rebuy__rec_ts(const struct rebuy__rec *r)
+{
+	return (int64_t)r->meta >> 24; /* arithmetic: the sign comes back */
+}
+
+static inline unsigned rebuy__rec_cust_len(const struct rebuy__rec *r)
+{
+	return (unsigned)(r->meta >> 20) & 15u;
+}
+
+static inline unsigned rebuy__rec_lines(const struct rebuy__rec *r)
+{
+	return (unsigned)r->meta & REBUY__REC_MAX_LINES;
+}
 
 struct rebuy__chunk {
 	struct rebuy__chunk *next;

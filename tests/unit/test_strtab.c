@@ -216,10 +216,10 @@ static void test_partial__adjacent_lines_of_one_order_fold(void **state)
 	 * share a bucket). */
 	const struct rebuy__rec *r = NULL;
 	for (size_t i = 0; i < c->n; i++)
-		if (c->recs[i].key == 1 && c->recs[i].n_lines == 2)
+		if (c->recs[i].key == 1 && rebuy__rec_lines(&c->recs[i]) == 2)
 			r = &c->recs[i];
 	assert_non_null(r);
-	assert_int_equal(r->ts, 100);
+	assert_int_equal(rebuy__rec_ts(r), 100);
 	assert_int_equal(r->value, 35000);
 	rebuy__partial_free(p);
 }
@@ -257,7 +257,7 @@ static void test_partial__merge_joins_the_same_customer(void **state)
 	int n_x = 0, long_ok = 0;
 	for (const struct rebuy__chunk *c = bx->head; c; c = c->next)
 		for (size_t i = 0; i < c->n; i++)
-			if (c->recs[i].cust_len == 1 && c->recs[i].cust == 'X') {
+			if (rebuy__rec_cust_len(&c->recs[i]) == 1 && c->recs[i].cust == 'X') {
 				n_x++;
 				uint64_t key = c->recs[i].key;
 				if ((key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG) {
@@ -273,6 +273,49 @@ static void test_partial__merge_joins_the_same_customer(void **state)
 	rebuy__partial_free(b);
 }
 
+/* A record packs time, key length and line count into one word: times from
+ * year 1 to 9999 (negative before 1970) come back exactly. */
+static void test_partial__record_meta_round_trips(void **state)
+{
+	(void)state;
+	const int64_t times[] = {-62135596800LL, -1, 0, 1, 253402300799LL};
+	for (size_t i = 0; i < 5; i++) {
+		struct rebuy__rec r = {0};
+		r.meta = rebuy__rec_meta(times[i], REBUY__CUST_LONG, REBUY__REC_MAX_LINES);
+		assert_int_equal(rebuy__rec_ts(&r), times[i]);
+		assert_int_equal(rebuy__rec_cust_len(&r), REBUY__CUST_LONG);
+		assert_int_equal(rebuy__rec_lines(&r), REBUY__REC_MAX_LINES);
+		r.meta = rebuy__rec_meta(times[i], 3, 1);
+		assert_int_equal(rebuy__rec_ts(&r), times[i]);
+		assert_int_equal(rebuy__rec_cust_len(&r), 3);
+		assert_int_equal(rebuy__rec_lines(&r), 1);
+	}
+}
+
+/* A run of lines longer than a record can count starts a new record. */
+static void test_partial__a_record_counts_at_most_its_maximum_lines(void **state)
+{
+	(void)state;
+	struct rebuy__partial *p = rebuy__partial_new(1, 0, 0);
+	struct rebuy__last last = {0};
+	for (unsigned i = 0; i < REBUY__REC_MAX_LINES + 2; i++) {
+		struct rebuy__line l;
+		memset(&l, 0, sizeof l);
+		l.cust = "A";
+		l.cust_len = 1;
+		rebuy__line_hash_customer(&l);
+		l.okey = "9";
+		l.okey_len = 1;
+		l.value = 1;
+		assert_true(rebuy__partial_add(p, &l, &last) >= 0);
+	}
+	const struct rebuy__bucket *b = &p->buckets[rebuy__bucket_of(rebuy__strtab_hash("A", 1))];
+	assert_int_equal(b->n_recs, 2);
+	assert_int_equal(rebuy__rec_lines(&b->head->recs[0]), REBUY__REC_MAX_LINES);
+	assert_int_equal(rebuy__rec_lines(&b->head->recs[1]), 2);
+	rebuy__partial_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_partial__order_keys_encode_exactly),
 		cmocka_unit_test(test_partial__adjacent_lines_of_one_order_fold),
 		cmocka_unit_test(test_partial__merge_joins_the_same_customer),
+		cmocka_unit_test(test_partial__record_meta_round_trips),
+		cmocka_unit_test(test_partial__a_record_counts_at_most_its_maximum_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
