@@ -98,30 +98,69 @@ static int cmp_ts_key(const void *pa, const void *pb)
 }
 
 /* Sorts a customer's records, by (key, time) or by (time, key). Runs are
- * short and usually already in order (exports come in date order), so the
- * check comes first, then insertion sort, and qsort only for long runs.
+ * usually in order already, or made of a few sorted runs (one per reading
+ * thread, when the export is in date order): the check comes first, then
+ * insertion sort for short runs, and for long ones a natural merge sort,
+ * which merges the sorted runs it finds (qsort if memory runs short).
  * Written out twice so that the comparisons inline. */
 #define SORT_RECS(name, before, cmp)                                                   \
-	static void name(struct work *r, size_t n)                                   \
+	static void name(struct work *r, size_t n)                                         \
 	{                                                                                  \
 		size_t i = 1;                                                                  \
 		while (i < n && !before(&r[i], &r[i - 1]))                                     \
 			i++;                                                                       \
 		if (i >= n)                                                                    \
 			return;                                                                    \
-		if (n > 24) {                                                                  \
+		if (n <= 24) {                                                                 \
+			for (; i < n; i++) {                                                       \
+				struct work x = r[i];                                                  \
+				size_t j = i;                                                          \
+				while (j > 0 && before(&x, &r[j - 1])) {                               \
+					r[j] = r[j - 1];                                                   \
+					j--;                                                               \
+				}                                                                      \
+				r[j] = x;                                                              \
+			}                                                                          \
+			return;                                                                    \
+		}                                                                              \
+		struct work *tmp = rebuy__malloc(n * sizeof *tmp);                             \
+		if (!tmp) {                                                                    \
 			qsort(r, n, sizeof *r, cmp);                                               \
 			return;                                                                    \
 		}                                                                              \
-		for (; i < n; i++) {                                                           \
-			struct work x = r[i];                                                \
-			size_t j = i;                                                              \
-			while (j > 0 && before(&x, &r[j - 1])) {                                   \
-				r[j] = r[j - 1];                                                       \
-				j--;                                                                   \
+		struct work *src = r, *dst = tmp;                                              \
+		for (;;) {                                                                     \
+			/* One pass: merge each pair of adjacent runs of src into dst. */          \
+			size_t runs = 0, a = 0;                                                    \
+			while (a < n) {                                                            \
+				size_t b = a + 1;                                                      \
+				while (b < n && !before(&src[b], &src[b - 1]))                         \
+					b++;                                                               \
+				size_t c = b;                                                          \
+				if (b < n) {                                                           \
+					c = b + 1;                                                         \
+					while (c < n && !before(&src[c], &src[c - 1]))                     \
+						c++;                                                           \
+				}                                                                      \
+				size_t x = a, y = b, k = a;                                            \
+				while (x < b && y < c)                                                 \
+					dst[k++] = before(&src[y], &src[x]) ? src[y++] : src[x++];         \
+				while (x < b)                                                          \
+					dst[k++] = src[x++];                                               \
+				while (y < c)                                                          \
+					dst[k++] = src[y++];                                               \
+				runs++;                                                                \
+				a = c;                                                                 \
 			}                                                                          \
-			r[j] = x;                                                                  \
+			struct work *t = src;                                                      \
+			src = dst;                                                                 \
+			dst = t;                                                                   \
+			if (runs == 1)                                                             \
+				break;                                                                 \
 		}                                                                              \
+		if (src != r)                                                                  \
+			memcpy(r, src, n * sizeof *r);                                             \
+		rebuy__free(tmp);                                                              \
 	}
 
 SORT_RECS(sort_by_key_ts, before_key_ts, cmp_key_ts)
@@ -175,27 +214,62 @@ static int cmp_hashed_ids(const void *pa, const void *pb)
 	return c ? c : (la > lb) - (la < lb);
 }
 
-/* rank[id] = position of id in hash order. */
+/* rank[id] = position of id in hash order: three counting-sort passes of
+ * 11 bits over the 33 hash bits below the bucket's own, then an insertion
+ * pass over the full hash and key, which only moves the rare equal
+ * prefixes. */
 static uint32_t *rank_keys(const struct rebuy__strtab *t)
 {
-	struct hashed_id *h = rebuy__malloc((t->n ? t->n : 1) * sizeof *h);
-	uint32_t *rank = rebuy__malloc((t->n ? t->n : 1) * sizeof *rank);
-	if (!h || !rank) {
+	size_t n = t->n;
+	struct hashed_id *h = rebuy__malloc((n ? n : 1) * sizeof *h);
+	struct hashed_id *tmp = rebuy__malloc((n ? n : 1) * sizeof *tmp);
+	uint32_t *rank = rebuy__malloc((n ? n : 1) * sizeof *rank);
+	uint32_t *count = rebuy__malloc(2048 * sizeof *count);
+	if (!h || !tmp || !rank || !count) {
 		rebuy__free(h);
+		rebuy__free(tmp);
 		rebuy__free(rank);
+		rebuy__free(count);
 		return NULL;
 	}
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		size_t len;
 		const char *k = rebuy__strtab_key(t, (uint32_t)i, &len);
 		h[i].hash = rebuy__strtab_hash(k, len);
 		h[i].id = (uint32_t)i;
 	}
+	for (unsigned shift = 64 - REBUY__BUCKET_BITS - 33; shift < 64 - REBUY__BUCKET_BITS;
+	     shift += 11) {
+		memset(count, 0, 2048 * sizeof *count);
+		for (size_t i = 0; i < n; i++)
+			count[h[i].hash >> shift & 2047]++;
+		uint32_t sum = 0;
+		for (size_t d = 0; d < 2048; d++) {
+			uint32_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[h[i].hash >> shift & 2047]++] = h[i];
+		struct hashed_id *x = h;
+		h = tmp;
+		tmp = x;
+	}
 	sort_table = t;
-	qsort(h, t->n, sizeof *h, cmp_hashed_ids);
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 1; i < n; i++) {
+		struct hashed_id x = h[i];
+		size_t j = i;
+		while (j > 0 && cmp_hashed_ids(&x, &h[j - 1]) < 0) {
+			h[j] = h[j - 1];
+			j--;
+		}
+		h[j] = x;
+	}
+	for (size_t i = 0; i < n; i++)
 		rank[h[i].id] = (uint32_t)i;
 	rebuy__free(h);
+	rebuy__free(tmp);
+	rebuy__free(count);
 	return rank;
 }
 

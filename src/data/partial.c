@@ -133,26 +133,29 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	uint64_t key = 0;
 	if (line->okey && (st = rebuy__order_key_encode(b, line->okey, line->okey_len, &key)))
 		return -(int)st;
-	struct rebuy__rec *prev = last->chunk == b->head && b->head ? &b->head->recs[last->i] : NULL;
+	struct rebuy__rec *prev = last->chunk == b->tail && b->tail ? &b->tail->recs[last->i] : NULL;
 	if (prev && !p->has_line_hash && prev->cust == cust &&
 	    rebuy__rec_cust_len(prev) == cust_len && rebuy__rec_lines(prev) < REBUY__REC_MAX_LINES &&
 	    (p->has_order_key ? prev->key == key : rebuy__rec_ts(prev) == line->ts)) {
 		int64_t ts = rebuy__rec_ts(prev);
 		if (line->ts < ts)
 			ts = line->ts;
-		if (p->has_alt && line->ts_alt < b->head->alt[last->i])
-			b->head->alt[last->i] = line->ts_alt;
+		if (p->has_alt && line->ts_alt < b->tail->alt[last->i])
+			b->tail->alt[last->i] = line->ts_alt;
 		if (__builtin_add_overflow(prev->value, line->value, &prev->value))
 			return -(int)REBUY_ELIMIT;
 		prev->meta = rebuy__rec_meta(ts, cust_len, rebuy__rec_lines(prev) + 1);
 		return 1;
 	}
-	struct rebuy__chunk *c = b->head;
+	struct rebuy__chunk *c = b->tail;
 	if (!c || c->n == REBUY__CHUNK_RECS) {
 		if (!(c = new_chunk(p)))
 			return -(int)REBUY_ENOMEM;
-		c->next = b->head;
-		b->head = c;
+		if (b->tail)
+			b->tail->next = c;
+		else
+			b->head = c;
+		b->tail = c;
 	}
 	size_t i = c->n++;
 	struct rebuy__rec *r = &c->recs[i];
@@ -220,12 +223,12 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 			int got = rebuy__partial_add(dst, &l, &last);
 			if (got < 0)
 				return (enum rebuy_status)-got;
-			struct rebuy__rec *d = &dst->buckets[bucket].head->recs[last.i];
+			struct rebuy__rec *d = &dst->buckets[bucket].tail->recs[last.i];
 			d->meta = rebuy__rec_meta(rebuy__rec_ts(d), rebuy__rec_cust_len(d),
 			                          rebuy__rec_lines(r));
 		}
 	}
-	s->head = NULL;
+	s->head = s->tail = NULL;
 	s->n_recs = 0;
 	return REBUY_OK;
 }

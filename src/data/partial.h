@@ -80,7 +80,8 @@ struct rebuy__chunk {
 struct rebuy__bucket {
 	struct rebuy__strtab customers; /* customer keys longer than 8 bytes */
 	struct rebuy__strtab long_keys; /* order keys that do not fit a word */
-	struct rebuy__chunk *head; /* newest chunk first */
+	struct rebuy__chunk *head; /* the oldest chunk; chunks run in reading order */
+	struct rebuy__chunk *tail; /* the newest, being filled */
 	size_t n_recs;
 };
 

@@ -211,7 +211,7 @@ static void test_partial__adjacent_lines_of_one_order_fold(void **state)
 	assert_int_equal(total, 3);
 	uint64_t h = rebuy__strtab_hash("A", 1);
 	const struct rebuy__bucket *ba = &p->buckets[rebuy__bucket_of(h)];
-	const struct rebuy__chunk *c = ba->head;
+	const struct rebuy__chunk *c = ba->tail;
 	/* The first record of A (the chunk may hold B's record too when A and B
 	 * share a bucket). */
 	const struct rebuy__rec *r = NULL;

@@ -1,0 +1,108 @@
+/* The orders table's grouping and ordering (src/data/orders.c) on inputs
+ * where a customer has many records out of order: the paths that sort runs
+ * longer than the insertion-sort cut-off. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rebuy/rebuy.h"
+#include "testutil.h"
+
+static struct rebuy_orders *load(const char *text, unsigned threads)
+{
+	struct rebuy_input_options opts;
+	rebuy_input_options_init(&opts);
+	opts.path = "orders.csv";
+	opts.data = text;
+	opts.data_len = strlen(text);
+	opts.n_threads = threads;
+	struct rebuy_orders *o = NULL;
+	struct rebuy_error err = {0};
+	if (rebuy_orders_load(&o, &opts, NULL, &err) != REBUY_OK)
+		fail_msg("load: %s", err.msg);
+	return o;
+}
+
+/* Customer C has 200 orders (order ids 1..200, day k on 2024-01-01 + k)
+ * written in a shuffled order, each as two lines of 1.00 and 2.00 that are
+ * far apart in the file; customer D has one order. Whatever the order of
+ * the lines, C must end with 200 orders of 3.00 in time order. */
+static void test_orders__long_shuffled_runs_group_and_sort(void **state)
+{
+	(void)state;
+	enum { N = 200 };
+	int perm[2 * N];
+	for (int i = 0; i < 2 * N; i++)
+		perm[i] = i;
+	unsigned seed = 12345;
+	for (int i = 2 * N - 1; i > 0; i--) {
+		seed = seed * 1103515245u + 12345u;
+		int j = (int)((seed >> 8) % (unsigned)(i + 1));
+		int t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	size_t cap = 64 * 2 * N + 128, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "customer,order,date,amount\nD,9999,2024-06-01,5\n");
+	for (int i = 0; i < 2 * N; i++) {
+		int k = perm[i] % N, part = perm[i] / N;
+		int64_t day = rebuy_days_from_civil(2024, 1, 1) + k;
+		char date[16];
+		rebuy_format_day(day, date, sizeof date);
+		len += (size_t)snprintf(text + len, cap - len, "C,%d,%s %02d:00:00,%s\n", k + 1, date,
+		                        part ? 12 : 9, part ? "2.00" : "1.00");
+	}
+	for (unsigned threads = 1; threads <= 2; threads++) {
+		struct rebuy_orders *o = load(text, threads);
+		assert_int_equal(o->n_customers, 2);
+		assert_int_equal(o->n_orders, N + 1);
+		uint32_t ids[2];
+		rebuy_orders_customers_by_key(o, ids);
+		assert_string_equal(rebuy_orders_customer_key(o, ids[0], NULL), "C");
+		uint64_t a = o->cust_start[ids[0]], z = o->cust_start[ids[0] + 1];
+		assert_int_equal(z - a, N);
+		for (uint64_t i = a; i < z; i++) {
+			int64_t k = (int64_t)(i - a);
+			/* the earliest line of order k is the 09:00 one */
+			assert_int_equal(o->ts[i], (rebuy_days_from_civil(2024, 1, 1) + k) * 86400 + 9 * 3600);
+			assert_int_equal(o->value[i], 30000);
+			assert_int_equal(o->n_lines[i], 2);
+		}
+		assert_int_equal(o->report.lines_merged, N);
+		rebuy_orders_free(o);
+	}
+	free(text);
+}
+
+/* Without order keys, lines of one customer at one time are one order,
+ * however far apart; 300 times written backwards come out forwards. */
+static void test_orders__without_keys_long_reversed_runs_sort(void **state)
+{
+	(void)state;
+	enum { N = 300 };
+	size_t cap = 48 * 2 * N + 64, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "customer,date,amount\n");
+	for (int rep = 0; rep < 2; rep++)
+		for (int i = N - 1; i >= 0; i--)
+			len += (size_t)snprintf(text + len, cap - len, "X,%lld,1\n",
+			                        (long long)(1700000000 + (int64_t)i * 3600));
+	struct rebuy_orders *o = load(text, 2);
+	assert_int_equal(o->n_orders, N);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(o->ts[i], 1700000000 + (int64_t)i * 3600);
+		assert_int_equal(o->value[i], 20000);
+	}
+	rebuy_orders_free(o);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_orders__long_shuffled_runs_group_and_sort),
+		cmocka_unit_test(test_orders__without_keys_long_reversed_runs_sort),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
