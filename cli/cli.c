@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -98,7 +99,7 @@ static void print_opts(const struct cli_opt *t)
 		if (!t->help)
 			continue;
 		char left[64];
-		snprintf(left, sizeof left, "%s%s%s%s", strlen(t->name) == 1 ? "-" : "--", t->name,
+		snprintf(left, sizeof left, "%s%s%s%s", strcmp(t->name, "o") == 0 ? "-" : "--", t->name,
 		         t->arg ? " " : "", t->arg ? t->arg : "");
 		printf("  %-24s %s\n", left, t->help);
 	}
@@ -249,7 +250,7 @@ int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_comm
 			else if (i + 1 < argc)
 				value = argv[++i];
 			else {
-				cli_error("%s%s needs a value (%s)", n == 1 ? "-" : "--", o->name, o->arg);
+				cli_error("%s%s needs a value (%s)", a[1] == '-' ? "--" : "-", o->name, o->arg);
 				return EXIT_USAGE;
 			}
 		} else if (eq) {
@@ -291,6 +292,10 @@ int cli_out_open(struct cli_out *o, const char *path)
 		o->tmp[0] = '\0';
 		return EXIT_FAIL;
 	}
+	/* mkstemp makes the file 0600: give it the mode any new file gets. */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		close(fd);

@@ -1,4 +1,8 @@
 /* A parallel for-loop on POSIX threads with dynamic claiming of items. */
+#if defined(__linux__)
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <sched.h>
+#endif
 #include "core/parallel.h"
 
 #include <pthread.h>
@@ -81,7 +85,16 @@ enum rebuy_status rebuy__parallel_for(unsigned n_threads, size_t n, rebuy__item_
 
 unsigned rebuy__cpu_count(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = 0;
+#if defined(__linux__)
+	/* The CPUs this process may run on (taskset, containers), not all the
+	 * machine's. */
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+#endif
+	if (n < 1)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		return 1;
 	return n > 256 ? 256u : (unsigned)n;

@@ -94,6 +94,7 @@ struct ingest {
 	size_t need_fields;
 	uint64_t header_lines; /* physical lines before the first data row */
 	uint64_t text_bytes;   /* bytes read from the source, after decompression */
+	size_t block_size;     /* BLOCK_SIZE, or less for a small plain input */
 	char last_byte;        /* the last of them */
 
 	pthread_mutex_t mu;
@@ -519,12 +520,12 @@ static struct block *take_block(struct ingest *in)
 	pthread_mutex_unlock(&in->mu);
 	if (!b) {
 		b = rebuy__calloc(1, sizeof *b);
-		if (b && !(b->buf = rebuy__malloc(BLOCK_SIZE))) {
+		if (b && !(b->buf = rebuy__malloc(in->block_size))) {
 			rebuy__free(b);
 			b = NULL;
 		}
 		if (b)
-			b->cap = BLOCK_SIZE;
+			b->cap = in->block_size;
 		if (!b) {
 			pthread_mutex_lock(&in->mu);
 			in->n_blocks_made--;
@@ -1369,6 +1370,11 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	if (st)
 		goto out_sync;
 	rep->is_gzip = src.is_gzip;
+	/* A small input gets small blocks (a request body need not cost 2 MiB);
+	 * blocks only ever cut at row ends, so the result is the same. */
+	in.block_size = BLOCK_SIZE;
+	if (!src.is_gzip && src.size > 0 && src.size < BLOCK_SIZE)
+		in.block_size = (size_t)src.size + 64 > 4096 ? (size_t)src.size + 64 : 4096;
 	in.workers = rebuy__calloc(in.n_workers, sizeof *in.workers);
 	in.jobs = rebuy__calloc(in.jobs_cap, sizeof *in.jobs);
 	in.pool = rebuy__calloc(in.max_blocks, sizeof *in.pool);

@@ -224,8 +224,9 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 		if (c < 0) {
 			char cols[256];
 			list_columns(rep, cols, sizeof cols);
-			return rebuy_error_set(err, REBUY_EARG, "--%s %s: no such column (the columns are: %s)",
-			                       role_names[r], ref, cols);
+			return rebuy_error_set(err, REBUY_EARG,
+			                       "--%s %s: %s has no such column (the columns are: %s)",
+			                       role_names[r], ref, rep->path, cols);
 		}
 		rep->role_column[r] = c;
 		rep->role_by_flag[r] = 1;
@@ -251,10 +252,10 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 					if (found >= 0)
 						return rebuy_error_set(
 							err, REBUY_EDATA,
-							"two columns could be the %s: '%s' and '%s' (choose one "
+							"%s: two columns could be the %s: '%s' and '%s' (choose one "
 							"with --%s COLUMN)",
-							role_names[r], rep->column_names[found], rep->column_names[i],
-							role_names[r]);
+							rep->path, role_names[r], rep->column_names[found],
+							rep->column_names[i], role_names[r]);
 					found = (int)i;
 				}
 			}
@@ -269,9 +270,9 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 		char cols[300];
 		list_columns(rep, cols, sizeof cols);
 		return rebuy_error_set(err, REBUY_EDATA,
-		                       "no %s column: the columns are %s (name it with --%s COLUMN, "
-		                       "or give every role by position with --columns)",
-		                       role_names[r], cols, role_names[r]);
+		                       "%s: no %s column: the columns are %s (name it with --%s "
+		                       "COLUMN, or give every role by position with --columns)",
+		                       rep->path, role_names[r], cols, role_names[r]);
 	}
 	return REBUY_OK;
 }

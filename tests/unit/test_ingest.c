@@ -300,7 +300,7 @@ static void test_ingest__detects_every_delimiter(void **state)
 	o.n_threads = 1;
 	o.delimiter = ',';
 	expect_error("customer;date;amount\n1;2020-01-01;5\n", &o, REBUY_EDATA,
-	             "no customer column: the columns are customer;date;amount (name it with "
+	             "orders.csv: no customer column: the columns are customer;date;amount (name it with "
 	             "--customer COLUMN, or give every role by position with --columns)");
 }
 
@@ -409,11 +409,11 @@ static void test_ingest__roles_by_flag_name_and_number(void **state)
 	rebuy_input_options_init(&o);
 	o.role_column[REBUY_ROLE_CUSTOMER] = "nope";
 	expect_error("a,date\n1,2020-01-01\n", &o, REBUY_EARG,
-	             "--customer nope: no such column (the columns are: a, date)");
+	             "--customer nope: orders.csv has no such column (the columns are: a, date)");
 	rebuy_input_options_init(&o);
 	o.role_column[REBUY_ROLE_DATE] = "3";
 	expect_error("customer,b\n1,2020-01-01\n", &o, REBUY_EARG,
-	             "--date 3: no such column (the columns are: customer, b)");
+	             "--date 3: orders.csv has no such column (the columns are: customer, b)");
 }
 
 static void test_ingest__header_given_with_columns(void **state)
@@ -448,11 +448,11 @@ static void test_ingest__two_candidates_for_a_role_is_an_error_naming_both(void 
 {
 	(void)state;
 	expect_error("customer_id,customer,date,amount\n1,2,2020-01-01,5\n", NULL, REBUY_EDATA,
-	             "two columns could be the customer: 'customer_id' and 'customer' (choose one "
+	             "orders.csv: two columns could be the customer: 'customer_id' and 'customer' (choose one "
 	             "with --customer COLUMN)");
 	expect_error("customer,date,Order Date,amount\n1,2020-01-01,2020-01-01,5\n", NULL,
 	             REBUY_EDATA,
-	             "two columns could be the date: 'date' and 'Order Date' (choose one with "
+	             "orders.csv: two columns could be the date: 'date' and 'Order Date' (choose one with "
 	             "--date COLUMN)");
 	/* exact matches only: "customer_name" and "amount_eur" take no role */
 	struct rebuy_orders *t =
@@ -466,10 +466,10 @@ static void test_ingest__missing_role_column_lists_the_columns(void **state)
 {
 	(void)state;
 	expect_error("date,amount\nx,5\n", NULL, REBUY_EDATA,
-	             "no customer column: the columns are date, amount (name it with --customer "
+	             "orders.csv: no customer column: the columns are date, amount (name it with --customer "
 	             "COLUMN, or give every role by position with --columns)");
 	expect_error("customer,amount,when\n1,5,x\n", NULL, REBUY_EDATA,
-	             "no date column: the columns are customer, amount, when (name it with --date "
+	             "orders.csv: no date column: the columns are customer, amount, when (name it with --date "
 	             "COLUMN, or give every role by position with --columns)");
 }
 
