@@ -31,8 +31,9 @@ enum rebuy_num_result {
  * spaces; a sign (+ or -) or accounting parentheses "(12.50)" for negative;
  * digits with at most one decimal separator (`decimal`, '.' or ','); an
  * exponent (1.5E+3). When decimal is ',' digit groups may be separated by a
- * space, U+00A0 or U+202F ("1 234,56", as Excel writes in many locales): a
- * first group of 1-3 digits, then groups of exactly 3, in the integer part.
+ * space, U+00A0, U+202F or a point ("1 234,56", "1.234,56", as Excel writes
+ * in many locales): a first group of 1-3 digits, then groups of exactly 3,
+ * in the integer part (so "1.5" is not a number then).
  * Nothing else: an empty cell, currency signs and "1,234.56" are REBUY_NUM_BAD.
  * Results are within +-INT64_MAX units (INT64_MIN is never produced); a
  * larger magnitude is REBUY_NUM_RANGE. *out (which may be NULL) is 0 unless

@@ -26,7 +26,7 @@ static inline int is_digit(uc c)
 /* Length of a digit-group separator at p (space, U+00A0, U+202F), or 0. */
 static size_t group_sep_len(const uc *p, const uc *e)
 {
-	if (*p == ' ')
+	if (*p == ' ' || *p == '.')
 		return 1;
 	if (e - p >= 2 && p[0] == 0xC2 && p[1] == 0xA0)
 		return 2;

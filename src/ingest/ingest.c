@@ -624,7 +624,7 @@ struct sample_stats {
 	uint64_t shapes[SHAPE_COUNT];
 	uint64_t n_dates, n_unreadable;
 	struct example bad_date;
-	uint64_t money_values, with_comma, with_point, comma_not_three;
+	uint64_t money_values, comma_decimal, point_decimal;
 };
 
 static void sample_row(struct ingest *in, struct sample_stats *ss,
@@ -658,16 +658,33 @@ static void sample_row(struct ingest *in, struct sample_stats *ss,
 		if (n == 0)
 			continue;
 		ss->money_values++;
-		const char *comma = memchr(s, ',', n);
-		if (comma) {
-			ss->with_comma++;
-			size_t after = 0;
-			for (const char *p = comma + 1; p < s + n && *p >= '0' && *p <= '9'; p++)
-				after++;
-			ss->comma_not_three += after != 3;
+		/* Which mark is the decimal one: the later of the two when both
+		 * appear ("1.234,56"); a lone mark followed by exactly three digits
+		 * may be a thousands separator and decides nothing. */
+		const char *comma = NULL, *point = NULL;
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == ',')
+				comma = s + i;
+			else if (s[i] == '.')
+				point = s + i;
 		}
-		if (memchr(s, '.', n))
-			ss->with_point++;
+		if (comma && point) {
+			if (comma > point)
+				ss->comma_decimal++;
+			else
+				ss->point_decimal++;
+		} else if (comma || point) {
+			const char *m = comma ? comma : point;
+			size_t after = 0;
+			for (const char *p = m + 1; p < s + n && *p >= '0' && *p <= '9'; p++)
+				after++;
+			if (after != 3) {
+				if (comma)
+					ss->comma_decimal++;
+				else
+					ss->point_decimal++;
+			}
+		}
 	}
 }
 
@@ -807,8 +824,7 @@ static void decide_decimal(struct ingest *in, const struct sample_stats *ss)
 		in->decimal = in->opts->decimal_comma ? ',' : '.';
 		return;
 	}
-	in->decimal = (ss->with_comma > 0 && ss->with_point == 0 && ss->comma_not_three > 0) ? ','
-	                                                                                   : '.';
+	in->decimal = ss->comma_decimal > 0 && ss->point_decimal == 0 ? ',' : '.';
 }
 
 /* ---- the reading thread ---------------------------------------------------- */

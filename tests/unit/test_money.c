@@ -216,8 +216,12 @@ static void test_money__decimal_comma_with_digit_groups(void **state)
 		{"1\xc2", 0, REBUY_NUM_BAD},
 		{"1\xe2\x80", 0, REBUY_NUM_BAD},
 		{"\xc2\xa0" "1", 0, REBUY_NUM_BAD},
-		{"1.5", 0, REBUY_NUM_BAD},
-		{"1.234,56", 0, REBUY_NUM_BAD},
+		{"1.5", 0, REBUY_NUM_BAD},          /* a point groups thousands here */
+		{"1.234,56", 12345600, REBUY_NUM_OK}, /* German, Russian Excel */
+		{"1.234.567,8", 12345678000, REBUY_NUM_OK},
+		{"-1.234", -12340000, REBUY_NUM_OK},
+		{"1.23,5", 0, REBUY_NUM_BAD},
+		{"1.234 567,5", 12345675000, REBUY_NUM_OK}, /* any group mark, per group */
 		{"1,234.56", 0, REBUY_NUM_BAD},
 		{"1,2,3", 0, REBUY_NUM_BAD},
 		{",", 0, REBUY_NUM_BAD},

@@ -98,11 +98,37 @@ static void test_orders__without_keys_long_reversed_runs_sort(void **state)
 	free(text);
 }
 
+/* Russian and German Excel exports: ';' between fields, a decimal comma,
+ * points between thousands. The marks are read from the amounts: the later
+ * mark of "1.234,56" is the decimal one, and "1.000" (three digits after a
+ * lone mark) decides nothing. */
+static void test_orders__decimal_comma_with_point_groups_is_detected(void **state)
+{
+	(void)state;
+	static const char text[] = "customer;date;amount\n"
+	                           "A;05.03.2024;1.234,56\n"
+	                           "A;06.03.2024;12,50\n"
+	                           "B;07.03.2024;1.000\n";
+	struct rebuy_orders *o = load(text, 1);
+	assert_int_equal(o->report.delimiter, ';');
+	assert_true(o->report.decimal_comma);
+	assert_string_equal(o->report.date_format_name, "dmy");
+	uint32_t ids[2];
+	rebuy_orders_customers_by_key(o, ids);
+	uint64_t a = o->cust_start[ids[0]];
+	assert_int_equal(o->value[a], 12345600);
+	assert_int_equal(o->value[a + 1], 125000);
+	assert_int_equal(o->ts[a], rebuy_days_from_civil(2024, 3, 5) * 86400);
+	assert_int_equal(o->value[o->cust_start[ids[1]]], 10000000);
+	rebuy_orders_free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_orders__long_shuffled_runs_group_and_sort),
 		cmocka_unit_test(test_orders__without_keys_long_reversed_runs_sort),
+		cmocka_unit_test(test_orders__decimal_comma_with_point_groups_is_detected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
