@@ -36,10 +36,13 @@ static void columns_doc(const struct rebuy_input_report *rep, struct rebuy_doc *
 		rebuy_doc_str(doc, o, "type", ci->type);
 		rebuy_doc_uint(doc, o, "empty", ci->n_empty);
 		char samples[3 * 52] = "";
+		size_t used = 0;
 		for (int k = 0; k < REBUY_COLUMN_SAMPLES && ci->sample[k][0]; k++) {
-			if (k)
-				strcat(samples, " | ");
-			strcat(samples, ci->sample[k]);
+			int w = snprintf(samples + used, sizeof samples - used, "%s%s", k ? " | " : "",
+			                 ci->sample[k]);
+			if (w < 0 || (size_t)w >= sizeof samples - used)
+				break;
+			used += (size_t)w;
 		}
 		rebuy_doc_str(doc, o, "samples", samples);
 	}

@@ -111,7 +111,7 @@ static void list_columns(const struct rebuy_input_report *rep, char *buf, size_t
 		int w = snprintf(buf + k, size - k, "%s%s", i ? ", " : "", rep->column_names[i]);
 		if (w < 0 || (size_t)w >= size - k) {
 			if (size > 4)
-				strcpy(buf + size - 4, "...");
+				memcpy(buf + size - 4, "...", 4);
 			return;
 		}
 		k += (size_t)w;
