@@ -4,51 +4,53 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 const struct cli_opt cli_input_opts[] = {
-	{"customer", "COL", OPT_CUSTOMER, "the customer column (a header name or a 1-based number)"},
-	{"date", "COL", OPT_DATE, "the purchase date column"},
-	{"amount", "COL", OPT_AMOUNT, "the line or order value column"},
-	{"quantity", "COL", OPT_QUANTITY, "the quantity column (amount = quantity x price)"},
-	{"price", "COL", OPT_PRICE, "the unit price column"},
-	{"order", "COL", OPT_ORDER, "the order key column: lines with one key are one order"},
-	{"product", "COL", OPT_PRODUCT, "the product column"},
-	{"currency-column", "COL", OPT_CURRENCY_COL, "the currency column"},
-	{"columns", "LIST", OPT_COLUMNS,
-	 "roles by position, e.g. customer,_,date,_,amount (_ skips a column); the first row "
-	 "is then data unless --header"},
-	{"header", NULL, OPT_HEADER, "the first row holds column names"},
-	{"no-header", NULL, OPT_NO_HEADER, "the first row is data"},
-	{"delimiter", "D", OPT_DELIMITER, "',' ';' tab '|' or whitespace (default: detected)"},
-	{"date-format", "F", OPT_DATE_FORMAT,
-	 "iso, ymd, mdy, dmy, unix, unix_ms or a pattern like %d.%m.%Y (default: detected)"},
-	{"decimal-comma", NULL, OPT_DECIMAL_COMMA, "numbers use a decimal comma (1 234,56)"},
-	{"decimal-point", NULL, OPT_DECIMAL_POINT, "numbers use a decimal point (default: detected)"},
-	{"strict", NULL, OPT_STRICT, "stop at the first row that would be left out or changed"},
-	{"dedupe", NULL, OPT_DEDUPE, "drop exact duplicate lines (kept by default)"},
-	{"currency", "X", OPT_CURRENCY, "keep only rows in currency X"},
-	{"from", "DATE", OPT_FROM, "first day of the analysis window (YYYY-MM-DD)"},
-	{"to", "DATE", OPT_TO, "last day of the analysis window (inclusive)"},
-	{"as-of", "DATE", OPT_AS_OF,
-	 "the analysis date: purchases before it count (default: the day after the last one)"},
-	{"threads", "N", OPT_THREADS, "threads to use (default: one per CPU)"},
-	CLI_OPT_END,
+        {"customer", "COL", OPT_CUSTOMER,
+         "the customer column (a header name or a 1-based number)"},
+        {"date", "COL", OPT_DATE, "the purchase date column"},
+        {"amount", "COL", OPT_AMOUNT, "the line or order value column"},
+        {"quantity", "COL", OPT_QUANTITY, "the quantity column (amount = quantity x price)"},
+        {"price", "COL", OPT_PRICE, "the unit price column"},
+        {"order", "COL", OPT_ORDER, "the order key column: lines with one key are one order"},
+        {"product", "COL", OPT_PRODUCT, "the product column"},
+        {"currency-column", "COL", OPT_CURRENCY_COL, "the currency column"},
+        {"columns", "LIST", OPT_COLUMNS,
+         "roles by position, e.g. customer,_,date,_,amount (_ skips a column); the first row "
+         "is then data unless --header"},
+        {"header", NULL, OPT_HEADER, "the first row holds column names"},
+        {"no-header", NULL, OPT_NO_HEADER, "the first row is data"},
+        {"delimiter", "D", OPT_DELIMITER, "',' ';' tab '|' or whitespace (default: detected)"},
+        {"date-format", "F", OPT_DATE_FORMAT,
+         "iso, ymd, mdy, dmy, unix, unix_ms or a pattern like %d.%m.%Y (default: detected)"},
+        {"decimal-comma", NULL, OPT_DECIMAL_COMMA, "numbers use a decimal comma (1 234,56)"},
+        {"decimal-point", NULL, OPT_DECIMAL_POINT,
+         "numbers use a decimal point (default: detected)"},
+        {"strict", NULL, OPT_STRICT, "stop at the first row that would be left out or changed"},
+        {"dedupe", NULL, OPT_DEDUPE, "drop exact duplicate lines (kept by default)"},
+        {"currency", "X", OPT_CURRENCY, "keep only rows in currency X"},
+        {"from", "DATE", OPT_FROM, "first day of the analysis window (YYYY-MM-DD)"},
+        {"to", "DATE", OPT_TO, "last day of the analysis window (inclusive)"},
+        {"as-of", "DATE", OPT_AS_OF,
+         "the analysis date: purchases before it count (default: the day after the last one)"},
+        {"threads", "N", OPT_THREADS, "threads to use (default: one per CPU)"},
+        CLI_OPT_END,
 };
 
 const struct cli_opt cli_output_opts[] = {
-	{"format", "F", OPT_FORMAT,
-	 "table, csv or json (default: table on a terminal, else from -o's extension, else csv)"},
-	{"o", "FILE", OPT_OUTPUT, "write to FILE (atomically: complete or not at all)"},
-	{"output", "FILE", OPT_OUTPUT, NULL},
-	{"raw", NULL, OPT_RAW, "CSV: do not guard text cells that start with = + - @"},
-	{"quiet", NULL, OPT_QUIET, "no progress or warnings on stderr"},
-	{"help", NULL, OPT_HELP, "show this help"},
-	CLI_OPT_END,
+        {"format", "F", OPT_FORMAT,
+         "table, csv or json (default: table on a terminal, else from -o's extension, else csv)"},
+        {"o", "FILE", OPT_OUTPUT, "write to FILE (atomically: complete or not at all)"},
+        {"output", "FILE", OPT_OUTPUT, NULL},
+        {"raw", NULL, OPT_RAW, "CSV: do not guard text cells that start with = + - @"},
+        {"quiet", NULL, OPT_QUIET, "no progress or warnings on stderr"},
+        {"help", NULL, OPT_HELP, "show this help"},
+        CLI_OPT_END,
 };
 
 void cli_error(const char *fmt, ...)
@@ -99,8 +101,8 @@ static void print_opts(const struct cli_opt *t)
 		if (!t->help)
 			continue;
 		char left[64];
-		snprintf(left, sizeof left, "%s%s%s%s", strcmp(t->name, "o") == 0 ? "-" : "--", t->name,
-		         t->arg ? " " : "", t->arg ? t->arg : "");
+		snprintf(left, sizeof left, "%s%s%s%s", strcmp(t->name, "o") == 0 ? "-" : "--",
+		         t->name, t->arg ? " " : "", t->arg ? t->arg : "");
 		printf("  %-24s %s\n", left, t->help);
 	}
 }
@@ -113,7 +115,8 @@ static void print_help(const struct cli_command_help *h)
 		print_opts(h->own);
 	}
 	if (h->reads_orders) {
-		printf("\nInput options (column roles are detected from the header; these override):\n");
+		printf("\nInput options (column roles are detected from the header; these "
+		       "override):\n");
 		print_opts(cli_input_opts);
 	}
 	printf("\nOutput options:\n");
@@ -212,8 +215,10 @@ int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_comm
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (only_positional || a[0] != '-' || strcmp(a, "-") == 0) {
-			if (c->n_positional >= (int)(sizeof c->positional / sizeof *c->positional)) {
-				cli_error("too many arguments: '%s' (see rebuy %s --help)", a, c->cmd);
+			if (c->n_positional >=
+			    (int)(sizeof c->positional / sizeof *c->positional)) {
+				cli_error("too many arguments: '%s' (see rebuy %s --help)", a,
+				          c->cmd);
 				return EXIT_USAGE;
 			}
 			c->positional[c->n_positional++] = a;
@@ -240,7 +245,8 @@ int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_comm
 		if (!o)
 			o = find_opt(cli_output_opts, name, n);
 		if (!o) {
-			cli_error("unknown option '--%.*s' (see rebuy %s --help)", (int)n, name, c->cmd);
+			cli_error("unknown option '--%.*s' (see rebuy %s --help)", (int)n, name,
+			          c->cmd);
 			return EXIT_USAGE;
 		}
 		const char *value = NULL;
@@ -250,7 +256,8 @@ int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_comm
 			else if (i + 1 < argc)
 				value = argv[++i];
 			else {
-				cli_error("%s%s needs a value (%s)", a[1] == '-' ? "--" : "-", o->name, o->arg);
+				cli_error("%s%s needs a value (%s)", a[1] == '-' ? "--" : "-",
+				          o->name, o->arg);
 				return EXIT_USAGE;
 			}
 		} else if (eq) {
@@ -404,7 +411,8 @@ int cli_load_orders(struct cli_common *c, struct rebuy_orders **out)
 {
 	if (c->n_positional == 0) {
 		if (isatty(STDIN_FILENO)) {
-			cli_error("no input: give a file (or - for standard input); see rebuy %s --help",
+			cli_error("no input: give a file (or - for standard input); see rebuy %s "
+			          "--help",
 			          c->cmd);
 			return EXIT_USAGE;
 		}
@@ -423,7 +431,8 @@ int cli_load_orders(struct cli_common *c, struct rebuy_orders **out)
 		return cli_fail(&err);
 	const struct rebuy_input_report *r = &(*out)->report;
 	if (getenv("REBUY_TIMINGS"))
-		fprintf(stderr, "rebuy: timings: read %.3f s, merge %.3f s, group %.3f s; "
+		fprintf(stderr,
+		        "rebuy: timings: read %.3f s, merge %.3f s, group %.3f s; "
 		        "memory %.0f MB now, %.0f MB at most\n",
 		        r->seconds_read, r->seconds_merge, r->seconds_group,
 		        (double)rebuy_alloc_in_use() / 1e6, (double)rebuy_alloc_peak() / 1e6);
@@ -433,7 +442,8 @@ int cli_load_orders(struct cli_common *c, struct rebuy_orders **out)
 		size_t k = 0;
 		for (int i = 0; i < REBUY_REASON_COUNT; i++)
 			if (r->rejected[i] && k < sizeof what)
-				k += (size_t)snprintf(what + k, sizeof what - k, "%s%s %llu", k ? ", " : "",
+				k += (size_t)snprintf(what + k, sizeof what - k, "%s%s %llu",
+				                      k ? ", " : "",
 				                      rebuy_reason_name((enum rebuy_reason)i),
 				                      (unsigned long long)r->rejected[i]);
 		cli_warn("%llu of %llu rows left out (%s); rebuy inspect shows the first ones",
@@ -452,16 +462,12 @@ static int write_doc(struct cli_common *c, struct rebuy_doc *doc, struct rebuy_n
 	enum rebuy_status st;
 	struct rebuy_csv_options copts = {.raw = c->raw};
 	switch (cli_format_of(c)) {
-	case FORMAT_JSON:
-		st = rebuy_doc_write_json(doc, node, o.f);
-		break;
+	case FORMAT_JSON: st = rebuy_doc_write_json(doc, node, o.f); break;
 	case FORMAT_CSV:
 		st = csv_table ? rebuy_doc_write_csv(doc, csv_table, &copts, o.f)
 		               : rebuy_doc_write_csv_fields(doc, node, &copts, o.f);
 		break;
-	default:
-		st = rebuy_doc_write_table(doc, node, o.f);
-		break;
+	default: st = rebuy_doc_write_table(doc, node, o.f); break;
 	}
 	if (st) {
 		cli_out_abort(&o);

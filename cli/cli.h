@@ -18,15 +18,40 @@ struct cli_opt {
 	const char *help;
 };
 
-#define CLI_OPT_END {NULL, NULL, 0, NULL}
+#define CLI_OPT_END                 \
+	{                           \
+		NULL, NULL, 0, NULL \
+	}
 
 /* Option ids shared by every command that reads orders. */
 enum {
-	OPT_CUSTOMER = 1000, OPT_DATE, OPT_AMOUNT, OPT_QUANTITY, OPT_PRICE, OPT_ORDER, OPT_PRODUCT,
-	OPT_CURRENCY_COL, OPT_COLUMNS, OPT_HEADER, OPT_NO_HEADER, OPT_DELIMITER, OPT_DATE_FORMAT,
-	OPT_DECIMAL_COMMA, OPT_DECIMAL_POINT, OPT_STRICT, OPT_DEDUPE, OPT_CURRENCY, OPT_FROM, OPT_TO,
-	OPT_AS_OF, OPT_THREADS,
-	OPT_FORMAT = 2000, OPT_OUTPUT, OPT_RAW, OPT_QUIET, OPT_HELP,
+	OPT_CUSTOMER = 1000,
+	OPT_DATE,
+	OPT_AMOUNT,
+	OPT_QUANTITY,
+	OPT_PRICE,
+	OPT_ORDER,
+	OPT_PRODUCT,
+	OPT_CURRENCY_COL,
+	OPT_COLUMNS,
+	OPT_HEADER,
+	OPT_NO_HEADER,
+	OPT_DELIMITER,
+	OPT_DATE_FORMAT,
+	OPT_DECIMAL_COMMA,
+	OPT_DECIMAL_POINT,
+	OPT_STRICT,
+	OPT_DEDUPE,
+	OPT_CURRENCY,
+	OPT_FROM,
+	OPT_TO,
+	OPT_AS_OF,
+	OPT_THREADS,
+	OPT_FORMAT = 2000,
+	OPT_OUTPUT,
+	OPT_RAW,
+	OPT_QUIET,
+	OPT_HELP,
 };
 
 extern const struct cli_opt cli_input_opts[];
@@ -51,10 +76,10 @@ void cli_common_init(struct cli_common *c, const char *cmd);
 typedef int (*cli_handler)(void *ctx, int id, const char *value);
 
 struct cli_command_help {
-	const char *usage;      /* "rebuy summary [OPTIONS] INPUT" */
-	const char *about;      /* a paragraph */
+	const char *usage;         /* "rebuy summary [OPTIONS] INPUT" */
+	const char *about;         /* a paragraph */
 	const struct cli_opt *own; /* the command's options, or NULL */
-	int reads_orders;       /* lists the input options */
+	int reads_orders;          /* lists the input options */
 };
 
 /* Parses argv[1..] (argv[0] is the command). Options may come before or
@@ -67,14 +92,14 @@ int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_comm
 /* Prints "rebuy: error: ..." to stderr. */
 void cli_error(const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 1, 2)))
+        __attribute__((format(printf, 1, 2)))
 #endif
-	;
+        ;
 void cli_warn(const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 1, 2)))
+        __attribute__((format(printf, 1, 2)))
 #endif
-	;
+        ;
 
 /* Reports a library error and returns the exit status for it. */
 int cli_fail(const struct rebuy_error *err);

@@ -6,37 +6,53 @@
 
 #include "cli.h"
 
-enum { OPT_N = 1, OPT_MODEL, OPT_R, OPT_ALPHA, OPT_S, OPT_BETA, OPT_A, OPT_B, OPT_P, OPT_Q,
-       OPT_GAMMA, OPT_START, OPT_WEEKS, OPT_ACQ, OPT_SEED, OPT_DATE_ONLY };
+enum {
+	OPT_N = 1,
+	OPT_MODEL,
+	OPT_R,
+	OPT_ALPHA,
+	OPT_S,
+	OPT_BETA,
+	OPT_A,
+	OPT_B,
+	OPT_P,
+	OPT_Q,
+	OPT_GAMMA,
+	OPT_START,
+	OPT_WEEKS,
+	OPT_ACQ,
+	OPT_SEED,
+	OPT_DATE_ONLY
+};
 
 static const struct cli_opt own_opts[] = {
-	{"customers", "N", OPT_N, "customers to simulate (default 10000)"},
-	{"model", "M", OPT_MODEL, "pnbd (Pareto/NBD, default) or bgnbd (BG/NBD)"},
-	{"r", "X", OPT_R, "purchase rate shape: lambda ~ Gamma(r, alpha) (default 0.55)"},
-	{"alpha", "X", OPT_ALPHA, "purchase rate scale, in weeks (default 10.58)"},
-	{"s", "X", OPT_S, "Pareto/NBD dropout shape: mu ~ Gamma(s, beta) (default 0.61)"},
-	{"beta", "X", OPT_BETA, "Pareto/NBD dropout scale, in weeks (default 11.67)"},
-	{"a", "X", OPT_A, "BG/NBD dropout: p ~ Beta(a, b) (default 0.79)"},
-	{"b", "X", OPT_B, "BG/NBD dropout (default 2.43)"},
-	{"p", "X", OPT_P, "Gamma-Gamma spend shape per order (default 6.25)"},
-	{"q", "X", OPT_Q, "Gamma-Gamma shape of the customer's scale (default 3.74)"},
-	{"gamma", "X", OPT_GAMMA, "Gamma-Gamma rate of the customer's scale (default 15.44)"},
-	{"start", "DATE", OPT_START, "the first possible purchase day (default 2024-01-01)"},
-	{"weeks", "W", OPT_WEEKS, "weeks of history from the start (default 78)"},
-	{"acquisition-weeks", "W", OPT_ACQ,
-	 "first purchases spread over this many weeks from the start (default 12)"},
-	{"seed", "N", OPT_SEED, "random seed (default 1): the same seed gives the same bytes"},
-	{"date-only", NULL, OPT_DATE_ONLY, "write dates without the time of day"},
-	CLI_OPT_END,
+        {"customers", "N", OPT_N, "customers to simulate (default 10000)"},
+        {"model", "M", OPT_MODEL, "pnbd (Pareto/NBD, default) or bgnbd (BG/NBD)"},
+        {"r", "X", OPT_R, "purchase rate shape: lambda ~ Gamma(r, alpha) (default 0.55)"},
+        {"alpha", "X", OPT_ALPHA, "purchase rate scale, in weeks (default 10.58)"},
+        {"s", "X", OPT_S, "Pareto/NBD dropout shape: mu ~ Gamma(s, beta) (default 0.61)"},
+        {"beta", "X", OPT_BETA, "Pareto/NBD dropout scale, in weeks (default 11.67)"},
+        {"a", "X", OPT_A, "BG/NBD dropout: p ~ Beta(a, b) (default 0.79)"},
+        {"b", "X", OPT_B, "BG/NBD dropout (default 2.43)"},
+        {"p", "X", OPT_P, "Gamma-Gamma spend shape per order (default 6.25)"},
+        {"q", "X", OPT_Q, "Gamma-Gamma shape of the customer's scale (default 3.74)"},
+        {"gamma", "X", OPT_GAMMA, "Gamma-Gamma rate of the customer's scale (default 15.44)"},
+        {"start", "DATE", OPT_START, "the first possible purchase day (default 2024-01-01)"},
+        {"weeks", "W", OPT_WEEKS, "weeks of history from the start (default 78)"},
+        {"acquisition-weeks", "W", OPT_ACQ,
+         "first purchases spread over this many weeks from the start (default 12)"},
+        {"seed", "N", OPT_SEED, "random seed (default 1): the same seed gives the same bytes"},
+        {"date-only", NULL, OPT_DATE_ONLY, "write dates without the time of day"},
+        CLI_OPT_END,
 };
 
 static const struct cli_command_help help = {
-	"rebuy gen [OPTIONS] [-o FILE]",
-	"Synthetic orders (customer_id, order_id, order_date, amount) drawn from a Pareto/NBD or\n"
-	"BG/NBD purchase process with Gamma-Gamma spend, in time order with customers\n"
-	"interleaved, as shops export them. Byte-identical for a given seed. Rates are per week.",
-	own_opts,
-	0,
+        "rebuy gen [OPTIONS] [-o FILE]",
+        "Synthetic orders (customer_id, order_id, order_date, amount) drawn from a Pareto/NBD or\n"
+        "BG/NBD purchase process with Gamma-Gamma spend, in time order with customers\n"
+        "interleaved, as shops export them. Byte-identical for a given seed. Rates are per week.",
+        own_opts,
+        0,
 };
 
 struct ctx {

@@ -5,13 +5,13 @@
 #include "cli.h"
 
 static const struct cli_command_help help = {
-	"rebuy inspect [OPTIONS] INPUT",
-	"Shows how rebuy reads INPUT: the delimiter, header, date format and decimal mark it\n"
-	"detected, each column's role, type and first values, the rows read, used and left out\n"
-	"by reason, the first problems with their line and column, and the orders found. When\n"
-	"the file cannot be used (no customer column, say), it shows what it saw and why.",
-	NULL,
-	1,
+        "rebuy inspect [OPTIONS] INPUT",
+        "Shows how rebuy reads INPUT: the delimiter, header, date format and decimal mark it\n"
+        "detected, each column's role, type and first values, the rows read, used and left out\n"
+        "by reason, the first problems with their line and column, and the orders found. When\n"
+        "the file cannot be used (no customer column, say), it shows what it saw and why.",
+        NULL,
+        1,
 };
 
 static void columns_doc(const struct rebuy_input_report *rep, struct rebuy_doc *doc,
@@ -38,8 +38,8 @@ static void columns_doc(const struct rebuy_input_report *rep, struct rebuy_doc *
 		char samples[3 * 52] = "";
 		size_t used = 0;
 		for (int k = 0; k < REBUY_COLUMN_SAMPLES && ci->sample[k][0]; k++) {
-			int w = snprintf(samples + used, sizeof samples - used, "%s%s", k ? " | " : "",
-			                 ci->sample[k]);
+			int w = snprintf(samples + used, sizeof samples - used, "%s%s",
+			                 k ? " | " : "", ci->sample[k]);
 			if (w < 0 || (size_t)w >= sizeof samples - used)
 				break;
 			used += (size_t)w;
@@ -63,24 +63,27 @@ static void problems_doc(const struct rebuy_input_report *rep, struct rebuy_doc 
 	}
 }
 
-static void orders_doc(const struct rebuy_orders *o, struct rebuy_doc *doc,
-                       struct rebuy_node *root)
+static void orders_doc(const struct rebuy_orders *o, struct rebuy_doc *doc, struct rebuy_node *root)
 {
 	struct rebuy_node *n = rebuy_doc_obj(doc, root, "orders");
 	rebuy_doc_label(doc, n, "Orders", NULL);
-	rebuy_doc_label(doc, rebuy_doc_uint(doc, n, "customers", o->n_customers), "Customers", NULL);
+	rebuy_doc_label(doc, rebuy_doc_uint(doc, n, "customers", o->n_customers), "Customers",
+	                NULL);
 	rebuy_doc_label(doc, rebuy_doc_uint(doc, n, "purchases", o->n_orders), "Purchases",
 	                "orders worth >= 0");
 	rebuy_doc_label(doc, rebuy_doc_uint(doc, n, "returns", o->n_returns), "Returns",
 	                "orders worth < 0");
 	rebuy_doc_label(doc, rebuy_doc_bool(doc, n, "grouped_by_order_key", o->has_order_key),
-	                "Grouped by order key", "else lines of one customer at one time are one order");
+	                "Grouped by order key",
+	                "else lines of one customer at one time are one order");
 	char buf[32];
 	if (o->n_orders) {
 		rebuy_format_day(o->first_day, buf, sizeof buf);
-		rebuy_doc_label(doc, rebuy_doc_str(doc, n, "first_purchase", buf), "First purchase", NULL);
+		rebuy_doc_label(doc, rebuy_doc_str(doc, n, "first_purchase", buf), "First purchase",
+		                NULL);
 		rebuy_format_day(o->last_day, buf, sizeof buf);
-		rebuy_doc_label(doc, rebuy_doc_str(doc, n, "last_purchase", buf), "Last purchase", NULL);
+		rebuy_doc_label(doc, rebuy_doc_str(doc, n, "last_purchase", buf), "Last purchase",
+		                NULL);
 	}
 	rebuy_doc_label(doc, rebuy_doc_bool(doc, n, "has_amount", o->has_amount), "Amounts",
 	                o->has_amount ? NULL : "no amount or quantity x price: revenue is absent");
@@ -94,7 +97,8 @@ int cmd_inspect(int argc, char **argv)
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	if (c.n_positional == 0) {
-		cli_error("no input: give a file (or - for standard input); see rebuy inspect --help");
+		cli_error("no input: give a file (or - for standard input); see rebuy inspect "
+		          "--help");
 		return EXIT_USAGE;
 	}
 	c.in.path = c.positional[0];

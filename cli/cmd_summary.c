@@ -8,26 +8,29 @@
 enum { OPT_PERIOD = 1, OPT_PERIODS, OPT_CUSTOMERS, OPT_CAL_END, OPT_TIME_UNIT };
 
 static const struct cli_opt own_opts[] = {
-	{"period", "P", OPT_PERIOD, "week, month (default), quarter or year: the period metrics' unit"},
-	{"periods", NULL, OPT_PERIODS, "write only the period table (the CSV is then that table)"},
-	{"customers", NULL, OPT_CUSTOMERS,
-	 "write the per-customer summary instead: orders, purchase days, revenue and the BTYD "
-	 "x, t_x, T, monetary (sorted by customer)"},
-	{"calibration-end", "DATE", OPT_CAL_END,
-	 "with --customers: the last day of the calibration period (default: the last purchase day)"},
-	{"time-unit", "U", OPT_TIME_UNIT, "with --customers: day, week (default) or month"},
-	CLI_OPT_END,
+        {"period", "P", OPT_PERIOD,
+         "week, month (default), quarter or year: the period metrics' unit"},
+        {"periods", NULL, OPT_PERIODS, "write only the period table (the CSV is then that table)"},
+        {"customers", NULL, OPT_CUSTOMERS,
+         "write the per-customer summary instead: orders, purchase days, revenue and the BTYD "
+         "x, t_x, T, monetary (sorted by customer)"},
+        {"calibration-end", "DATE", OPT_CAL_END,
+         "with --customers: the last day of the calibration period (default: the last purchase "
+         "day)"},
+        {"time-unit", "U", OPT_TIME_UNIT, "with --customers: day, week (default) or month"},
+        CLI_OPT_END,
 };
 
 static const struct cli_command_help help = {
-	"rebuy summary [OPTIONS] INPUT",
-	"The repeat-sales KPI pack (customers, orders, revenue, returns, repeat purchase rate,\n"
-	"purchase frequency, average order value, repeat revenue share, days between purchases,\n"
-	"historic and simple LTV) and the period metrics (E, N, S, CRR, strict retention, churn,\n"
-	"reactivations, revenue from new and returning customers). Definitions: docs/definitions.md.\n"
-	"INPUT is a CSV or whitespace-separated file, gzip or not, or - for standard input.",
-	own_opts,
-	1,
+        "rebuy summary [OPTIONS] INPUT",
+        "The repeat-sales KPI pack (customers, orders, revenue, returns, repeat purchase rate,\n"
+        "purchase frequency, average order value, repeat revenue share, days between purchases,\n"
+        "historic and simple LTV) and the period metrics (E, N, S, CRR, strict retention, churn,\n"
+        "reactivations, revenue from new and returning customers). Definitions: "
+        "docs/definitions.md.\n"
+        "INPUT is a CSV or whitespace-separated file, gzip or not, or - for standard input.",
+        own_opts,
+        1,
 };
 
 struct ctx {
@@ -70,8 +73,19 @@ static enum rebuy_format row_format(const struct cli_common *c)
 static int write_customers(struct cli_common *c, const struct rebuy_orders *o, struct ctx *x)
 {
 	static const char *const cols[] = {
-		"customer", "orders", "purchase_days", "first_purchase", "last_purchase", "revenue",
-		"returns", "returned", "x", "t_x", "T", "monetary", "x_holdout",
+	        "customer",
+	        "orders",
+	        "purchase_days",
+	        "first_purchase",
+	        "last_purchase",
+	        "revenue",
+	        "returns",
+	        "returned",
+	        "x",
+	        "t_x",
+	        "T",
+	        "monetary",
+	        "x_holdout",
 	};
 	uint32_t *ids = malloc((o->n_customers ? o->n_customers : 1) * sizeof *ids);
 	if (!ids) {

@@ -12,15 +12,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"inspect", cmd_inspect, "how rebuy reads a file: layout, column roles, rows by reason"},
-	{"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
-	{"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
+        {"inspect", cmd_inspect, "how rebuy reads a file: layout, column roles, rows by reason"},
+        {"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
+        {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: rebuy COMMAND [OPTIONS] INPUT\n\n"
-	             "rebuy turns a shop's order history into repeat-sales answers.\n\nCommands:\n");
+	fprintf(out,
+	        "usage: rebuy COMMAND [OPTIONS] INPUT\n\n"
+	        "rebuy turns a shop's order history into repeat-sales answers.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nrebuy COMMAND --help shows a command's options. Exit status: 0 ok, "

@@ -20,15 +20,15 @@ extern "C" {
 #endif
 
 struct rebuy_customer {
-	uint32_t n_orders;          /* purchases */
-	uint32_t n_days;            /* distinct purchase days */
-	int64_t first_ts, last_ts;  /* first and last purchase time */
+	uint32_t n_orders;         /* purchases */
+	uint32_t n_days;           /* distinct purchase days */
+	int64_t first_ts, last_ts; /* first and last purchase time */
 	int64_t first_day, last_day;
-	int64_t second_day;         /* the second purchase day; first_day when n_days == 1 */
-	int64_t revenue;            /* sum of purchases (1/10,000 units) */
-	int64_t first_day_revenue;  /* of the orders on the first purchase day */
+	int64_t second_day;        /* the second purchase day; first_day when n_days == 1 */
+	int64_t revenue;           /* sum of purchases (1/10,000 units) */
+	int64_t first_day_revenue; /* of the orders on the first purchase day */
 	uint32_t n_returns;
-	int64_t returned;           /* value of returns, as a positive amount */
+	int64_t returned; /* value of returns, as a positive amount */
 };
 
 /* Fills *out for customer c. REBUY_ELIMIT when a sum does not fit. */

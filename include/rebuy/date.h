@@ -96,8 +96,8 @@ enum {
  * the value is unreadable (0). The caller decides the column's order from
  * all its values. D.M.YYYY is always day first. Years outside 1..9999 and
  * impossible dates (Feb 30, 25:00) are unreadable. */
-unsigned rebuy_date_parse(const char *s, size_t n, const struct rebuy_date_format *fmt,
-                          int64_t *ts, int64_t *ts_alt);
+unsigned rebuy_date_parse(const char *s, size_t n, const struct rebuy_date_format *fmt, int64_t *ts,
+                          int64_t *ts_alt);
 
 /* Writes "YYYY-MM-DD" (day) or "YYYY-MM-DD HH:MM:SS" (timestamp) into buf,
  * which must hold at least 11 / 20 bytes (years beyond 9999 are written in
@@ -107,8 +107,13 @@ size_t rebuy_format_day(int64_t day, char *buf, size_t size);
 size_t rebuy_format_ts(int64_t ts, char *buf, size_t size);
 
 /* Calendar periods. Weeks are ISO weeks starting on Monday. */
-enum rebuy_period { REBUY_PERIOD_DAY, REBUY_PERIOD_WEEK, REBUY_PERIOD_MONTH,
-                    REBUY_PERIOD_QUARTER, REBUY_PERIOD_YEAR };
+enum rebuy_period {
+	REBUY_PERIOD_DAY,
+	REBUY_PERIOD_WEEK,
+	REBUY_PERIOD_MONTH,
+	REBUY_PERIOD_QUARTER,
+	REBUY_PERIOD_YEAR
+};
 
 /* "day", "week", "month", "quarter", "year" -> *out; REBUY_EARG otherwise. */
 enum rebuy_status rebuy_period_from_name(const char *name, enum rebuy_period *out,

@@ -26,11 +26,11 @@ struct rebuy_node;
 
 /* How a number is shown in a text table (JSON and CSV print it plainly). */
 enum rebuy_show {
-	REBUY_SHOW_PLAIN,   /* %.6g-like, grouped thousands for integers */
-	REBUY_SHOW_RATE,    /* a fraction shown as a percentage: 0.125 -> 12.5 % */
-	REBUY_SHOW_MONEY,   /* two decimals, grouped thousands */
-	REBUY_SHOW_DAYS,    /* one decimal, " days" */
-	REBUY_SHOW_DECIMAL  /* up to four decimals */
+	REBUY_SHOW_PLAIN,  /* %.6g-like, grouped thousands for integers */
+	REBUY_SHOW_RATE,   /* a fraction shown as a percentage: 0.125 -> 12.5 % */
+	REBUY_SHOW_MONEY,  /* two decimals, grouped thousands */
+	REBUY_SHOW_DAYS,   /* one decimal, " days" */
+	REBUY_SHOW_DECIMAL /* up to four decimals */
 };
 
 struct rebuy_doc *rebuy_doc_new(void);
@@ -58,7 +58,8 @@ struct rebuy_node *rebuy_doc_str(struct rebuy_doc *doc, struct rebuy_node *paren
                                  const char *s);
 struct rebuy_node *rebuy_doc_bool(struct rebuy_doc *doc, struct rebuy_node *parent, const char *key,
                                   int v);
-struct rebuy_node *rebuy_doc_null(struct rebuy_doc *doc, struct rebuy_node *parent, const char *key);
+struct rebuy_node *rebuy_doc_null(struct rebuy_doc *doc, struct rebuy_node *parent,
+                                  const char *key);
 
 /* Presentation for the text table: a label instead of the key, and a note
  * (the definition) printed beside the value. Both are copied. */

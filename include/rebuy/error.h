@@ -15,11 +15,12 @@ extern "C" {
 
 enum rebuy_status {
 	REBUY_OK = 0,
-	REBUY_EDATA,     /* the input data cannot be used (bad date under --strict, no customer column, ...) */
-	REBUY_EIO,       /* a file could not be opened, read or written */
-	REBUY_ENOMEM,    /* an allocation failed */
-	REBUY_ELIMIT,    /* a size limit was reached (row too long, too many columns, ...) */
-	REBUY_EARG,      /* an argument or option is invalid */
+	REBUY_EDATA,  /* the input data cannot be used (bad date under --strict, no customer column,
+	                 ...) */
+	REBUY_EIO,    /* a file could not be opened, read or written */
+	REBUY_ENOMEM, /* an allocation failed */
+	REBUY_ELIMIT, /* a size limit was reached (row too long, too many columns, ...) */
+	REBUY_EARG,   /* an argument or option is invalid */
 	REBUY_EINTERNAL, /* a broken invariant inside rebuy: a bug */
 	REBUY_STATUS_COUNT
 };
@@ -37,12 +38,12 @@ void rebuy_error_clear(struct rebuy_error *err);
 /* Fills err (when it holds no error yet) and returns code. err may be NULL.
  * The message is cut to REBUY_ERROR_MSG_MAX - 1 bytes and any newline in it
  * is replaced by a space, so the message is always one line. */
-enum rebuy_status rebuy_error_set(struct rebuy_error *err, enum rebuy_status code,
-                                  const char *fmt, ...)
+enum rebuy_status rebuy_error_set(struct rebuy_error *err, enum rebuy_status code, const char *fmt,
+                                  ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
+        __attribute__((format(printf, 3, 4)))
 #endif
-	;
+        ;
 
 /* A short, stable name for a status ("data", "io", "nomem", ...). */
 const char *rebuy_status_name(enum rebuy_status code);

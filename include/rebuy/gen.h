@@ -34,14 +34,14 @@ enum rebuy_gen_model { REBUY_GEN_PNBD, REBUY_GEN_BGNBD };
 
 struct rebuy_gen_params {
 	enum rebuy_gen_model model;
-	uint64_t n_customers;      /* 1 .. 2^32 - 2 */
-	double r, alpha;           /* purchase rate: lambda ~ Gamma(r, alpha), per week */
-	double s, beta;            /* Pareto/NBD dropout: mu ~ Gamma(s, beta), per week */
-	double a, b;               /* BG/NBD dropout: p ~ Beta(a, b) */
-	double p, q, gamma;        /* Gamma-Gamma spend */
-	int64_t start_day;         /* day number of the first possible purchase (years 1-9999) */
-	double acquisition_weeks;  /* first purchases uniform over [start, start + this) */
-	double weeks;              /* purchases happen in [start, start + weeks); <= 5200 */
+	uint64_t n_customers;     /* 1 .. 2^32 - 2 */
+	double r, alpha;          /* purchase rate: lambda ~ Gamma(r, alpha), per week */
+	double s, beta;           /* Pareto/NBD dropout: mu ~ Gamma(s, beta), per week */
+	double a, b;              /* BG/NBD dropout: p ~ Beta(a, b) */
+	double p, q, gamma;       /* Gamma-Gamma spend */
+	int64_t start_day;        /* day number of the first possible purchase (years 1-9999) */
+	double acquisition_weeks; /* first purchases uniform over [start, start + this) */
+	double weeks;             /* purchases happen in [start, start + weeks); <= 5200 */
 	uint64_t seed;
 };
 

@@ -53,22 +53,23 @@ const char *rebuy_reason_name(enum rebuy_reason reason);
 #define REBUY_DELIM_WHITESPACE ' '
 
 struct rebuy_input_options {
-	const char *path;                      /* file path, or "-" for stdin; with data: a name for messages */
-	const void *data;                      /* read these bytes instead of a file (may be gzip) */
+	const char *path; /* file path, or "-" for stdin; with data: a name for messages */
+	const void *data; /* read these bytes instead of a file (may be gzip) */
 	size_t data_len;
-	const char *role_column[REBUY_ROLE_COUNT]; /* --customer COL ...: a header name or a 1-based number */
-	const char *columns;                   /* --columns customer,_,date,_,amount (roles by position) */
-	int header;                            /* -1 auto (a header unless --columns), 0 none, 1 present */
-	char delimiter;                        /* 0 detect, or , ; \t | or REBUY_DELIM_WHITESPACE */
-	const char *date_format;               /* NULL or "auto": detect; see rebuy_date_format_parse */
-	int decimal_comma;                     /* -1 detect, 0 point, 1 comma */
-	int strict;                            /* the first dropped or changed row is an error */
-	int dedupe;                            /* drop exact duplicate lines */
-	const char *currency;                  /* keep only rows in this currency */
+	const char *role_column[REBUY_ROLE_COUNT]; /* --customer COL ...: a header name or a 1-based
+	                                              number */
+	const char *columns;     /* --columns customer,_,date,_,amount (roles by position) */
+	int header;              /* -1 auto (a header unless --columns), 0 none, 1 present */
+	char delimiter;          /* 0 detect, or , ; \t | or REBUY_DELIM_WHITESPACE */
+	const char *date_format; /* NULL or "auto": detect; see rebuy_date_format_parse */
+	int decimal_comma;       /* -1 detect, 0 point, 1 comma */
+	int strict;              /* the first dropped or changed row is an error */
+	int dedupe;              /* drop exact duplicate lines */
+	const char *currency;    /* keep only rows in this currency */
 	int has_from, has_to, has_as_of;
-	int64_t from_day, to_day;              /* analysis window, inclusive days */
-	int64_t as_of_day;                     /* orders on or after this day are left out */
-	unsigned n_threads;                    /* 0: one per online CPU */
+	int64_t from_day, to_day; /* analysis window, inclusive days */
+	int64_t as_of_day;        /* orders on or after this day are left out */
+	unsigned n_threads;       /* 0: one per online CPU */
 	/* Called from the reading thread now and then; may be NULL. */
 	void (*progress)(void *ud, uint64_t bytes_done, uint64_t bytes_total);
 	void *progress_ud;
@@ -102,8 +103,8 @@ const char *rebuy_problem_kind_name(int kind);
 
 /* What the first rows show of one column (for `rebuy inspect`). */
 struct rebuy_column_info {
-	const char *type;        /* "integer", "decimal", "date", "text" or "empty" (static) */
-	uint32_t n_sampled;      /* values looked at (the first rows) */
+	const char *type;   /* "integer", "decimal", "date", "text" or "empty" (static) */
+	uint32_t n_sampled; /* values looked at (the first rows) */
 	uint32_t n_empty;
 	char sample[REBUY_COLUMN_SAMPLES][48]; /* the first distinct values, cut to fit */
 };
@@ -113,32 +114,32 @@ struct rebuy_column_info {
 struct rebuy_input_report {
 	char path[256];
 	int is_gzip;
-	char delimiter;           /* as used; REBUY_DELIM_WHITESPACE for whitespace */
+	char delimiter; /* as used; REBUY_DELIM_WHITESPACE for whitespace */
 	int has_header;
 	int has_bom;
 	int decimal_comma;
 	struct rebuy_date_format date_format; /* the column's format as resolved */
 	const char *date_format_name;         /* "iso", "mdy", ... static string */
 	size_t n_columns;
-	char **column_names;                  /* n_columns names ("column 3" when headerless) */
-	struct rebuy_column_info *columns;    /* n_columns, or NULL before the first rows were read */
-	int role_column[REBUY_ROLE_COUNT];    /* 0-based column of each role, -1 when absent */
-	int role_by_flag[REBUY_ROLE_COUNT];   /* 1 when a flag or --columns set it */
-	uint64_t bytes;                       /* bytes read (after decompression) */
-	uint64_t lines;                       /* physical lines */
-	uint64_t rows;                        /* data rows (blank lines are not rows) */
+	char **column_names;                /* n_columns names ("column 3" when headerless) */
+	struct rebuy_column_info *columns;  /* n_columns, or NULL before the first rows were read */
+	int role_column[REBUY_ROLE_COUNT];  /* 0-based column of each role, -1 when absent */
+	int role_by_flag[REBUY_ROLE_COUNT]; /* 1 when a flag or --columns set it */
+	uint64_t bytes;                     /* bytes read (after decompression) */
+	uint64_t lines;                     /* physical lines */
+	uint64_t rows;                      /* data rows (blank lines are not rows) */
 	uint64_t blank_lines;
-	uint64_t rows_used;                   /* rows that became part of an order */
+	uint64_t rows_used; /* rows that became part of an order */
 	uint64_t rejected[REBUY_REASON_COUNT];
-	uint64_t rounded_amounts;             /* amounts rounded to 4 decimals (rows kept) */
-	uint64_t orders_outside_window;       /* orders left out by --from/--to/--as-of */
-	uint64_t lines_merged;                /* lines folded into an order with others */
+	uint64_t rounded_amounts;       /* amounts rounded to 4 decimals (rows kept) */
+	uint64_t orders_outside_window; /* orders left out by --from/--to/--as-of */
+	uint64_t lines_merged;          /* lines folded into an order with others */
 	size_t n_problems;
 	struct rebuy_problem problems[REBUY_MAX_PROBLEMS]; /* the first ones, in file order */
-	char currency[16];                    /* the single currency seen or selected, or "" */
-	double seconds_read;                  /* wall time reading and parsing */
-	double seconds_merge;                 /* merging the threads' partials */
-	double seconds_group;                 /* grouping lines into the orders table */
+	char currency[16];    /* the single currency seen or selected, or "" */
+	double seconds_read;  /* wall time reading and parsing */
+	double seconds_merge; /* merging the threads' partials */
+	double seconds_group; /* grouping lines into the orders table */
 };
 
 /* Frees what a report holds (its column names); the struct itself is the

@@ -38,14 +38,14 @@ struct rebuy_orders {
 	const int64_t *value;       /* 1/10,000 units, >= 0 */
 	const uint32_t *n_lines;    /* lines folded into each purchase */
 
-	size_t n_returns;           /* orders worth < 0, sorted by (customer, time) */
-	const uint64_t *ret_start;  /* n_customers + 1 offsets into the return columns */
+	size_t n_returns;          /* orders worth < 0, sorted by (customer, time) */
+	const uint64_t *ret_start; /* n_customers + 1 offsets into the return columns */
 	const uint32_t *ret_cust;
 	const int64_t *ret_ts;
-	const int64_t *ret_value;   /* < 0 */
+	const int64_t *ret_value; /* < 0 */
 
-	int has_amount;             /* 0 when the input had neither amount nor price: values are 0 */
-	int has_order_key;          /* lines were grouped by an order column */
+	int has_amount;    /* 0 when the input had neither amount nor price: values are 0 */
+	int has_order_key; /* lines were grouped by an order column */
 	int64_t first_day, last_day; /* of purchases; 0 when n_orders is 0 */
 	struct rebuy_input_report report;
 	struct rebuy__orders_priv *priv;
@@ -58,8 +58,7 @@ struct rebuy_orders {
  * (used by `inspect` to show a file it cannot fully read). */
 enum rebuy_status rebuy_orders_load(struct rebuy_orders **out,
                                     const struct rebuy_input_options *opts,
-                                    struct rebuy_input_report *report,
-                                    struct rebuy_error *err);
+                                    struct rebuy_input_report *report, struct rebuy_error *err);
 
 void rebuy_orders_free(struct rebuy_orders *orders);
 
@@ -70,8 +69,7 @@ const char *rebuy_orders_customer_key(const struct rebuy_orders *orders, size_t 
 /* The customer ids 0..n-1 in key order (byte-wise, shorter first when one
  * key is a prefix of the other; keys of digits only compare as numbers
  * first). Writes n_customers ids into ids. REBUY_ENOMEM on failure. */
-enum rebuy_status rebuy_orders_customers_by_key(const struct rebuy_orders *orders,
-                                                uint32_t *ids);
+enum rebuy_status rebuy_orders_customers_by_key(const struct rebuy_orders *orders, uint32_t *ids);
 
 #ifdef __cplusplus
 }

@@ -23,8 +23,8 @@ extern "C" {
 struct rebuy_summary_options {
 	enum rebuy_period period; /* of the period metrics; default month */
 	int has_as_of;
-	int64_t as_of_day;        /* default: the day after the last purchase */
-	unsigned n_threads;       /* 0: one per online CPU */
+	int64_t as_of_day;  /* default: the day after the last purchase */
+	unsigned n_threads; /* 0: one per online CPU */
 };
 
 void rebuy_summary_options_init(struct rebuy_summary_options *opts);
@@ -32,66 +32,66 @@ void rebuy_summary_options_init(struct rebuy_summary_options *opts);
 /* Metrics of one calendar period P (for P after the first; the first period
  * has S = 0 and its ratios are NaN). */
 struct rebuy_period_row {
-	int64_t index;          /* rebuy_period_index of P */
+	int64_t index; /* rebuy_period_index of P */
 	int64_t start_day;
-	int is_partial;         /* P ends after the as-of day: cut off by the end of data */
-	uint64_t E;             /* customers with a purchase in P */
-	uint64_t N;             /* customers whose first purchase is in P */
-	uint64_t S;             /* customers with a purchase in the period before P */
-	uint64_t retained;      /* |S n E| */
-	uint64_t reactivated;   /* E - N - retained: back after a gap of one period or more */
-	uint64_t dormant;       /* S - retained */
-	double crr;             /* (E - N) / S; counts reactivations, so it can exceed 1 */
-	double strict_retention;/* retained / S */
-	double churn;           /* 1 - strict_retention */
+	int is_partial;          /* P ends after the as-of day: cut off by the end of data */
+	uint64_t E;              /* customers with a purchase in P */
+	uint64_t N;              /* customers whose first purchase is in P */
+	uint64_t S;              /* customers with a purchase in the period before P */
+	uint64_t retained;       /* |S n E| */
+	uint64_t reactivated;    /* E - N - retained: back after a gap of one period or more */
+	uint64_t dormant;        /* S - retained */
+	double crr;              /* (E - N) / S; counts reactivations, so it can exceed 1 */
+	double strict_retention; /* retained / S */
+	double churn;            /* 1 - strict_retention */
 	uint64_t orders;
 	int64_t revenue;
-	double aov;             /* revenue / orders */
-	int64_t revenue_new;    /* from customers whose first purchase is in P */
+	double aov;          /* revenue / orders */
+	int64_t revenue_new; /* from customers whose first purchase is in P */
 	int64_t revenue_returning;
 };
 
 struct rebuy_summary {
-	int has_amount;           /* 0: every money measure below is absent (0 / NaN) */
-	uint64_t customers;       /* with at least one purchase */
-	uint64_t orders;          /* purchases */
+	int has_amount;     /* 0: every money measure below is absent (0 / NaN) */
+	uint64_t customers; /* with at least one purchase */
+	uint64_t orders;    /* purchases */
 	int64_t revenue;
 	uint64_t zero_value_orders;
 	uint64_t return_orders;
-	int64_t return_value;     /* positive amount */
-	double return_rate;       /* return_value / revenue */
-	int64_t net_revenue;      /* revenue - return_value */
+	int64_t return_value;           /* positive amount */
+	double return_rate;             /* return_value / revenue */
+	int64_t net_revenue;            /* revenue - return_value */
 	uint64_t repeat_customers;      /* >= 2 orders */
 	uint64_t repeat_customers_days; /* >= 2 purchase days */
 	double repeat_purchase_rate;
 	double repeat_purchase_rate_days;
-	double purchase_frequency;      /* orders / customers */
-	double aov;                     /* revenue / orders */
-	int64_t repeat_revenue;         /* of purchase days after each customer's first */
+	double purchase_frequency; /* orders / customers */
+	double aov;                /* revenue / orders */
+	int64_t repeat_revenue;    /* of purchase days after each customer's first */
 	double repeat_revenue_share;
-	uint64_t n_gaps;                /* gaps between consecutive purchase days */
+	uint64_t n_gaps; /* gaps between consecutive purchase days */
 	double mean_days_between_purchases;
 	double median_days_between_purchases;
 	double median_days_to_second_purchase; /* over customers with >= 2 purchase days */
-	double historic_ltv;            /* revenue / customers */
+	double historic_ltv;                   /* revenue / customers */
 	struct {
-		double value;                      /* monthly revenue per active customer x lifetime */
+		double value; /* monthly revenue per active customer x lifetime */
 		double monthly_revenue_per_customer;
-		double lifetime_months;            /* 1 / mean monthly churn */
+		double lifetime_months; /* 1 / mean monthly churn */
 		double mean_monthly_churn;
-		size_t n_months;                   /* complete months the means are over */
+		size_t n_months; /* complete months the means are over */
 	} simple_ltv;
 
 	enum rebuy_period period;
-	int64_t first_day, last_day;    /* of purchases */
+	int64_t first_day, last_day; /* of purchases */
 	int64_t as_of_day;
 	size_t n_periods;
 	struct rebuy_period_row *periods;
 
 	/* Distributions, in days: hist[k] = how many gaps (or customers) of k days. */
 	size_t gap_hist_len;
-	uint64_t *gap_hist;             /* gaps between consecutive purchase days */
-	uint64_t *second_hist;          /* first to second purchase day */
+	uint64_t *gap_hist;    /* gaps between consecutive purchase days */
+	uint64_t *second_hist; /* first to second purchase day */
 };
 
 /* Computes the summary of orders. REBUY_EDATA when there is no purchase;
@@ -109,9 +109,8 @@ struct rebuy_node;
 /* Adds the summary to doc under parent: the KPI pack (keys of the JSON
  * contract in docs/summary.md), `input` (when report is not NULL),
  * `definitions`, and `periods`. */
-void rebuy_summary_doc(const struct rebuy_summary *summary,
-                       const struct rebuy_input_report *report, struct rebuy_doc *doc,
-                       struct rebuy_node *parent);
+void rebuy_summary_doc(const struct rebuy_summary *summary, const struct rebuy_input_report *report,
+                       struct rebuy_doc *doc, struct rebuy_node *parent);
 
 /* Adds the `input` block of a report (rows, rows used, rejected by reason,
  * the detected layout) under parent. */

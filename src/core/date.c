@@ -45,10 +45,10 @@ int64_t rebuy_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	int64_t era = floor_div(y, 400);
-	int64_t yoe = y - era * 400;                              /* [0, 399] */
-	int64_t mp = m > 2 ? (int64_t)m - 3 : (int64_t)m + 9;     /* March = 0 */
-	int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;        /* [0, 365] */
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;      /* [0, 146096] */
+	int64_t yoe = y - era * 400;                          /* [0, 399] */
+	int64_t mp = m > 2 ? (int64_t)m - 3 : (int64_t)m + 9; /* March = 0 */
+	int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;    /* [0, 365] */
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  /* [0, 146096] */
 	return era * 146097 + doe - 719468;
 }
 
@@ -428,22 +428,19 @@ static unsigned parse_auto(const uc *p, const uc *e, int64_t *ts, int64_t *ts_al
 		return 0;
 	}
 	switch (*q) {
-	case '-':
-		return k == 4 ? parse_iso(p, e, ts) : 0;
+	case '-': return k == 4 ? parse_iso(p, e, ts) : 0;
 	case '/':
 		if (k == 4)
 			return parse_ymd_slash(p, e, ts);
 		return k == 1 || k == 2 ? parse_slash_auto(p, e, ts, ts_alt) : 0;
-	case '.':
-		return k == 1 || k == 2 ? parse_ab(p, e, '.', 'd', ts) : 0;
-	default:
-		return 0;
+	case '.': return k == 1 || k == 2 ? parse_ab(p, e, '.', 'd', ts) : 0;
+	default: return 0;
 	}
 }
 
-static const char month_names[12][10] = {"january", "february", "march",     "april",
-                                         "may",     "june",     "july",      "august",
-                                         "september", "october", "november", "december"};
+static const char month_names[12][10] = {"january",   "february", "march",    "april",
+                                         "may",       "june",     "july",     "august",
+                                         "september", "october",  "november", "december"};
 
 /* An English month name, abbreviated to 3 letters or in full, any case. */
 static int read_month_name(const uc **pp, const uc *e, unsigned *m)
@@ -474,8 +471,10 @@ enum { F_YEAR = 1, F_MONTH = 2, F_DAY = 4, F_HOUR = 8, F_MIN = 16, F_SEC = 32, F
 static int directive_bit(char c)
 {
 	switch (c) {
-	case 'Y': case 'y': return F_YEAR;
-	case 'm': case 'b': return F_MONTH;
+	case 'Y':
+	case 'y': return F_YEAR;
+	case 'm':
+	case 'b': return F_MONTH;
 	case 'd': return F_DAY;
 	case 'H': return F_HOUR;
 	case 'M': return F_MIN;
@@ -522,10 +521,22 @@ static unsigned parse_pattern(const uc *p, const uc *e, const char *pat, int64_t
 				return 0;
 			f.y = v < 70 ? 2000 + v : 1900 + v;
 			break;
-		case 'm': if (!read_num(&p, e, 1, 2, &f.mo)) return 0; break;
-		case 'd': if (!read_num(&p, e, 1, 2, &f.d)) return 0; break;
-		case 'H': if (!read_num(&p, e, 1, 2, &f.h)) return 0; break;
-		case 'M': if (!read_num(&p, e, 1, 2, &f.mi)) return 0; break;
+		case 'm':
+			if (!read_num(&p, e, 1, 2, &f.mo))
+				return 0;
+			break;
+		case 'd':
+			if (!read_num(&p, e, 1, 2, &f.d))
+				return 0;
+			break;
+		case 'H':
+			if (!read_num(&p, e, 1, 2, &f.h))
+				return 0;
+			break;
+		case 'M':
+			if (!read_num(&p, e, 1, 2, &f.mi))
+				return 0;
+			break;
 		case 'S':
 			if (!read_num(&p, e, 1, 2, &f.s))
 				return 0;
@@ -542,7 +553,8 @@ static unsigned parse_pattern(const uc *p, const uc *e, const char *pat, int64_t
 				return 0;
 			break;
 		case 'p':
-			if (e - p < 2 || lower(p[1]) != 'm' || (lower(p[0]) != 'a' && lower(p[0]) != 'p'))
+			if (e - p < 2 || lower(p[1]) != 'm' ||
+			    (lower(p[0]) != 'a' && lower(p[0]) != 'p'))
 				return 0;
 			pm = lower(p[0]) == 'p';
 			p += 2;
@@ -565,8 +577,8 @@ static unsigned parse_pattern(const uc *p, const uc *e, const char *pat, int64_t
 	return REBUY_DATE_OK | (seen & F_HOUR ? REBUY_DATE_HAS_TIME : 0u);
 }
 
-unsigned rebuy_date_parse(const char *s, size_t n, const struct rebuy_date_format *fmt,
-                          int64_t *ts, int64_t *ts_alt)
+unsigned rebuy_date_parse(const char *s, size_t n, const struct rebuy_date_format *fmt, int64_t *ts,
+                          int64_t *ts_alt)
 {
 	const uc *p = (const uc *)s, *e = p + n;
 	int64_t t = 0;
@@ -611,8 +623,9 @@ enum rebuy_status rebuy_date_format_parse(const char *spec, struct rebuy_date_fo
 	static const struct {
 		const char *name;
 		enum rebuy_date_kind kind;
-	} names[] = {{"auto", REBUY_DATE_AUTO}, {"iso", REBUY_DATE_ISO},   {"ymd", REBUY_DATE_YMD8},
-	             {"mdy", REBUY_DATE_MDY},   {"dmy", REBUY_DATE_DMY},   {"unix", REBUY_DATE_UNIX},
+	} names[] = {{"auto", REBUY_DATE_AUTO},      {"iso", REBUY_DATE_ISO},
+	             {"ymd", REBUY_DATE_YMD8},       {"mdy", REBUY_DATE_MDY},
+	             {"dmy", REBUY_DATE_DMY},        {"unix", REBUY_DATE_UNIX},
 	             {"unix_ms", REBUY_DATE_UNIX_MS}};
 	if (!out)
 		return rebuy_error_set(err, REBUY_EARG, "date format: no output given");
@@ -625,10 +638,11 @@ enum rebuy_status rebuy_date_format_parse(const char *spec, struct rebuy_date_fo
 				out->kind = names[i].kind;
 				return REBUY_OK;
 			}
-		return rebuy_error_set(err, REBUY_EARG,
-		                       "unknown date format '%.64s' (expected auto, iso, ymd, mdy, dmy, "
-		                       "unix, unix_ms or a pattern such as %%d/%%m/%%Y)",
-		                       spec);
+		return rebuy_error_set(
+		        err, REBUY_EARG,
+		        "unknown date format '%.64s' (expected auto, iso, ymd, mdy, dmy, "
+		        "unix, unix_ms or a pattern such as %%d/%%m/%%Y)",
+		        spec);
 	}
 	size_t len = strlen(spec);
 	if (len >= REBUY_DATE_PATTERN_MAX)
@@ -642,21 +656,23 @@ enum rebuy_status rebuy_date_format_parse(const char *spec, struct rebuy_date_fo
 		char c = spec[++i];
 		int bit = c ? directive_bit(c) : -1;
 		if (bit < 0)
-			return rebuy_error_set(err, REBUY_EARG,
-			                       "date format '%s': unknown directive '%%%.1s' (known: %%Y "
-			                       "%%y %%m %%b %%d %%H %%M %%S %%p %%%%)",
-			                       spec, c ? &spec[i] : "");
+			return rebuy_error_set(
+			        err, REBUY_EARG,
+			        "date format '%s': unknown directive '%%%.1s' (known: %%Y "
+			        "%%y %%m %%b %%d %%H %%M %%S %%p %%%%)",
+			        spec, c ? &spec[i] : "");
 		if (seen & bit)
-			return rebuy_error_set(err, REBUY_EARG,
-			                       "date format '%s': '%%%c' gives a field given before", spec,
-			                       c);
+			return rebuy_error_set(
+			        err, REBUY_EARG,
+			        "date format '%s': '%%%c' gives a field given before", spec, c);
 		seen |= bit;
 	}
 	if ((seen & (F_YEAR | F_MONTH)) != (F_YEAR | F_MONTH))
-		return rebuy_error_set(err, REBUY_EARG,
-		                       "date format '%s' needs a year (%%Y or %%y) and a month (%%m or "
-		                       "%%b)",
-		                       spec);
+		return rebuy_error_set(
+		        err, REBUY_EARG,
+		        "date format '%s' needs a year (%%Y or %%y) and a month (%%m or "
+		        "%%b)",
+		        spec);
 	if ((seen & F_AMPM) && !(seen & F_HOUR))
 		return rebuy_error_set(err, REBUY_EARG, "date format '%s': %%p needs an hour (%%H)",
 		                       spec);
@@ -744,9 +760,10 @@ enum rebuy_status rebuy_period_from_name(const char *name, enum rebuy_period *ou
 				*out = (enum rebuy_period)i;
 			return REBUY_OK;
 		}
-	return rebuy_error_set(err, REBUY_EARG,
-	                       "unknown period '%.64s' (expected day, week, month, quarter or year)",
-	                       name ? name : "");
+	return rebuy_error_set(
+	        err, REBUY_EARG,
+	        "unknown period '%.64s' (expected day, week, month, quarter or year)",
+	        name ? name : "");
 }
 
 const char *rebuy_period_name(enum rebuy_period p)
@@ -761,8 +778,7 @@ int64_t rebuy_period_index(enum rebuy_period p, int64_t day)
 	int64_t y;
 	unsigned m, d;
 	switch (p) {
-	case REBUY_PERIOD_WEEK:
-		return floor_div(day + 3, 7);
+	case REBUY_PERIOD_WEEK: return floor_div(day + 3, 7);
 	case REBUY_PERIOD_MONTH:
 	case REBUY_PERIOD_QUARTER:
 	case REBUY_PERIOD_YEAR:
@@ -772,26 +788,23 @@ int64_t rebuy_period_index(enum rebuy_period p, int64_t day)
 		if (p == REBUY_PERIOD_QUARTER)
 			return (y - 1970) * 4 + (int64_t)(m - 1) / 3;
 		return y - 1970;
-	default:
-		return day;
+	default: return day;
 	}
 }
 
 int64_t rebuy_period_start(enum rebuy_period p, int64_t index)
 {
 	switch (p) {
-	case REBUY_PERIOD_WEEK:
-		return index * 7 - 3;
+	case REBUY_PERIOD_WEEK: return index * 7 - 3;
 	case REBUY_PERIOD_MONTH:
 		return rebuy_days_from_civil(1970 + floor_div(index, 12),
 		                             (unsigned)(index - floor_div(index, 12) * 12) + 1, 1);
 	case REBUY_PERIOD_QUARTER:
 		return rebuy_days_from_civil(1970 + floor_div(index, 4),
-		                             (unsigned)(index - floor_div(index, 4) * 4) * 3 + 1, 1);
-	case REBUY_PERIOD_YEAR:
-		return rebuy_days_from_civil(1970 + index, 1, 1);
-	default:
-		return index;
+		                             (unsigned)(index - floor_div(index, 4) * 4) * 3 + 1,
+		                             1);
+	case REBUY_PERIOD_YEAR: return rebuy_days_from_civil(1970 + index, 1, 1);
+	default: return index;
 	}
 }
 
@@ -826,9 +839,7 @@ size_t rebuy_period_label(enum rebuy_period p, int64_t index, char *buf, size_t 
 			*q++ = (char)('1' + (m - 1) / 3);
 		}
 		break;
-	default:
-		q = put_date(q, index);
-		break;
+	default: q = put_date(q, index); break;
 	}
 	return emit(buf, size, tmp, (size_t)(q - tmp));
 }

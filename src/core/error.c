@@ -13,8 +13,8 @@ void rebuy_error_clear(struct rebuy_error *err)
 	}
 }
 
-enum rebuy_status rebuy_error_set(struct rebuy_error *err, enum rebuy_status code,
-                                  const char *fmt, ...)
+enum rebuy_status rebuy_error_set(struct rebuy_error *err, enum rebuy_status code, const char *fmt,
+                                  ...)
 {
 	if (!err || err->code != REBUY_OK || code == REBUY_OK)
 		return code;
@@ -32,9 +32,13 @@ enum rebuy_status rebuy_error_set(struct rebuy_error *err, enum rebuy_status cod
 const char *rebuy_status_name(enum rebuy_status code)
 {
 	static const char *const names[REBUY_STATUS_COUNT] = {
-		[REBUY_OK] = "ok",         [REBUY_EDATA] = "data",   [REBUY_EIO] = "io",
-		[REBUY_ENOMEM] = "nomem",  [REBUY_ELIMIT] = "limit", [REBUY_EARG] = "arg",
-		[REBUY_EINTERNAL] = "internal",
+	        [REBUY_OK] = "ok",
+	        [REBUY_EDATA] = "data",
+	        [REBUY_EIO] = "io",
+	        [REBUY_ENOMEM] = "nomem",
+	        [REBUY_ELIMIT] = "limit",
+	        [REBUY_EARG] = "arg",
+	        [REBUY_EINTERNAL] = "internal",
 	};
 	return (unsigned)code < REBUY_STATUS_COUNT ? names[code] : "unknown";
 }

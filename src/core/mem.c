@@ -33,9 +33,18 @@ void rebuy_alloc_set(rebuy_alloc_fn fn, void *ud)
 	hook_ud = fn ? ud : NULL;
 }
 
-size_t rebuy_alloc_in_use(void) { return atomic_load(&in_use); }
-size_t rebuy_alloc_peak(void) { return atomic_load(&peak); }
-void rebuy_alloc_reset_peak(void) { atomic_store(&peak, atomic_load(&in_use)); }
+size_t rebuy_alloc_in_use(void)
+{
+	return atomic_load(&in_use);
+}
+size_t rebuy_alloc_peak(void)
+{
+	return atomic_load(&peak);
+}
+void rebuy_alloc_reset_peak(void)
+{
+	atomic_store(&peak, atomic_load(&in_use));
+}
 
 static void account(size_t added, size_t removed)
 {
@@ -85,7 +94,10 @@ void *rebuy__realloc(void *p, size_t n)
 	return nb + HEADER;
 }
 
-void *rebuy__malloc(size_t n) { return rebuy__realloc(NULL, n); }
+void *rebuy__malloc(size_t n)
+{
+	return rebuy__realloc(NULL, n);
+}
 
 void *rebuy__calloc(size_t count, size_t size)
 {

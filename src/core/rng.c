@@ -27,7 +27,10 @@ static void seed_from(struct rebuy__rng *r, uint64_t state)
 		r->s[i] = rebuy__splitmix64(&state);
 }
 
-void rebuy__rng_seed(struct rebuy__rng *r, uint64_t seed) { seed_from(r, seed); }
+void rebuy__rng_seed(struct rebuy__rng *r, uint64_t seed)
+{
+	seed_from(r, seed);
+}
 
 void rebuy__rng_seed_stream(struct rebuy__rng *r, uint64_t seed, uint64_t stream)
 {
@@ -51,7 +54,10 @@ static double zig_x[ZIG_LAYERS + 1], zig_f[ZIG_LAYERS + 1];
 static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
 static atomic_int zig_ready;
 
-static double zig_density(double x) { return exp(-0.5 * x * x); }
+static double zig_density(double x)
+{
+	return exp(-0.5 * x * x);
+}
 
 static void zig_build(void)
 {

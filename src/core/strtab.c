@@ -100,8 +100,8 @@ static inline int slot_matches(const struct rebuy__strtab *t, const struct rebuy
 	return memcmp(t->chars + (t->offs[s->id - 1] >> 16), key, len) == 0;
 }
 
-int rebuy__strtab_find(const struct rebuy__strtab *t, const char *key, size_t len,
-                       uint64_t hash, uint32_t *id)
+int rebuy__strtab_find(const struct rebuy__strtab *t, const char *key, size_t len, uint64_t hash,
+                       uint32_t *id)
 {
 	if (!t->slots || len > REBUY__STRTAB_KEY_MAX)
 		return 0;
@@ -117,15 +117,16 @@ int rebuy__strtab_find(const struct rebuy__strtab *t, const char *key, size_t le
 	}
 }
 
-static enum rebuy_status insert(struct rebuy__strtab *t, const char *key, size_t len,
-                                uint64_t hash, uint64_t word, uint32_t *id)
+static enum rebuy_status insert(struct rebuy__strtab *t, const char *key, size_t len, uint64_t hash,
+                                uint64_t word, uint32_t *id)
 {
 	if (t->n >= REBUY__STRTAB_MAX)
 		return REBUY_ELIMIT;
 	enum rebuy_status st = rebuy__strtab_reserve(t, t->n + 1);
 	if (st)
 		return st;
-	st = rebuy__grow((void **)&t->offs, &t->offs_cap, t->n + 1, sizeof *t->offs, REBUY__STRTAB_MAX);
+	st = rebuy__grow((void **)&t->offs, &t->offs_cap, t->n + 1, sizeof *t->offs,
+	                 REBUY__STRTAB_MAX);
 	if (st)
 		return st;
 	st = rebuy__grow((void **)&t->chars, &t->chars_cap, t->chars_len + len + 1, 1,

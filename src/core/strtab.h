@@ -19,8 +19,8 @@
 #define REBUY__STRTAB_KEY_MAX 65535u /* longer keys are refused (REBUY_ELIMIT) */
 
 struct rebuy__strtab_slot {
-	uint64_t word;  /* short key bytes, or the hash of a long key */
-	uint32_t id;    /* id + 1; 0 marks an empty slot */
+	uint64_t word; /* short key bytes, or the hash of a long key */
+	uint32_t id;   /* id + 1; 0 marks an empty slot */
 	uint32_t len;
 };
 
@@ -29,11 +29,11 @@ struct rebuy__region;
 struct rebuy__strtab {
 	struct rebuy__region *region; /* slots come from here when set (never freed one by one) */
 	struct rebuy__strtab_slot *slots;
-	size_t mask;       /* capacity - 1 (capacity is a power of two) */
-	size_t n;          /* keys */
-	uint64_t *offs;    /* per id: offset << 16 | length, into chars */
+	size_t mask;    /* capacity - 1 (capacity is a power of two) */
+	size_t n;       /* keys */
+	uint64_t *offs; /* per id: offset << 16 | length, into chars */
 	size_t offs_cap;
-	char *chars;       /* every key, back to back, each followed by a NUL */
+	char *chars; /* every key, back to back, each followed by a NUL */
 	size_t chars_len, chars_cap;
 };
 
@@ -95,8 +95,8 @@ enum rebuy_status rebuy__strtab_intern_word(struct rebuy__strtab *t, uint64_t wo
                                             uint64_t hash, uint32_t *id);
 
 /* Looks key up without adding it: 1 and *id when present, 0 otherwise. */
-int rebuy__strtab_find(const struct rebuy__strtab *t, const char *key, size_t len,
-                       uint64_t hash, uint32_t *id);
+int rebuy__strtab_find(const struct rebuy__strtab *t, const char *key, size_t len, uint64_t hash,
+                       uint32_t *id);
 
 /* Prefetches the slot key would land in (a hint for batched lookups). */
 static inline void rebuy__strtab_prefetch(const struct rebuy__strtab *t, uint64_t hash)
@@ -106,8 +106,7 @@ static inline void rebuy__strtab_prefetch(const struct rebuy__strtab *t, uint64_
 }
 
 /* The key of id, NUL-terminated; borrowed, valid until the table changes. */
-static inline const char *rebuy__strtab_key(const struct rebuy__strtab *t, uint32_t id,
-                                            size_t *len)
+static inline const char *rebuy__strtab_key(const struct rebuy__strtab *t, uint32_t id, size_t *len)
 {
 	uint64_t o = t->offs[id];
 	if (len)

@@ -106,7 +106,8 @@ int rebuy_btyd_compute(const struct rebuy_orders *o, size_t c, int64_t cal_end,
 	out->x = (double)(days - 1);
 	out->t_x = (double)(last - first) / unit_days;
 	out->T = (double)(cal_end - first) / unit_days;
-	out->monetary = days > 1 ? (double)((long double)repeat_value / (days - 1) / 10000.0L) : 0.0;
+	out->monetary =
+	        days > 1 ? (double)((long double)repeat_value / (days - 1) / 10000.0L) : 0.0;
 	out->x_holdout = holdout;
 	out->first_day = first;
 	return 1;

@@ -35,8 +35,8 @@ struct rebuy__orders_priv {
 
 struct bucket_out {
 	size_t n_cust, n_orders, n_ret;
-	uint64_t *n_purch;  /* kept customer -> purchases */
-	char *keys;         /* kept customers' keys, each followed by a NUL */
+	uint64_t *n_purch; /* kept customer -> purchases */
+	char *keys;        /* kept customers' keys, each followed by a NUL */
 	size_t key_bytes, key_cap;
 	uint32_t *ret_cust; /* bucket-local kept customer */
 	int64_t *ret_ts, *ret_value;
@@ -69,7 +69,7 @@ struct build {
 	size_t ub[REBUY__BUCKETS + 1]; /* the bucket's place in the columns: records before it */
 	int64_t *ts, *value;           /* the columns, sized for every record */
 	uint32_t *n_lines;
-	struct scratch *scratch;       /* one per thread */
+	struct scratch *scratch; /* one per thread */
 	struct bucket_out out[REBUY__BUCKETS];
 };
 
@@ -103,64 +103,64 @@ static int cmp_ts_key(const void *pa, const void *pb)
  * insertion sort for short runs, and for long ones a natural merge sort,
  * which merges the sorted runs it finds (qsort if memory runs short).
  * Written out twice so that the comparisons inline. */
-#define SORT_RECS(name, before, cmp)                                                   \
-	static void name(struct work *r, size_t n)                                         \
-	{                                                                                  \
-		size_t i = 1;                                                                  \
-		while (i < n && !before(&r[i], &r[i - 1]))                                     \
+#define SORT_RECS(name, before, cmp)                                                               \
+	static void name(struct work *r, size_t n)                                                 \
+	{                                                                                          \
+		size_t i = 1;                                                                      \
+		while (i < n && !before(&r[i], &r[i - 1]))                                         \
 			i++;                                                                       \
-		if (i >= n)                                                                    \
+		if (i >= n)                                                                        \
 			return;                                                                    \
-		if (n <= 24) {                                                                 \
+		if (n <= 24) {                                                                     \
 			for (; i < n; i++) {                                                       \
-				struct work x = r[i];                                                  \
-				size_t j = i;                                                          \
-				while (j > 0 && before(&x, &r[j - 1])) {                               \
-					r[j] = r[j - 1];                                                   \
-					j--;                                                               \
-				}                                                                      \
-				r[j] = x;                                                              \
+				struct work x = r[i];                                              \
+				size_t j = i;                                                      \
+				while (j > 0 && before(&x, &r[j - 1])) {                           \
+					r[j] = r[j - 1];                                           \
+					j--;                                                       \
+				}                                                                  \
+				r[j] = x;                                                          \
 			}                                                                          \
 			return;                                                                    \
-		}                                                                              \
-		struct work *tmp = rebuy__malloc(n * sizeof *tmp);                             \
-		if (!tmp) {                                                                    \
+		}                                                                                  \
+		struct work *tmp = rebuy__malloc(n * sizeof *tmp);                                 \
+		if (!tmp) {                                                                        \
 			qsort(r, n, sizeof *r, cmp);                                               \
 			return;                                                                    \
-		}                                                                              \
-		struct work *src = r, *dst = tmp;                                              \
-		for (;;) {                                                                     \
+		}                                                                                  \
+		struct work *src = r, *dst = tmp;                                                  \
+		for (;;) {                                                                         \
 			/* One pass: merge each pair of adjacent runs of src into dst. */          \
 			size_t runs = 0, a = 0;                                                    \
 			while (a < n) {                                                            \
-				size_t b = a + 1;                                                      \
-				while (b < n && !before(&src[b], &src[b - 1]))                         \
-					b++;                                                               \
-				size_t c = b;                                                          \
-				if (b < n) {                                                           \
-					c = b + 1;                                                         \
-					while (c < n && !before(&src[c], &src[c - 1]))                     \
-						c++;                                                           \
-				}                                                                      \
-				size_t x = a, y = b, k = a;                                            \
-				while (x < b && y < c)                                                 \
-					dst[k++] = before(&src[y], &src[x]) ? src[y++] : src[x++];         \
-				while (x < b)                                                          \
-					dst[k++] = src[x++];                                               \
-				while (y < c)                                                          \
-					dst[k++] = src[y++];                                               \
-				runs++;                                                                \
-				a = c;                                                                 \
+				size_t b = a + 1;                                                  \
+				while (b < n && !before(&src[b], &src[b - 1]))                     \
+					b++;                                                       \
+				size_t c = b;                                                      \
+				if (b < n) {                                                       \
+					c = b + 1;                                                 \
+					while (c < n && !before(&src[c], &src[c - 1]))             \
+						c++;                                               \
+				}                                                                  \
+				size_t x = a, y = b, k = a;                                        \
+				while (x < b && y < c)                                             \
+					dst[k++] = before(&src[y], &src[x]) ? src[y++] : src[x++]; \
+				while (x < b)                                                      \
+					dst[k++] = src[x++];                                       \
+				while (y < c)                                                      \
+					dst[k++] = src[y++];                                       \
+				runs++;                                                            \
+				a = c;                                                             \
 			}                                                                          \
 			struct work *t = src;                                                      \
 			src = dst;                                                                 \
 			dst = t;                                                                   \
 			if (runs == 1)                                                             \
-				break;                                                                 \
-		}                                                                              \
-		if (src != r)                                                                  \
+				break;                                                             \
+		}                                                                                  \
+		if (src != r)                                                                      \
 			memcpy(r, src, n * sizeof *r);                                             \
-		rebuy__free(tmp);                                                              \
+		rebuy__free(tmp);                                                                  \
 	}
 
 SORT_RECS(sort_by_key_ts, before_key_ts, cmp_key_ts)
@@ -286,8 +286,8 @@ static int in_window(const struct rebuy_input_options *o, int64_t ts)
 }
 
 /* Dedupe one customer's records by line hash; returns the new count. */
-static enum rebuy_status dedupe_run(struct work *r, const uint64_t *hash, size_t n,
-                                    size_t *out_n, uint64_t *dropped)
+static enum rebuy_status dedupe_run(struct work *r, const uint64_t *hash, size_t n, size_t *out_n,
+                                    uint64_t *dropped)
 {
 	struct hashed *h = rebuy__malloc((n ? n : 1) * sizeof *h);
 	if (!h)
@@ -362,8 +362,7 @@ static const struct rebuy__strtab *table_of(struct rebuy__partial *p, unsigned b
 /* Interns every key of the partials' tables (long customer keys, or long
  * order keys) of bucket bi into j->table. */
 static enum rebuy_status join_tables(struct joined *j, struct rebuy__partial *const *parts,
-                                     size_t n_parts, unsigned bi, int customers,
-                                     size_t reserve)
+                                     size_t n_parts, unsigned bi, int customers, size_t reserve)
 {
 	rebuy__strtab_init(&j->table);
 	j->n_parts = n_parts;
@@ -382,8 +381,9 @@ static enum rebuy_status join_tables(struct joined *j, struct rebuy__partial *co
 		for (size_t i = 0; i < t->n; i++) {
 			size_t len;
 			const char *k = rebuy__strtab_key(t, (uint32_t)i, &len);
-			if ((st = rebuy__strtab_intern(&j->table, k, len, rebuy__strtab_hash(k, len),
-			                               &j->id_of[p][i], NULL)))
+			if ((st = rebuy__strtab_intern(&j->table, k, len,
+			                               rebuy__strtab_hash(k, len), &j->id_of[p][i],
+			                               NULL)))
 				return st;
 		}
 	}
@@ -455,18 +455,20 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 				uint32_t id;
 				if (len == REBUY__CUST_LONG) {
 					id = cj.id_of[p][r->cust];
-				} else if ((st = rebuy__strtab_intern_word(&cj.table, r->cust, len,
-				                                           rebuy__strtab_hash_word(r->cust, len),
-				                                           &id))) {
+				} else if ((st = rebuy__strtab_intern_word(
+				                    &cj.table, r->cust, len,
+				                    rebuy__strtab_hash_word(r->cust, len), &id))) {
 					break;
 				}
 				r->cust = id;
 				if (id >= count_cap) {
 					size_t old_cap = count_cap;
-					if ((st = rebuy__grow((void **)&count, &count_cap, (size_t)id + 1,
-					                      sizeof *count, UINT32_MAX)))
+					if ((st = rebuy__grow((void **)&count, &count_cap,
+					                      (size_t)id + 1, sizeof *count,
+					                      UINT32_MAX)))
 						break;
-					memset(count + old_cap, 0, (count_cap - old_cap) * sizeof *count);
+					memset(count + old_cap, 0,
+					       (count_cap - old_cap) * sizeof *count);
 				}
 				count[id]++;
 			}
@@ -507,7 +509,8 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 				w->value = r->value;
 				w->key = r->key;
 				if ((w->key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG)
-					w->key = REBUY__KEY_TAG_LONG | kj.rank[korder[w->key & 0xFFFFFFFFu]];
+					w->key = REBUY__KEY_TAG_LONG |
+					         kj.rank[korder[w->key & 0xFFFFFFFFu]];
 				w->cust = cr;
 				w->n_lines = rebuy__rec_lines(r);
 				if (hash) {
@@ -652,7 +655,8 @@ static enum rebuy_status assemble(struct rebuy_orders *t, struct build *bd,
 		if (from != n_o && o->n_orders) {
 			memmove(p->ts + n_o, p->ts + from, o->n_orders * sizeof *p->ts);
 			memmove(p->value + n_o, p->value + from, o->n_orders * sizeof *p->value);
-			memmove(p->n_lines + n_o, p->n_lines + from, o->n_orders * sizeof *p->n_lines);
+			memmove(p->n_lines + n_o, p->n_lines + from,
+			        o->n_orders * sizeof *p->n_lines);
 		}
 		const unsigned char *key = (const unsigned char *)o->keys;
 		for (size_t c = 0; c < o->n_cust; c++) {
@@ -762,8 +766,9 @@ static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__part
 	t->report.seconds_group = rebuy__now() - t0;
 out:
 	if (st == REBUY_ELIMIT)
-		rebuy_error_set(err, st, "an order's value is beyond what rebuy holds (+-922 trillion), "
-		                         "or more than 4,294,967,294 customers");
+		rebuy_error_set(err, st,
+		                "an order's value is beyond what rebuy holds (+-922 trillion), "
+		                "or more than 4,294,967,294 customers");
 	else if (st)
 		rebuy_error_set(err, st, "out of memory");
 	if (bd) {
@@ -798,7 +803,8 @@ static void copy_report(struct rebuy_input_report *dst, const struct rebuy_input
 		return;
 	dst->n_columns = src->n_columns;
 	for (size_t i = 0; i < src->n_columns; i++) {
-		dst->column_names[i] = rebuy__strndup(src->column_names[i], strlen(src->column_names[i]));
+		dst->column_names[i] =
+		        rebuy__strndup(src->column_names[i], strlen(src->column_names[i]));
 		if (!dst->column_names[i]) {
 			rebuy__report_release_names(dst);
 			return;
@@ -821,7 +827,8 @@ enum rebuy_status rebuy_orders_load(struct rebuy_orders **out,
 	struct rebuy__partial **parts = NULL;
 	size_t n_parts = 0;
 	int use_alt = 0;
-	enum rebuy_status st = rebuy__ingest_read(opts, &t->report, &parts, &n_parts, &use_alt, err);
+	enum rebuy_status st =
+	        rebuy__ingest_read(opts, &t->report, &parts, &n_parts, &use_alt, err);
 	if (st == REBUY_OK) {
 		t->has_amount = t->report.role_column[REBUY_ROLE_AMOUNT] >= 0 ||
 		                (t->report.role_column[REBUY_ROLE_PRICE] >= 0 &&

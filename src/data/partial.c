@@ -36,7 +36,10 @@ void rebuy__partial_free(struct rebuy__partial *p)
 	rebuy__free(p);
 }
 
-static inline int is_blank(char c) { return c == ' ' || c == '\t'; }
+static inline int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
 
 size_t rebuy__key_normalize(const char **start, size_t n)
 {
@@ -87,7 +90,7 @@ enum rebuy_status rebuy__order_key_encode(struct rebuy__bucket *b, const char *k
 	}
 	uint32_t id;
 	enum rebuy_status st =
-		rebuy__strtab_intern(&b->long_keys, k, n, rebuy__strtab_hash(k, n), &id, NULL);
+	        rebuy__strtab_intern(&b->long_keys, k, n, rebuy__strtab_hash(k, n), &id, NULL);
 	if (st)
 		return st;
 	*out = REBUY__KEY_TAG_LONG | id;
@@ -133,9 +136,11 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	uint64_t key = 0;
 	if (line->okey && (st = rebuy__order_key_encode(b, line->okey, line->okey_len, &key)))
 		return -(int)st;
-	struct rebuy__rec *prev = last->chunk == b->tail && b->tail ? &b->tail->recs[last->i] : NULL;
+	struct rebuy__rec *prev =
+	        last->chunk == b->tail && b->tail ? &b->tail->recs[last->i] : NULL;
 	if (prev && !p->has_line_hash && prev->cust == cust &&
-	    rebuy__rec_cust_len(prev) == cust_len && rebuy__rec_lines(prev) < REBUY__REC_MAX_LINES &&
+	    rebuy__rec_cust_len(prev) == cust_len &&
+	    rebuy__rec_lines(prev) < REBUY__REC_MAX_LINES &&
 	    (p->has_order_key ? prev->key == key : rebuy__rec_ts(prev) == line->ts)) {
 		int64_t ts = rebuy__rec_ts(prev);
 		if (line->ts < ts)
@@ -187,7 +192,8 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 			memset(&l, 0, sizeof l);
 			char cust[8];
 			if (rebuy__rec_cust_len(r) == REBUY__CUST_LONG) {
-				l.cust = rebuy__strtab_key(&s->customers, (uint32_t)r->cust, &l.cust_len);
+				l.cust = rebuy__strtab_key(&s->customers, (uint32_t)r->cust,
+				                           &l.cust_len);
 			} else {
 				l.cust_len = rebuy__rec_cust_len(r);
 				rebuy__strtab_unpack(r->cust, l.cust_len, cust);
@@ -199,7 +205,8 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 				/* Decode the key back to its text, so dst encodes it anew. */
 				uint64_t k = r->key;
 				if ((k & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG) {
-					l.okey = rebuy__strtab_key(&s->long_keys, (uint32_t)(k & 0xFFFFFFFFu),
+					l.okey = rebuy__strtab_key(&s->long_keys,
+					                           (uint32_t)(k & 0xFFFFFFFFu),
 					                           &l.okey_len);
 				} else if ((k & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_SHORT) {
 					l.okey_len = (size_t)(k >> 56 & 7);
@@ -207,7 +214,8 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 					memcpy(key, &v, 7);
 					l.okey = key;
 				} else {
-					l.okey_len = (size_t)snprintf(key, sizeof key, "%llu", (unsigned long long)k);
+					l.okey_len = (size_t)snprintf(key, sizeof key, "%llu",
+					                              (unsigned long long)k);
 					l.okey = key;
 				}
 			}
@@ -222,7 +230,7 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 			last.chunk = NULL;
 			int got = rebuy__partial_add(dst, &l, &last);
 			if (got < 0)
-				return (enum rebuy_status)-got;
+				return (enum rebuy_status) - got;
 			struct rebuy__rec *d = &dst->buckets[bucket].tail->recs[last.i];
 			d->meta = rebuy__rec_meta(rebuy__rec_ts(d), rebuy__rec_cust_len(d),
 			                          rebuy__rec_lines(r));

@@ -80,15 +80,15 @@ struct rebuy__chunk {
 struct rebuy__bucket {
 	struct rebuy__strtab customers; /* customer keys longer than 8 bytes */
 	struct rebuy__strtab long_keys; /* order keys that do not fit a word */
-	struct rebuy__chunk *head; /* the oldest chunk; chunks run in reading order */
-	struct rebuy__chunk *tail; /* the newest, being filled */
+	struct rebuy__chunk *head;      /* the oldest chunk; chunks run in reading order */
+	struct rebuy__chunk *tail;      /* the newest, being filled */
 	size_t n_recs;
 };
 
 struct rebuy__partial {
 	struct rebuy__bucket buckets[REBUY__BUCKETS];
 	int has_order_key;
-	int has_alt;      /* records carry alt readings (ambiguous slash dates) */
+	int has_alt; /* records carry alt readings (ambiguous slash dates) */
 	int has_line_hash;
 	struct rebuy__region region; /* chunks and table slots; the tables point here */
 };
@@ -107,9 +107,9 @@ void rebuy__partial_free(struct rebuy__partial *p);
 struct rebuy__line {
 	const char *cust;
 	size_t cust_len;
-	uint64_t cust_hash;   /* rebuy__strtab_hash(cust, cust_len) */
-	uint64_t cust_word;   /* rebuy__strtab_pack(cust, cust_len) when cust_len <= 8 */
-	const char *okey;     /* the order key, or NULL */
+	uint64_t cust_hash; /* rebuy__strtab_hash(cust, cust_len) */
+	uint64_t cust_word; /* rebuy__strtab_pack(cust, cust_len) when cust_len <= 8 */
+	const char *okey;   /* the order key, or NULL */
 	size_t okey_len;
 	int64_t ts, ts_alt;
 	int64_t value;

@@ -20,7 +20,7 @@ static inline size_t find2(const char *buf, size_t i, size_t len, char a, char b
 	while (i + 16 <= len) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(buf + i));
 		unsigned m = (unsigned)_mm_movemask_epi8(
-			_mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+		        _mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
 		if (m)
 			return i + (size_t)__builtin_ctz(m);
 		i += 16;
@@ -61,12 +61,14 @@ static inline void put_field(struct rebuy__csv_field *fields, size_t max_fields,
 	}
 }
 
-static inline int is_blank(char c) { return c == ' ' || c == '\t'; }
+static inline int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
 
 static enum rebuy__csv_row_status whitespace_row(char *buf, size_t len, size_t *pos,
-                                                 struct rebuy__csv_field *fields,
-                                                 size_t max_fields, size_t *n_fields,
-                                                 uint64_t *newlines)
+                                                 struct rebuy__csv_field *fields, size_t max_fields,
+                                                 size_t *n_fields, uint64_t *newlines)
 {
 	size_t i = *pos, nf = 0;
 	size_t eol = find2(buf, i, len, '\n', '\n');
@@ -100,13 +102,13 @@ static enum rebuy__csv_row_status whitespace_row(char *buf, size_t len, size_t *
 static int quoteless_row(char delim, const char *buf, size_t len, size_t *pos,
                          struct rebuy__csv_field *fields, size_t max_fields, size_t *n_fields)
 {
-	const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n'),
-	              vq = _mm_set1_epi8('"');
+	const __m128i vd = _mm_set1_epi8(delim), vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"');
 	size_t i = *pos, start = i, nf = 0;
 	while (i + 16 <= len) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(buf + i));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)), _mm_cmpeq_epi8(x, vq)));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vd), _mm_cmpeq_epi8(x, vn)),
+		                     _mm_cmpeq_epi8(x, vq)));
 		while (m) {
 			size_t j = i + (size_t)__builtin_ctz(m);
 			m &= m - 1;
@@ -130,10 +132,9 @@ static int quoteless_row(char delim, const char *buf, size_t len, size_t *pos,
 }
 #endif
 
-enum rebuy__csv_row_status rebuy__csv_row(const struct rebuy__csv_dialect *d, char *buf,
-                                          size_t len, size_t *pos,
-                                          struct rebuy__csv_field *fields, size_t max_fields,
-                                          size_t *n_fields, uint64_t *newlines)
+enum rebuy__csv_row_status rebuy__csv_row(const struct rebuy__csv_dialect *d, char *buf, size_t len,
+                                          size_t *pos, struct rebuy__csv_field *fields,
+                                          size_t max_fields, size_t *n_fields, uint64_t *newlines)
 {
 	size_t i = *pos;
 	if (i >= len)

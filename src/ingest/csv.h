@@ -31,8 +31,8 @@ struct rebuy__csv_dialect {
 };
 
 enum rebuy__csv_row_status {
-	REBUY__CSV_ROW,        /* a row was read */
-	REBUY__CSV_END,        /* no more rows in the buffer */
+	REBUY__CSV_ROW,         /* a row was read */
+	REBUY__CSV_END,         /* no more rows in the buffer */
 	REBUY__CSV_UNTERMINATED /* a quoted field runs past the end of the buffer */
 };
 
@@ -41,10 +41,9 @@ enum rebuy__csv_row_status {
  * max_fields). *newlines gets the number of line breaks consumed (the row's
  * own terminator included, so 0 only for a last row without one). A blank
  * line is a row with one empty field. */
-enum rebuy__csv_row_status rebuy__csv_row(const struct rebuy__csv_dialect *d, char *buf,
-                                          size_t len, size_t *pos,
-                                          struct rebuy__csv_field *fields, size_t max_fields,
-                                          size_t *n_fields, uint64_t *newlines);
+enum rebuy__csv_row_status rebuy__csv_row(const struct rebuy__csv_dialect *d, char *buf, size_t len,
+                                          size_t *pos, struct rebuy__csv_field *fields,
+                                          size_t max_fields, size_t *n_fields, uint64_t *newlines);
 
 /* Where the last complete row in buf[0..len) ends (the offset just past its
  * line break), reading buf as starting at a row start; 0 when no row is

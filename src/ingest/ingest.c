@@ -75,7 +75,7 @@ struct worker {
 	struct where unterminated;
 	struct block_lines *blines;
 	size_t n_blines, cap_blines;
-	char day_text[10];     /* the last ISO date read, and its midnight */
+	char day_text[10]; /* the last ISO date read, and its midnight */
 	int64_t day_ts;
 	int has_day;
 	enum rebuy_status status;
@@ -134,9 +134,9 @@ static void cut_text(char *dst, size_t size, const char *s, size_t n)
 static void note_problem(struct worker *w, struct where at, int kind, unsigned column,
                          const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 5, 6)))
+        __attribute__((format(printf, 5, 6)))
 #endif
-	;
+        ;
 
 static void note_problem(struct worker *w, struct where at, int kind, unsigned column,
                          const char *fmt, ...)
@@ -153,7 +153,8 @@ static void note_problem(struct worker *w, struct where at, int kind, unsigned c
 	}
 	if (w->in->opts->strict) {
 		uint_fast64_t cur = atomic_load(&w->in->stop_block);
-		while (at.block < cur && !atomic_compare_exchange_weak(&w->in->stop_block, &cur, at.block))
+		while (at.block < cur &&
+		       !atomic_compare_exchange_weak(&w->in->stop_block, &cur, at.block))
 			;
 	}
 }
@@ -180,9 +181,7 @@ static int reject(struct worker *w, struct where at, enum rebuy_reason reason, i
 		note_problem(w, at, reason, column, "currency '%s' is not the selected %s", text,
 		             w->in->opts->currency);
 		break;
-	default:
-		note_problem(w, at, reason, column, "%s", what);
-		break;
+	default: note_problem(w, at, reason, column, "%s", what); break;
 	}
 	return w->in->opts->strict;
 }
@@ -200,12 +199,9 @@ static void set_example(struct example *e, struct where at, const struct rebuy__
 static int read_money(const struct ingest *in, const struct rebuy__csv_field *f, int64_t *v)
 {
 	switch (rebuy_money_parse(f->p, f->n, in->decimal, v)) {
-	case REBUY_NUM_OK:
-		return 0;
-	case REBUY_NUM_ROUNDED:
-		return 1;
-	default:
-		return -1;
+	case REBUY_NUM_OK: return 0;
+	case REBUY_NUM_ROUNDED: return 1;
+	default: return -1;
 	}
 }
 
@@ -320,9 +316,10 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		size_t n = f->n;
 		const char *s = trim(f->p, &n);
 		if (in->opts->currency) {
-			if (strlen(in->opts->currency) != n || memcmp(in->opts->currency, s, n) != 0)
-				return reject(w, at, REBUY_REASON_OTHER_CURRENCY, REBUY_ROLE_CURRENCY, f,
-				              NULL);
+			if (strlen(in->opts->currency) != n ||
+			    memcmp(in->opts->currency, s, n) != 0)
+				return reject(w, at, REBUY_REASON_OTHER_CURRENCY,
+				              REBUY_ROLE_CURRENCY, f, NULL);
 		} else if (n > 0) {
 			note_currency(w, at, f, s, n);
 		}
@@ -333,7 +330,8 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 	if (!(flags & REBUY_DATE_OK))
 		return reject(w, at, REBUY_REASON_BAD_DATE, REBUY_ROLE_DATE, fd, NULL);
 	if (flags & REBUY_DATE_SLASH) {
-		int mdy = (flags & REBUY_DATE_MDY_VALID) != 0, dmy = (flags & REBUY_DATE_DMY_VALID) != 0;
+		int mdy = (flags & REBUY_DATE_MDY_VALID) != 0,
+		    dmy = (flags & REBUY_DATE_DMY_VALID) != 0;
 		if (mdy && dmy) {
 			w->n_ambiguous++;
 			set_example(&w->ambiguous, at, fd);
@@ -356,7 +354,8 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		const struct rebuy__csv_field *f = &fields[in->col[REBUY_ROLE_AMOUNT]];
 		int r = read_money(in, f, &line->value);
 		if (r < 0)
-			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_AMOUNT, f, "amount");
+			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_AMOUNT, f,
+			              "amount");
 		rounded = r;
 	} else if (in->col[REBUY_ROLE_PRICE] >= 0 && in->col[REBUY_ROLE_QUANTITY] >= 0) {
 		const struct rebuy__csv_field *fq = &fields[in->col[REBUY_ROLE_QUANTITY]];
@@ -364,10 +363,12 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		int64_t q, p;
 		int rq = read_money(in, fq, &q);
 		if (rq < 0)
-			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_QUANTITY, fq, "quantity");
+			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_QUANTITY, fq,
+			              "quantity");
 		int rp = read_money(in, fp, &p);
 		if (rp < 0)
-			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_PRICE, fp, "price");
+			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_PRICE, fp,
+			              "price");
 		enum rebuy_num_result rm = rebuy_money_mul(q, p, &line->value);
 		if (rm == REBUY_NUM_RANGE)
 			return reject(w, at, REBUY_REASON_BAD_AMOUNT, REBUY_ROLE_PRICE, fp,
@@ -415,10 +416,11 @@ static int record_lines(struct worker *w, const struct rebuy__line *lines, size_
 			w->folded += (uint64_t)r;
 			continue;
 		}
-		w->status = (enum rebuy_status)-r;
+		w->status = (enum rebuy_status) - r;
 		if (w->status == REBUY_ELIMIT)
 			rebuy_error_set(&w->err, REBUY_ELIMIT,
-			                "%s: too many distinct customers or keys, a key longer than 64 KiB, "
+			                "%s: too many distinct customers or keys, a key longer "
+			                "than 64 KiB, "
 			                "or an order worth more than +-922 trillion",
 			                in->rep->path);
 		else
@@ -456,8 +458,8 @@ static void process_block(struct worker *w, struct block *b)
 			break;
 		size_t start = pos, n_fields;
 		uint64_t nl;
-		enum rebuy__csv_row_status st = rebuy__csv_row(&in->dialect, b->buf, b->len, &pos,
-		                                               w->fields, max_fields, &n_fields, &nl);
+		enum rebuy__csv_row_status st = rebuy__csv_row(
+		        &in->dialect, b->buf, b->len, &pos, w->fields, max_fields, &n_fields, &nl);
 		if (st == REBUY__CSV_END)
 			break;
 		if (st == REBUY__CSV_UNTERMINATED) {
@@ -593,8 +595,17 @@ static const char *date_kind_name(enum rebuy_date_kind k)
 	return "auto";
 }
 
-enum shape { SHAPE_NONE, SHAPE_ISO, SHAPE_YMD8, SHAPE_UNIX, SHAPE_UNIX_MS, SHAPE_SLASH,
-             SHAPE_YSLASH, SHAPE_DOT, SHAPE_COUNT };
+enum shape {
+	SHAPE_NONE,
+	SHAPE_ISO,
+	SHAPE_YMD8,
+	SHAPE_UNIX,
+	SHAPE_UNIX_MS,
+	SHAPE_SLASH,
+	SHAPE_YSLASH,
+	SHAPE_DOT,
+	SHAPE_COUNT
+};
 
 static enum shape date_shape(const char *s, size_t n, unsigned flags)
 {
@@ -627,8 +638,8 @@ struct sample_stats {
 	uint64_t money_values, comma_decimal, point_decimal;
 };
 
-static void sample_row(struct ingest *in, struct sample_stats *ss,
-                       const struct rebuy__csv_field *f, size_t nf, uint64_t line)
+static void sample_row(struct ingest *in, struct sample_stats *ss, const struct rebuy__csv_field *f,
+                       size_t nf, uint64_t line)
 {
 	struct where at = {0, line};
 	if (nf == 1 && f[0].n == 0)
@@ -779,18 +790,21 @@ static enum rebuy_status decide_date_format(struct ingest *in, const struct samp
 	const char *colname = rep->column_names[in->col[REBUY_ROLE_DATE]];
 	*has_alt = 0;
 	if (in->opts->date_format && strcmp(in->opts->date_format, "auto") != 0) {
-		enum rebuy_status st = rebuy_date_format_parse(in->opts->date_format, &in->date_fmt, err);
+		enum rebuy_status st =
+		        rebuy_date_format_parse(in->opts->date_format, &in->date_fmt, err);
 		if (st)
 			return st;
 		return REBUY_OK;
 	}
 	uint64_t readable = ss->n_dates - ss->n_unreadable;
 	if (ss->n_dates > 0 && readable == 0)
-		return rebuy_error_set(err, REBUY_EDATA,
-		                       "%s:%llu: cannot read the dates of column '%s' (e.g. '%s'); "
-		                       "give the format with --date-format",
-		                       rep->path, (unsigned long long)(in->header_lines + ss->bad_date.at.line + 1),
-		                       colname, ss->bad_date.text);
+		return rebuy_error_set(
+		        err, REBUY_EDATA,
+		        "%s:%llu: cannot read the dates of column '%s' (e.g. '%s'); "
+		        "give the format with --date-format",
+		        rep->path,
+		        (unsigned long long)(in->header_lines + ss->bad_date.at.line + 1), colname,
+		        ss->bad_date.text);
 	int kinds = 0;
 	enum shape only = SHAPE_NONE;
 	for (int s = 1; s < SHAPE_COUNT; s++)
@@ -830,8 +844,8 @@ static void decide_decimal(struct ingest *in, const struct sample_stats *ss)
 /* ---- the reading thread ---------------------------------------------------- */
 
 /* Reads until buf holds `want` bytes or the source ends. */
-static enum rebuy_status fill(struct ingest *in, struct rebuy__source *src, char *buf,
-                              size_t *len, size_t want, struct rebuy_error *err)
+static enum rebuy_status fill(struct ingest *in, struct rebuy__source *src, char *buf, size_t *len,
+                              size_t want, struct rebuy_error *err)
 {
 	while (*len < want) {
 		size_t got;
@@ -861,18 +875,20 @@ static enum rebuy_status check_content(const char *path, const unsigned char *p,
                                        struct rebuy_error *err)
 {
 	if (n >= 4 && p[0] == 'P' && p[1] == 'K' && p[2] == 3 && p[3] == 4)
-		return rebuy_error_set(err, REBUY_EDATA,
-		                       "%s: this is a ZIP archive (an .xlsx workbook?), not CSV text: "
-		                       "save the sheet as CSV",
-		                       path);
+		return rebuy_error_set(
+		        err, REBUY_EDATA,
+		        "%s: this is a ZIP archive (an .xlsx workbook?), not CSV text: "
+		        "save the sheet as CSV",
+		        path);
 	if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "%s: the text is UTF-16; save it as UTF-8 CSV", path);
 	const unsigned char *nul = memchr(p, 0, n < 65536 ? n : 65536);
 	if (nul)
-		return rebuy_error_set(err, REBUY_EDATA,
-		                       "%s: binary data (a NUL byte at offset %zu): not a CSV export",
-		                       path, (size_t)(nul - p));
+		return rebuy_error_set(
+		        err, REBUY_EDATA,
+		        "%s: binary data (a NUL byte at offset %zu): not a CSV export", path,
+		        (size_t)(nul - p));
 	return REBUY_OK;
 }
 
@@ -890,7 +906,8 @@ static enum rebuy_status first_row_end(struct ingest *in, struct rebuy__source *
 				struct rebuy__csv_dialect d = in->dialect;
 				size_t lo = 0;
 				for (;;) {
-					const char *nl = memchr(b->buf + start + lo, '\n', cut - lo);
+					const char *nl =
+					        memchr(b->buf + start + lo, '\n', cut - lo);
 					size_t e = (size_t)(nl - (b->buf + start)) + 1;
 					if (rebuy__csv_last_row_end(&d, b->buf + start, e) == e) {
 						*end = start + e;
@@ -903,9 +920,10 @@ static enum rebuy_status first_row_end(struct ingest *in, struct rebuy__source *
 			return REBUY_OK;
 		}
 		if (b->cap >= MAX_ROW_BYTES)
-			return rebuy_error_set(err, REBUY_ELIMIT,
-			                       "%s:%llu: a row longer than 64 MiB (an unclosed quote?)",
-			                       in->rep->path, (unsigned long long)in->header_lines + 1);
+			return rebuy_error_set(
+			        err, REBUY_ELIMIT,
+			        "%s:%llu: a row longer than 64 MiB (an unclosed quote?)",
+			        in->rep->path, (unsigned long long)in->header_lines + 1);
 		enum rebuy_status st = grow_block(b, b->cap * 2, err);
 		if (!st)
 			st = fill(in, src, b->buf, &b->len, b->cap, err);
@@ -939,7 +957,8 @@ static enum rebuy_status start_workers(struct ingest *in, struct rebuy_error *er
 	if (in->n_workers <= 1)
 		return REBUY_OK;
 	for (unsigned t = 0; t < in->n_workers; t++) {
-		if (pthread_create(&in->workers[t].thread, NULL, worker_main, &in->workers[t]) != 0) {
+		if (pthread_create(&in->workers[t].thread, NULL, worker_main, &in->workers[t]) !=
+		    0) {
 			if (t == 0) {
 				in->n_workers = 1; /* parse on the reading thread */
 				return REBUY_OK;
@@ -968,8 +987,8 @@ static void stop_workers(struct ingest *in)
 
 /* Reads the header and first rows, decides the dialect, roles and formats,
  * then streams every block to the workers. */
-static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *src,
-                                     int *has_alt, struct rebuy_error *err)
+static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *src, int *has_alt,
+                                     struct rebuy_error *err)
 {
 	struct rebuy_input_report *rep = in->rep;
 	const struct rebuy_input_options *opts = in->opts;
@@ -1007,7 +1026,8 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 		start++;
 	}
 	if (start >= b->len) {
-		st = rebuy_error_set(err, REBUY_EDATA, "%s: the file holds only blank lines", rep->path);
+		st = rebuy_error_set(err, REBUY_EDATA, "%s: the file holds only blank lines",
+		                     rep->path);
 		goto out;
 	}
 	size_t row_end = 0;
@@ -1030,8 +1050,9 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 	uint64_t nl;
 	if (rebuy__csv_row(&in->dialect, sample, first_len, &pos, hdr, REBUY__CSV_MAX_FIELDS,
 	                   &n_fields, &nl) != REBUY__CSV_ROW) {
-		st = rebuy_error_set(err, REBUY_EDATA, "%s:%llu: the first row has an unclosed quote",
-		                     rep->path, (unsigned long long)in->header_lines + 1);
+		st = rebuy_error_set(err, REBUY_EDATA,
+		                     "%s:%llu: the first row has an unclosed quote", rep->path,
+		                     (unsigned long long)in->header_lines + 1);
 		goto out;
 	}
 	if (n_fields > REBUY__CSV_MAX_FIELDS) {
@@ -1045,19 +1066,21 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 			struct rebuy_date_format autofmt = {.kind = REBUY_DATE_AUTO};
 			int64_t ts, alt;
 			for (size_t i = 0; i < n_fields; i++)
-				if (rebuy_date_parse(hdr[i].p, hdr[i].n, &autofmt, &ts, &alt) & REBUY_DATE_OK) {
+				if (rebuy_date_parse(hdr[i].p, hdr[i].n, &autofmt, &ts, &alt) &
+				    REBUY_DATE_OK) {
 					char text[80];
 					cut_text(text, sizeof text, sample, first_len);
 					size_t k = strlen(text);
 					while (k > 0 && text[k - 1] == ' ')
 						text[--k] = '\0';
 					rebuy_error_clear(err);
-					st = rebuy_error_set(err, REBUY_EDATA,
-					                     "%s:%llu: the first row holds no column names (it "
-					                     "reads '%s'): give the roles by position with "
-					                     "--columns, e.g. --columns customer,_,date,amount",
-					                     rep->path, (unsigned long long)in->header_lines + 1,
-					                     text);
+					st = rebuy_error_set(
+					        err, REBUY_EDATA,
+					        "%s:%llu: the first row holds no column names (it "
+					        "reads '%s'): give the roles by position with "
+					        "--columns, e.g. --columns customer,_,date,amount",
+					        rep->path, (unsigned long long)in->header_lines + 1,
+					        text);
 					break;
 				}
 		}
@@ -1090,8 +1113,9 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 	pos = 0;
 	uint64_t line = 0;
 	for (size_t rows = 0; rows < SAMPLE_ROWS; rows++) {
-		enum rebuy__csv_row_status rs = rebuy__csv_row(&in->dialect, sample, sample_len, &pos,
-		                                               hdr, in->need_fields, &n_fields, &nl);
+		enum rebuy__csv_row_status rs =
+		        rebuy__csv_row(&in->dialect, sample, sample_len, &pos, hdr, in->need_fields,
+		                       &n_fields, &nl);
 		if (rs != REBUY__CSV_ROW)
 			break;
 		sample_row(in, &ss, hdr, n_fields < in->need_fields ? n_fields : in->need_fields,
@@ -1111,7 +1135,8 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 
 	for (unsigned t = 0; t < in->n_workers; t++) {
 		struct worker *w = &in->workers[t];
-		w->part = rebuy__partial_new(in->col[REBUY_ROLE_ORDER] >= 0, *has_alt, opts->dedupe);
+		w->part =
+		        rebuy__partial_new(in->col[REBUY_ROLE_ORDER] >= 0, *has_alt, opts->dedupe);
 		w->fields = rebuy__malloc((in->need_fields + 1) * sizeof *w->fields);
 		if (!w->part || !w->fields) {
 			st = rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
@@ -1132,12 +1157,14 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 		if (src->at_eof) {
 			cut = b->len;
 		} else {
-			cut = start + rebuy__csv_last_row_end(&in->dialect, b->buf + start, b->len - start);
+			cut = start +
+			      rebuy__csv_last_row_end(&in->dialect, b->buf + start, b->len - start);
 			if (cut == start) {
 				if (b->cap >= MAX_ROW_BYTES) {
-					st = rebuy_error_set(err, REBUY_ELIMIT,
-					                     "%s: a row longer than 64 MiB (an unclosed quote?)",
-					                     rep->path);
+					st = rebuy_error_set(
+					        err, REBUY_ELIMIT,
+					        "%s: a row longer than 64 MiB (an unclosed quote?)",
+					        rep->path);
 					goto out;
 				}
 				if ((st = grow_block(b, b->cap * 2, err)))
@@ -1203,7 +1230,8 @@ static enum rebuy_status make_line_base(struct ingest *in, struct line_base *lb,
 	uint64_t *count = lb->base; /* first the count of each block, then prefix sums */
 	for (unsigned t = 0; t < in->n_workers; t++)
 		for (size_t i = 0; i < in->workers[t].n_blines; i++)
-			count[in->workers[t].blines[i].block + 1] = in->workers[t].blines[i].newlines;
+			count[in->workers[t].blines[i].block + 1] =
+			        in->workers[t].blines[i].newlines;
 	count[0] = in->header_lines;
 	for (uint64_t k = 1; k <= in->n_blocks; k++)
 		count[k] += count[k - 1];
@@ -1220,7 +1248,8 @@ static const struct example *first_example(struct ingest *in, size_t offset)
 {
 	const struct example *best = NULL;
 	for (unsigned t = 0; t < in->n_workers; t++) {
-		const struct example *e = (const struct example *)((const char *)&in->workers[t] + offset);
+		const struct example *e =
+		        (const struct example *)((const char *)&in->workers[t] + offset);
 		if (e->set && (!best || where_before(e->at, best->at)))
 			best = e;
 	}
@@ -1256,7 +1285,8 @@ static enum rebuy_status settle(struct ingest *in, int has_alt, int *use_alt,
 	if (wu && (n_all == 0 || !in->opts->strict || where_before(wu->unterminated, all[0]->at))) {
 		st = rebuy_error_set(err, REBUY_EDATA,
 		                     "%s:%llu: a quoted field opened in this row is never closed",
-		                     rep->path, (unsigned long long)line_of(in, &lb, wu->unterminated));
+		                     rep->path,
+		                     (unsigned long long)line_of(in, &lb, wu->unterminated));
 		goto out;
 	}
 	rep->n_problems = 0;
@@ -1288,15 +1318,17 @@ static enum rebuy_status settle(struct ingest *in, int has_alt, int *use_alt,
 		for (unsigned t = 0; t < in->n_workers; t++)
 			for (int i = 0; i < in->workers[t].n_currencies; i++) {
 				const struct example *e = &in->workers[t].currencies[i];
-				if (strcmp(a->text, e->text) != 0 && (!bb || where_before(e->at, bb->at)))
+				if (strcmp(a->text, e->text) != 0 &&
+				    (!bb || where_before(e->at, bb->at)))
 					bb = e;
 			}
 		if (a && bb) {
-			st = rebuy_error_set(err, REBUY_EDATA,
-			                     "%s: the currency column holds more than one currency ('%s' "
-			                     "on line %llu, '%s' on line %llu): choose one with --currency",
-			                     rep->path, a->text, (unsigned long long)line_of(in, &lb, a->at),
-			                     bb->text, (unsigned long long)line_of(in, &lb, bb->at));
+			st = rebuy_error_set(
+			        err, REBUY_EDATA,
+			        "%s: the currency column holds more than one currency ('%s' "
+			        "on line %llu, '%s' on line %llu): choose one with --currency",
+			        rep->path, a->text, (unsigned long long)line_of(in, &lb, a->at),
+			        bb->text, (unsigned long long)line_of(in, &lb, bb->at));
 			goto out;
 		}
 		if (a)
@@ -1311,11 +1343,12 @@ static enum rebuy_status settle(struct ingest *in, int has_alt, int *use_alt,
 		const struct example *d = first_example(in, offsetof(struct worker, dmy_only));
 		const struct example *a = first_example(in, offsetof(struct worker, ambiguous));
 		if (m && d) {
-			st = rebuy_error_set(err, REBUY_EDATA,
-			                     "%s: the dates mix month/day ('%s' on line %llu) and day/month "
-			                     "('%s' on line %llu): give --date-format mdy or dmy",
-			                     rep->path, m->text, (unsigned long long)line_of(in, &lb, m->at),
-			                     d->text, (unsigned long long)line_of(in, &lb, d->at));
+			st = rebuy_error_set(
+			        err, REBUY_EDATA,
+			        "%s: the dates mix month/day ('%s' on line %llu) and day/month "
+			        "('%s' on line %llu): give --date-format mdy or dmy",
+			        rep->path, m->text, (unsigned long long)line_of(in, &lb, m->at),
+			        d->text, (unsigned long long)line_of(in, &lb, d->at));
 			goto out;
 		}
 		if (d) {
@@ -1326,10 +1359,11 @@ static enum rebuy_status settle(struct ingest *in, int has_alt, int *use_alt,
 			rep->date_format.kind = REBUY_DATE_MDY;
 			rep->date_format_name = "mdy";
 		} else if (a) {
-			st = rebuy_error_set(err, REBUY_EDATA,
-			                     "%s: every date reads both as month/day and as day/month "
-			                     "(e.g. '%s' on line %llu): give --date-format mdy or dmy",
-			                     rep->path, a->text, (unsigned long long)line_of(in, &lb, a->at));
+			st = rebuy_error_set(
+			        err, REBUY_EDATA,
+			        "%s: every date reads both as month/day and as day/month "
+			        "(e.g. '%s' on line %llu): give --date-format mdy or dmy",
+			        rep->path, a->text, (unsigned long long)line_of(in, &lb, a->at));
 			goto out;
 		}
 	}
@@ -1353,9 +1387,8 @@ static void free_workers(struct ingest *in)
 }
 
 enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
-                                     struct rebuy_input_report *rep,
-                                     struct rebuy__partial ***parts, size_t *n_parts,
-                                     int *use_alt, struct rebuy_error *err)
+                                     struct rebuy_input_report *rep, struct rebuy__partial ***parts,
+                                     size_t *n_parts, int *use_alt, struct rebuy_error *err)
 {
 	struct ingest in;
 	memset(&in, 0, sizeof in);
@@ -1380,9 +1413,9 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	*n_parts = 0;
 
 	struct rebuy__source src;
-	enum rebuy_status st =
-		opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data, opts->data_len, err)
-		           : rebuy__source_open(&src, path, err);
+	enum rebuy_status st = opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data,
+	                                                              opts->data_len, err)
+	                                  : rebuy__source_open(&src, path, err);
 	if (st)
 		goto out_sync;
 	rep->is_gzip = src.is_gzip;
@@ -1410,7 +1443,8 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 		goto out;
 	for (unsigned t = 0; t < in.n_workers; t++) {
 		if (in.workers[t].status) {
-			st = rebuy_error_set(err, in.workers[t].status, "%s", in.workers[t].err.msg);
+			st = rebuy_error_set(err, in.workers[t].status, "%s",
+			                     in.workers[t].err.msg);
 			goto out;
 		}
 	}

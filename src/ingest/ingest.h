@@ -16,8 +16,8 @@
  * (release its names with rebuy__report_release_names). */
 enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
                                      struct rebuy_input_report *report,
-                                     struct rebuy__partial ***parts, size_t *n_parts,
-                                     int *use_alt, struct rebuy_error *err);
+                                     struct rebuy__partial ***parts, size_t *n_parts, int *use_alt,
+                                     struct rebuy_error *err);
 
 /* The number of threads opts ask for (0 -> online CPUs). */
 unsigned rebuy__ingest_threads(const struct rebuy_input_options *opts);

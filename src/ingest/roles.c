@@ -9,27 +9,27 @@
 #include "core/mem.h"
 
 static const char *const role_names[REBUY_ROLE_COUNT] = {
-	"customer", "date", "amount", "quantity", "price", "order", "product", "currency",
+        "customer", "date", "amount", "quantity", "price", "order", "product", "currency",
 };
 
 /* Normalized header names that take each role. */
 static const char *const role_headers[REBUY_ROLE_COUNT][10] = {
-	[REBUY_ROLE_CUSTOMER] = {"customer", "customerid", "clientid", "userid", "householdid",
-	                         "cust", "id"},
-	[REBUY_ROLE_DATE] = {"date", "orderdate", "invoicedate", "orderts", "timestamp",
-	                     "transactiontimestamp", "createdat"},
-	[REBUY_ROLE_AMOUNT] = {"amount", "revenue", "total", "sales", "salesvalue", "value",
-	                       "dollarvalue", "totalcharges"},
-	[REBUY_ROLE_QUANTITY] = {"quantity", "qty"},
-	[REBUY_ROLE_PRICE] = {"price", "unitprice"},
-	[REBUY_ROLE_ORDER] = {"order", "orderid", "invoice", "invoiceno", "basketid"},
-	[REBUY_ROLE_PRODUCT] = {"product", "productid", "sku", "stockcode", "item"},
-	[REBUY_ROLE_CURRENCY] = {"currency"},
+        [REBUY_ROLE_CUSTOMER] = {"customer", "customerid", "clientid", "userid", "householdid",
+                                 "cust", "id"},
+        [REBUY_ROLE_DATE] = {"date", "orderdate", "invoicedate", "orderts", "timestamp",
+                             "transactiontimestamp", "createdat"},
+        [REBUY_ROLE_AMOUNT] = {"amount", "revenue", "total", "sales", "salesvalue", "value",
+                               "dollarvalue", "totalcharges"},
+        [REBUY_ROLE_QUANTITY] = {"quantity", "qty"},
+        [REBUY_ROLE_PRICE] = {"price", "unitprice"},
+        [REBUY_ROLE_ORDER] = {"order", "orderid", "invoice", "invoiceno", "basketid"},
+        [REBUY_ROLE_PRODUCT] = {"product", "productid", "sku", "stockcode", "item"},
+        [REBUY_ROLE_CURRENCY] = {"currency"},
 };
 
 static const char *const reason_names[REBUY_REASON_COUNT] = {
-	"missing_customer", "bad_date", "bad_amount", "short_row", "other_currency",
-	"duplicate_line",
+        "missing_customer", "bad_date",       "bad_amount",
+        "short_row",        "other_currency", "duplicate_line",
 };
 
 const char *rebuy_role_name(enum rebuy_role role)
@@ -156,19 +156,22 @@ static enum rebuy_status roles_from_columns(struct rebuy_input_report *rep, cons
 		if (!(n == 1 && *p == '_') && n > 0) {
 			int r = role_from_name(p, n);
 			if (r < 0)
-				return rebuy_error_set(err, REBUY_EARG,
-				                       "--columns: unknown role '%.*s' at position %zu "
-				                       "(roles: customer, date, amount, quantity, price, "
-				                       "order, product, currency, or _ to skip)",
-				                       (int)n, p, pos + 1);
+				return rebuy_error_set(
+				        err, REBUY_EARG,
+				        "--columns: unknown role '%.*s' at position %zu "
+				        "(roles: customer, date, amount, quantity, price, "
+				        "order, product, currency, or _ to skip)",
+				        (int)n, p, pos + 1);
 			if (rep->role_column[r] >= 0)
 				return rebuy_error_set(err, REBUY_EARG,
-				                       "--columns: role '%s' is given twice", role_names[r]);
+				                       "--columns: role '%s' is given twice",
+				                       role_names[r]);
 			if (pos >= rep->n_columns)
-				return rebuy_error_set(err, REBUY_EDATA,
-				                       "--columns names %zu or more columns but the first "
-				                       "row has %zu",
-				                       pos + 1, rep->n_columns);
+				return rebuy_error_set(
+				        err, REBUY_EDATA,
+				        "--columns names %zu or more columns but the first "
+				        "row has %zu",
+				        pos + 1, rep->n_columns);
 			rep->role_column[r] = (int)pos;
 			rep->role_by_flag[r] = 1;
 		}
@@ -224,9 +227,10 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 		if (c < 0) {
 			char cols[256];
 			list_columns(rep, cols, sizeof cols);
-			return rebuy_error_set(err, REBUY_EARG,
-			                       "--%s %s: %s has no such column (the columns are: %s)",
-			                       role_names[r], ref, rep->path, cols);
+			return rebuy_error_set(
+			        err, REBUY_EARG,
+			        "--%s %s: %s has no such column (the columns are: %s)",
+			        role_names[r], ref, rep->path, cols);
 		}
 		rep->role_column[r] = c;
 		rep->role_by_flag[r] = 1;
@@ -240,7 +244,8 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 			for (size_t i = 0; i < rep->n_columns; i++) {
 				int taken = 0;
 				for (int q = 0; q < REBUY_ROLE_COUNT; q++)
-					taken |= rep->role_by_flag[q] && rep->role_column[q] == (int)i;
+					taken |= rep->role_by_flag[q] &&
+					         rep->role_column[q] == (int)i;
 				if (taken)
 					continue;
 				char norm[128];
@@ -251,11 +256,13 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 						continue;
 					if (found >= 0)
 						return rebuy_error_set(
-							err, REBUY_EDATA,
-							"%s: two columns could be the %s: '%s' and '%s' (choose one "
-							"with --%s COLUMN)",
-							rep->path, role_names[r], rep->column_names[found],
-							rep->column_names[i], role_names[r]);
+						        err, REBUY_EDATA,
+						        "%s: two columns could be the %s: '%s' and "
+						        "'%s' (choose one "
+						        "with --%s COLUMN)",
+						        rep->path, role_names[r],
+						        rep->column_names[found],
+						        rep->column_names[i], role_names[r]);
 					found = (int)i;
 				}
 			}

@@ -82,8 +82,8 @@ enum rebuy_status rebuy__source_open(struct rebuy__source *s, const char *path,
 		if (fstat(s->fd, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				rebuy__source_close(s);
-				return rebuy_error_set(err, REBUY_EIO, "%s: is a directory, not a file",
-				                       path);
+				return rebuy_error_set(err, REBUY_EIO,
+				                       "%s: is a directory, not a file", path);
 			}
 			if (S_ISREG(st.st_mode)) {
 				s->size = (uint64_t)st.st_size;
@@ -95,8 +95,7 @@ enum rebuy_status rebuy__source_open(struct rebuy__source *s, const char *path,
 }
 
 enum rebuy_status rebuy__source_open_memory(struct rebuy__source *s, const char *name,
-                                            const void *data, size_t len,
-                                            struct rebuy_error *err)
+                                            const void *data, size_t len, struct rebuy_error *err)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
@@ -120,7 +119,8 @@ static enum rebuy_status sniff_gzip(struct rebuy__source *s, struct rebuy_error 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			rebuy_error_set(err, REBUY_EIO, "%s: cannot read: %s", s->name, strerror(errno));
+			rebuy_error_set(err, REBUY_EIO, "%s: cannot read: %s", s->name,
+			                strerror(errno));
 			rebuy__source_close(s);
 			return REBUY_EIO;
 		}
@@ -161,9 +161,10 @@ static enum rebuy_status gz_read(struct rebuy__source *s, char *buf, size_t n, s
 				return st;
 			if (k == 0) {
 				if (!s->z_member_done)
-					return rebuy_error_set(err, REBUY_EDATA,
-					                       "%s: the gzip data ends early (truncated file?)",
-					                       s->name);
+					return rebuy_error_set(
+					        err, REBUY_EDATA,
+					        "%s: the gzip data ends early (truncated file?)",
+					        s->name);
 				s->at_eof = 1;
 				break;
 			}
@@ -177,15 +178,16 @@ static enum rebuy_status gz_read(struct rebuy__source *s, char *buf, size_t n, s
 				continue;
 			}
 			if (inflateReset(&s->zs) != Z_OK)
-				return rebuy_error_set(err, REBUY_EDATA, "%s: corrupt gzip data", s->name);
+				return rebuy_error_set(err, REBUY_EDATA, "%s: corrupt gzip data",
+				                       s->name);
 			s->z_member_done = 0;
 		}
 		int r = inflate(&s->zs, Z_NO_FLUSH);
 		if (r == Z_STREAM_END) {
 			s->z_member_done = 1;
 		} else if (r != Z_OK && r != Z_BUF_ERROR) {
-			return rebuy_error_set(err, REBUY_EDATA, "%s: corrupt gzip data (%s)", s->name,
-			                       s->zs.msg ? s->zs.msg : "inflate failed");
+			return rebuy_error_set(err, REBUY_EDATA, "%s: corrupt gzip data (%s)",
+			                       s->name, s->zs.msg ? s->zs.msg : "inflate failed");
 		}
 	}
 	*got = n - s->zs.avail_out;

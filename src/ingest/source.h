@@ -15,16 +15,16 @@ struct rebuy__source {
 	int owns_fd;
 	int is_gzip;
 	int at_eof;
-	const char *name;       /* for messages; borrowed */
-	uint64_t size;          /* of the file on disk, 0 when unknown (a pipe) */
-	uint64_t raw_read;      /* bytes read from the file so far */
-	unsigned char *zin;     /* compressed input buffer (gzip only) */
+	const char *name;   /* for messages; borrowed */
+	uint64_t size;      /* of the file on disk, 0 when unknown (a pipe) */
+	uint64_t raw_read;  /* bytes read from the file so far */
+	unsigned char *zin; /* compressed input buffer (gzip only) */
 	size_t zin_len;
 	z_stream zs;
 	int z_ready, z_member_done;
 	const unsigned char *mem; /* an in-memory source, or NULL */
 	size_t mem_len, mem_pos;
-	unsigned char head[4];  /* bytes read while sniffing the magic */
+	unsigned char head[4]; /* bytes read while sniffing the magic */
 	size_t head_len, head_pos;
 };
 
@@ -32,8 +32,7 @@ enum rebuy_status rebuy__source_open(struct rebuy__source *s, const char *path,
                                      struct rebuy_error *err);
 /* A source over bytes in memory (borrowed until closed); name is for messages. */
 enum rebuy_status rebuy__source_open_memory(struct rebuy__source *s, const char *name,
-                                            const void *data, size_t len,
-                                            struct rebuy_error *err);
+                                            const void *data, size_t len, struct rebuy_error *err);
 
 /* Reads up to n bytes (decompressed); *got = 0 means the end. */
 enum rebuy_status rebuy__source_read(struct rebuy__source *s, char *buf, size_t n, size_t *got,

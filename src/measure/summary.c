@@ -42,13 +42,13 @@ struct acc {
 
 struct job {
 	const struct rebuy_orders *o;
-	int64_t day0;            /* first day of the lookup tables */
-	size_t span;             /* days in the lookup tables */
-	const int32_t *per_lut;  /* day - day0 -> period slot */
-	const int32_t *mon_lut;  /* day - day0 -> month slot, or NULL when period is month */
+	int64_t day0;           /* first day of the lookup tables */
+	size_t span;            /* days in the lookup tables */
+	const int32_t *per_lut; /* day - day0 -> period slot */
+	const int32_t *mon_lut; /* day - day0 -> month slot, or NULL when period is month */
 	size_t n_per, n_mon;
 	size_t n_ranges;
-	struct acc *accs;        /* one per thread */
+	struct acc *accs; /* one per thread */
 };
 
 static inline void add_money(int64_t *sum, int64_t v, int *overflow)
@@ -272,9 +272,11 @@ static void simple_ltv(struct rebuy_summary *s, const struct rebuy_period_row *m
 	s->simple_ltv.n_months = k;
 	s->simple_ltv.mean_monthly_churn = k ? churn_sum / (double)k : NAN;
 	s->simple_ltv.monthly_revenue_per_customer = ratio(revenue, active);
-	s->simple_ltv.lifetime_months =
-		k && s->simple_ltv.mean_monthly_churn > 0 ? 1.0 / s->simple_ltv.mean_monthly_churn : NAN;
-	s->simple_ltv.value = s->simple_ltv.monthly_revenue_per_customer * s->simple_ltv.lifetime_months;
+	s->simple_ltv.lifetime_months = k && s->simple_ltv.mean_monthly_churn > 0
+	                                        ? 1.0 / s->simple_ltv.mean_monthly_churn
+	                                        : NAN;
+	s->simple_ltv.value =
+	        s->simple_ltv.monthly_revenue_per_customer * s->simple_ltv.lifetime_months;
 	if (!s->has_amount) {
 		s->simple_ltv.monthly_revenue_per_customer = NAN;
 		s->simple_ltv.value = NAN;
@@ -323,9 +325,10 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 {
 	*out = NULL;
 	if (o->n_orders == 0)
-		return rebuy_error_set(err, REBUY_EDATA, "%s: no purchases to summarize (%llu rows "
-		                       "read, %llu used)", o->report.path,
-		                       (unsigned long long)o->report.rows,
+		return rebuy_error_set(err, REBUY_EDATA,
+		                       "%s: no purchases to summarize (%llu rows "
+		                       "read, %llu used)",
+		                       o->report.path, (unsigned long long)o->report.rows,
 		                       (unsigned long long)o->report.rows_used);
 	int64_t as_of = opts->has_as_of ? opts->as_of_day : o->last_day + 1;
 	if (as_of <= o->last_day)
@@ -333,8 +336,8 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 		                       "--as-of must be after the last purchase day in the data");
 	struct job j = {.o = o, .day0 = o->first_day};
 	if (as_of - o->first_day > MAX_SPAN_DAYS)
-		return rebuy_error_set(err, REBUY_ELIMIT,
-		                       "the data spans more than %d days", MAX_SPAN_DAYS);
+		return rebuy_error_set(err, REBUY_ELIMIT, "the data spans more than %d days",
+		                       MAX_SPAN_DAYS);
 	j.span = (size_t)(as_of - o->first_day);
 	enum rebuy_status st = REBUY_ENOMEM;
 	struct rebuy_summary *s = rebuy__calloc(1, sizeof *s);
@@ -346,9 +349,10 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 	int64_t p0 = 0, m0 = 0;
 	if (!(per_lut = make_lut(opts->period, j.day0, j.span, &p0, &j.n_per))) {
 		if (j.n_per > MAX_PERIODS) {
-			st = rebuy_error_set(err, REBUY_ELIMIT,
-			                     "%zu periods of a %s: more than %d (choose a longer --period)",
-			                     j.n_per, rebuy_period_name(opts->period), MAX_PERIODS);
+			st = rebuy_error_set(
+			        err, REBUY_ELIMIT,
+			        "%zu periods of a %s: more than %d (choose a longer --period)",
+			        j.n_per, rebuy_period_name(opts->period), MAX_PERIODS);
 		}
 		goto out;
 	}
@@ -403,7 +407,7 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 	s->mean_days_between_purchases = ratio((double)a->gap_sum, (double)a->n_gaps);
 	s->median_days_between_purchases = rebuy_hist_median(a->gap_hist, j.span + 1, a->n_gaps);
 	s->median_days_to_second_purchase =
-		rebuy_hist_median(a->second_hist, j.span + 1, a->n_second);
+	        rebuy_hist_median(a->second_hist, j.span + 1, a->n_second);
 	s->historic_ltv = ratio(revenue, (double)a->customers);
 	if (!s->has_amount) {
 		s->return_rate = s->aov = s->repeat_revenue_share = s->historic_ltv = NAN;

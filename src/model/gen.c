@@ -142,8 +142,8 @@ enum rebuy_status rebuy_gen_params_check(const struct rebuy_gen_params *params,
 		const char *name;
 		double v;
 	} shapes[] = {
-		{"r", P->r}, {"alpha", P->alpha}, {"s", P->s},         {"beta", P->beta}, {"a", P->a},
-		{"b", P->b}, {"p", P->p},         {"q", P->q},         {"gamma", P->gamma},
+	        {"r", P->r}, {"alpha", P->alpha}, {"s", P->s}, {"beta", P->beta},   {"a", P->a},
+	        {"b", P->b}, {"p", P->p},         {"q", P->q}, {"gamma", P->gamma},
 	};
 	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
 		if (check_positive(shapes[i].name, shapes[i].v, err) != REBUY_OK)

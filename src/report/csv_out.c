@@ -41,7 +41,8 @@ static void header(FILE *out, const struct rebuy_node *obj, const char *prefix, 
 		if (c->type == NODE_ARR)
 			continue;
 		char name[256];
-		snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", c->key ? c->key : "");
+		snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "",
+		         c->key ? c->key : "");
 		if (c->type == NODE_OBJ) {
 			header(out, c, name, first);
 			continue;
@@ -100,7 +101,8 @@ static void fields(FILE *out, const struct rebuy_node *obj, const char *prefix, 
 		if (c->type == NODE_ARR || c->table_hidden)
 			continue;
 		char name[256];
-		snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", c->key ? c->key : "");
+		snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "",
+		         c->key ? c->key : "");
 		if (c->type == NODE_OBJ) {
 			fields(out, c, name, raw);
 			continue;

@@ -29,8 +29,14 @@ void rebuy_doc_free(struct rebuy_doc *d)
 	rebuy__free(d);
 }
 
-struct rebuy_node *rebuy_doc_root(struct rebuy_doc *d) { return d ? d->root : NULL; }
-int rebuy_doc_failed(const struct rebuy_doc *d) { return !d || d->failed; }
+struct rebuy_node *rebuy_doc_root(struct rebuy_doc *d)
+{
+	return d ? d->root : NULL;
+}
+int rebuy_doc_failed(const struct rebuy_doc *d)
+{
+	return !d || d->failed;
+}
 
 static struct rebuy_node *add(struct rebuy_doc *d, struct rebuy_node *parent, const char *key,
                               enum node_type type)
@@ -119,8 +125,7 @@ struct rebuy_node *rebuy_doc_str(struct rebuy_doc *d, struct rebuy_node *p, cons
 	return n;
 }
 
-struct rebuy_node *rebuy_doc_bool(struct rebuy_doc *d, struct rebuy_node *p, const char *key,
-                                  int v)
+struct rebuy_node *rebuy_doc_bool(struct rebuy_doc *d, struct rebuy_node *p, const char *key, int v)
 {
 	struct rebuy_node *n = add(d, p, key, NODE_BOOL);
 	if (n)
@@ -133,8 +138,7 @@ struct rebuy_node *rebuy_doc_null(struct rebuy_doc *d, struct rebuy_node *p, con
 	return add(d, p, key, NODE_NULL);
 }
 
-void rebuy_doc_label(struct rebuy_doc *d, struct rebuy_node *n, const char *label,
-                     const char *note)
+void rebuy_doc_label(struct rebuy_doc *d, struct rebuy_node *n, const char *label, const char *note)
 {
 	if (!d || !n || d->failed)
 		return;

@@ -8,8 +8,17 @@
 #include "core/mem.h"
 #include "rebuy/doc.h"
 
-enum node_type { NODE_NULL, NODE_BOOL, NODE_INT, NODE_UINT, NODE_NUM, NODE_MONEY, NODE_STR,
-                 NODE_OBJ, NODE_ARR };
+enum node_type {
+	NODE_NULL,
+	NODE_BOOL,
+	NODE_INT,
+	NODE_UINT,
+	NODE_NUM,
+	NODE_MONEY,
+	NODE_STR,
+	NODE_OBJ,
+	NODE_ARR
+};
 
 struct rebuy_node {
 	enum node_type type;

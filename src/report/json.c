@@ -11,21 +11,13 @@
 size_t rebuy__node_plain(const struct rebuy_node *n, char *buf, size_t size)
 {
 	switch (n->type) {
-	case NODE_BOOL:
-		return (size_t)snprintf(buf, size, "%s", n->i ? "true" : "false");
-	case NODE_INT:
-		return (size_t)snprintf(buf, size, "%" PRId64, n->i);
-	case NODE_UINT:
-		return (size_t)snprintf(buf, size, "%" PRIu64, n->u);
-	case NODE_NUM:
-		return rebuy_format_double(n->f, buf, size);
-	case NODE_MONEY:
-		return rebuy_money_format(n->i, buf, size);
-	case NODE_STR:
-		return (size_t)snprintf(buf, size, "%s", n->s);
-	default:
-		buf[0] = '\0';
-		return 0;
+	case NODE_BOOL: return (size_t)snprintf(buf, size, "%s", n->i ? "true" : "false");
+	case NODE_INT: return (size_t)snprintf(buf, size, "%" PRId64, n->i);
+	case NODE_UINT: return (size_t)snprintf(buf, size, "%" PRIu64, n->u);
+	case NODE_NUM: return rebuy_format_double(n->f, buf, size);
+	case NODE_MONEY: return rebuy_money_format(n->i, buf, size);
+	case NODE_STR: return (size_t)snprintf(buf, size, "%s", n->s);
+	default: buf[0] = '\0'; return 0;
 	}
 }
 
@@ -71,8 +63,8 @@ void rebuy__json_string(FILE *out, const char *str)
 			fputc(c, out);
 			s++;
 		} else if (c < 0x20) {
-			static const char *const esc[] = {[8] = "\\b", [9] = "\\t", [10] = "\\n",
-			                                  [12] = "\\f", [13] = "\\r"};
+			static const char *const esc[] = {
+			        [8] = "\\b", [9] = "\\t", [10] = "\\n", [12] = "\\f", [13] = "\\r"};
 			if (c < sizeof esc / sizeof *esc && esc[c])
 				fputs(esc[c], out);
 			else
@@ -110,12 +102,8 @@ static void write_node(FILE *out, const struct rebuy_node *n, int depth)
 {
 	char buf[64];
 	switch (n->type) {
-	case NODE_NULL:
-		fputs("null", out);
-		return;
-	case NODE_STR:
-		rebuy__json_string(out, n->s);
-		return;
+	case NODE_NULL: fputs("null", out); return;
+	case NODE_STR: rebuy__json_string(out, n->s); return;
 	case NODE_OBJ:
 	case NODE_ARR: {
 		int obj = n->type == NODE_OBJ;

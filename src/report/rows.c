@@ -127,7 +127,10 @@ static void cell(struct rebuy_rows *w, const char *s, int is_string, int is_null
 	}
 }
 
-void rebuy_rows_str(struct rebuy_rows *w, const char *s) { cell(w, s, 1, 0); }
+void rebuy_rows_str(struct rebuy_rows *w, const char *s)
+{
+	cell(w, s, 1, 0);
+}
 
 void rebuy_rows_int(struct rebuy_rows *w, int64_t v)
 {
@@ -154,7 +157,10 @@ void rebuy_rows_money(struct rebuy_rows *w, int64_t units)
 	cell(w, buf, 0, 0);
 }
 
-void rebuy_rows_null(struct rebuy_rows *w) { cell(w, "", 0, 1); }
+void rebuy_rows_null(struct rebuy_rows *w)
+{
+	cell(w, "", 0, 1);
+}
 
 void rebuy_rows_end_row(struct rebuy_rows *w)
 {
@@ -171,7 +177,8 @@ enum rebuy_status rebuy_rows_finish(struct rebuy_rows *w)
 	if (!w)
 		return REBUY_ENOMEM;
 	if (w->format == REBUY_FORMAT_JSON)
-		fputs(w->has_key ? (w->n_rows ? "\n  ]\n}\n" : "]\n}\n") : (w->n_rows ? "\n]\n" : "]\n"),
+		fputs(w->has_key ? (w->n_rows ? "\n  ]\n}\n" : "]\n}\n")
+		                 : (w->n_rows ? "\n]\n" : "]\n"),
 		      w->out);
 	int bad = ferror(w->out);
 	for (size_t i = 0; i < w->n_columns; i++)

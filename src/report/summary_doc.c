@@ -15,40 +15,58 @@ struct def {
 
 /* Definitions, in output order. Keys with a dot live in a nested object. */
 static const struct def defs[] = {
-	{"customers", "Customers", "customers with at least one purchase (an order worth >= 0)"},
-	{"orders", "Orders", "purchases: lines grouped by order key, or by (customer, time) without one; returns excluded"},
-	{"revenue", "Revenue", "sum of purchase values"},
-	{"zero_value_orders", "Zero-value orders", "purchases worth exactly 0 (free or sample orders); counted in orders"},
-	{"returns.orders", "Orders", "orders worth < 0 (cancellations, refunds, credit notes)"},
-	{"returns.value", "Value", "value of the returns, as a positive amount"},
-	{"returns.return_rate", "Return rate", "returned value / revenue"},
-	{"net_revenue", "Net revenue", "revenue - returned value"},
-	{"repeat_customers", "Repeat customers", "customers with >= 2 orders"},
-	{"repeat_purchase_rate", "Repeat purchase rate", "customers with >= 2 orders / customers"},
-	{"repeat_purchase_rate_days", "Repeat rate (days)", "customers with >= 2 purchase days / customers"},
-	{"purchase_frequency", "Purchase frequency", "orders / customers"},
-	{"aov", "Average order value", "revenue / orders"},
-	{"repeat_revenue_share", "Repeat revenue share", "revenue of purchase days after each customer's first purchase day / revenue"},
-	{"mean_days_between_purchases", "Mean days between", "mean gap in days between consecutive purchase days of a customer, over all gaps"},
-	{"median_days_between_purchases", "Median days between", "median of those gaps (the mean of the middle two for an even count)"},
-	{"median_days_to_second_purchase", "Median days to 2nd", "median days from the first to the second purchase day, over customers with >= 2 purchase days"},
-	{"historic_ltv", "Historic LTV", "revenue / customers"},
-	{"simple_ltv.value", "Simple LTV", "monthly revenue per active customer x lifetime in months"},
-	{"simple_ltv.monthly_revenue_per_customer", "Monthly revenue per customer", "revenue / active customers (E), each summed over the complete months"},
-	{"simple_ltv.lifetime_months", "Lifetime (months)", "1 / mean monthly churn, over the complete months after the first that have S > 0"},
-	{"periods.E", "E", "customers with a purchase in the period"},
-	{"periods.N", "N", "customers whose first purchase is in the period"},
-	{"periods.S", "S", "customers with a purchase in the previous period"},
-	{"periods.crr", "CRR", "(E - N) / S, the textbook customer retention rate; it counts reactivated customers, so it can exceed 1"},
-	{"periods.retained", "retained", "customers with a purchase in both the previous period and this one"},
-	{"periods.strict_retention", "strict", "retained / S"},
-	{"periods.churn", "churn", "1 - strict_retention"},
-	{"periods.reactivated", "react.", "E - N - retained: back after a gap of one period or more"},
-	{"periods.dormant", "dormant", "S - retained"},
-	{"periods.aov", "AOV", "revenue / orders of the period"},
-	{"periods.revenue_new", "new rev.", "revenue from customers whose first purchase is in the period"},
-	{"periods.revenue_returning", "ret. rev.", "revenue from the other customers"},
-	{"periods.partial", "partial", "the period's last day is on or after the as-of date: cut off by the end of the data"},
+        {"customers", "Customers", "customers with at least one purchase (an order worth >= 0)"},
+        {"orders", "Orders",
+         "purchases: lines grouped by order key, or by (customer, time) without one; returns "
+         "excluded"},
+        {"revenue", "Revenue", "sum of purchase values"},
+        {"zero_value_orders", "Zero-value orders",
+         "purchases worth exactly 0 (free or sample orders); counted in orders"},
+        {"returns.orders", "Orders", "orders worth < 0 (cancellations, refunds, credit notes)"},
+        {"returns.value", "Value", "value of the returns, as a positive amount"},
+        {"returns.return_rate", "Return rate", "returned value / revenue"},
+        {"net_revenue", "Net revenue", "revenue - returned value"},
+        {"repeat_customers", "Repeat customers", "customers with >= 2 orders"},
+        {"repeat_purchase_rate", "Repeat purchase rate", "customers with >= 2 orders / customers"},
+        {"repeat_purchase_rate_days", "Repeat rate (days)",
+         "customers with >= 2 purchase days / customers"},
+        {"purchase_frequency", "Purchase frequency", "orders / customers"},
+        {"aov", "Average order value", "revenue / orders"},
+        {"repeat_revenue_share", "Repeat revenue share",
+         "revenue of purchase days after each customer's first purchase day / revenue"},
+        {"mean_days_between_purchases", "Mean days between",
+         "mean gap in days between consecutive purchase days of a customer, over all gaps"},
+        {"median_days_between_purchases", "Median days between",
+         "median of those gaps (the mean of the middle two for an even count)"},
+        {"median_days_to_second_purchase", "Median days to 2nd",
+         "median days from the first to the second purchase day, over customers with >= 2 purchase "
+         "days"},
+        {"historic_ltv", "Historic LTV", "revenue / customers"},
+        {"simple_ltv.value", "Simple LTV",
+         "monthly revenue per active customer x lifetime in months"},
+        {"simple_ltv.monthly_revenue_per_customer", "Monthly revenue per customer",
+         "revenue / active customers (E), each summed over the complete months"},
+        {"simple_ltv.lifetime_months", "Lifetime (months)",
+         "1 / mean monthly churn, over the complete months after the first that have S > 0"},
+        {"periods.E", "E", "customers with a purchase in the period"},
+        {"periods.N", "N", "customers whose first purchase is in the period"},
+        {"periods.S", "S", "customers with a purchase in the previous period"},
+        {"periods.crr", "CRR",
+         "(E - N) / S, the textbook customer retention rate; it counts reactivated customers, so "
+         "it can exceed 1"},
+        {"periods.retained", "retained",
+         "customers with a purchase in both the previous period and this one"},
+        {"periods.strict_retention", "strict", "retained / S"},
+        {"periods.churn", "churn", "1 - strict_retention"},
+        {"periods.reactivated", "react.",
+         "E - N - retained: back after a gap of one period or more"},
+        {"periods.dormant", "dormant", "S - retained"},
+        {"periods.aov", "AOV", "revenue / orders of the period"},
+        {"periods.revenue_new", "new rev.",
+         "revenue from customers whose first purchase is in the period"},
+        {"periods.revenue_returning", "ret. rev.", "revenue from the other customers"},
+        {"periods.partial", "partial",
+         "the period's last day is on or after the as-of date: cut off by the end of the data"},
 };
 
 static const struct def *def_of(const char *key)
@@ -94,13 +112,15 @@ void rebuy_input_report_doc(const struct rebuy_input_report *rep, struct rebuy_d
 	for (int r = 0; r < REBUY_REASON_COUNT; r++)
 		rebuy_doc_uint(doc, rej, rebuy_reason_name((enum rebuy_reason)r), rep->rejected[r]);
 	rebuy_doc_label(doc, rebuy_doc_uint(doc, in, "rounded_amounts", rep->rounded_amounts),
-	                "Rounded amounts", "amounts with more than 4 decimals, rounded half to even");
-	rebuy_doc_label(doc, rebuy_doc_uint(doc, in, "orders_outside_window", rep->orders_outside_window),
-	                "Orders outside window", "orders left out by --from, --to or --as-of");
+	                "Rounded amounts",
+	                "amounts with more than 4 decimals, rounded half to even");
+	rebuy_doc_label(
+	        doc, rebuy_doc_uint(doc, in, "orders_outside_window", rep->orders_outside_window),
+	        "Orders outside window", "orders left out by --from, --to or --as-of");
 	rebuy_doc_label(doc, rebuy_doc_uint(doc, in, "lines_merged", rep->lines_merged),
 	                "Lines merged", "lines folded into an order with other lines");
-	rebuy_doc_label(doc, rebuy_doc_uint(doc, in, "blank_lines", rep->blank_lines), "Blank lines",
-	                NULL);
+	rebuy_doc_label(doc, rebuy_doc_uint(doc, in, "blank_lines", rep->blank_lines),
+	                "Blank lines", NULL);
 	char delim[16];
 	if (rep->delimiter == REBUY_DELIM_WHITESPACE)
 		snprintf(delim, sizeof delim, "whitespace");
@@ -114,18 +134,21 @@ void rebuy_input_report_doc(const struct rebuy_input_report *rep, struct rebuy_d
 	                rebuy_doc_str(doc, in, "date_format",
 	                              rep->date_format.kind == REBUY_DATE_PATTERN
 	                                      ? rep->date_format.pattern
-	                                      : rep->date_format_name ? rep->date_format_name : "auto"),
+	                              : rep->date_format_name ? rep->date_format_name
+	                                                      : "auto"),
 	                "Date format", NULL);
 	rebuy_doc_label(doc, rebuy_doc_bool(doc, in, "decimal_comma", rep->decimal_comma),
 	                "Decimal comma", NULL);
 	if (rep->currency[0])
-		rebuy_doc_label(doc, rebuy_doc_str(doc, in, "currency", rep->currency), "Currency", NULL);
+		rebuy_doc_label(doc, rebuy_doc_str(doc, in, "currency", rep->currency), "Currency",
+		                NULL);
 	struct rebuy_node *cols = rebuy_doc_obj(doc, in, "columns");
 	rebuy_doc_label(doc, cols, "Columns by role", NULL);
 	for (int r = 0; r < REBUY_ROLE_COUNT; r++) {
 		int c = rep->role_column[r];
 		if (c >= 0 && (size_t)c < rep->n_columns)
-			rebuy_doc_str(doc, cols, rebuy_role_name((enum rebuy_role)r), rep->column_names[c]);
+			rebuy_doc_str(doc, cols, rebuy_role_name((enum rebuy_role)r),
+			              rep->column_names[c]);
 	}
 }
 
@@ -151,10 +174,13 @@ static void period_rows(const struct rebuy_summary *s, struct rebuy_doc *doc,
 		lab(doc, rebuy_doc_uint(doc, o, "S", r->S), "periods.S");
 		lab(doc, rebuy_doc_num(doc, o, "crr", r->crr, REBUY_SHOW_RATE), "periods.crr");
 		lab(doc, rebuy_doc_uint(doc, o, "retained", r->retained), "periods.retained");
-		lab(doc, rebuy_doc_num(doc, o, "strict_retention", r->strict_retention, REBUY_SHOW_RATE),
+		lab(doc,
+		    rebuy_doc_num(doc, o, "strict_retention", r->strict_retention, REBUY_SHOW_RATE),
 		    "periods.strict_retention");
-		lab(doc, rebuy_doc_num(doc, o, "churn", r->churn, REBUY_SHOW_RATE), "periods.churn");
-		lab(doc, rebuy_doc_uint(doc, o, "reactivated", r->reactivated), "periods.reactivated");
+		lab(doc, rebuy_doc_num(doc, o, "churn", r->churn, REBUY_SHOW_RATE),
+		    "periods.churn");
+		lab(doc, rebuy_doc_uint(doc, o, "reactivated", r->reactivated),
+		    "periods.reactivated");
 		lab(doc, rebuy_doc_uint(doc, o, "dormant", r->dormant), "periods.dormant");
 		rebuy_doc_uint(doc, o, "orders", r->orders);
 		money_or_null(doc, o, "revenue", money, r->revenue);
@@ -175,13 +201,15 @@ void rebuy_summary_doc(const struct rebuy_summary *s, const struct rebuy_input_r
 	lab(doc, rebuy_doc_uint(doc, root, "customers", s->customers), "customers");
 	lab(doc, rebuy_doc_uint(doc, root, "orders", s->orders), "orders");
 	lab(doc, money_or_null(doc, root, "revenue", money, s->revenue), "revenue");
-	lab(doc, money ? rebuy_doc_uint(doc, root, "zero_value_orders", s->zero_value_orders)
-	               : rebuy_doc_null(doc, root, "zero_value_orders"),
+	lab(doc,
+	    money ? rebuy_doc_uint(doc, root, "zero_value_orders", s->zero_value_orders)
+	          : rebuy_doc_null(doc, root, "zero_value_orders"),
 	    "zero_value_orders");
 	struct rebuy_node *ret = rebuy_doc_obj(doc, root, "returns");
 	rebuy_doc_label(doc, ret, "Returns", NULL);
-	lab(doc, money ? rebuy_doc_uint(doc, ret, "orders", s->return_orders)
-	               : rebuy_doc_null(doc, ret, "orders"),
+	lab(doc,
+	    money ? rebuy_doc_uint(doc, ret, "orders", s->return_orders)
+	          : rebuy_doc_null(doc, ret, "orders"),
 	    "returns.orders");
 	lab(doc, money_or_null(doc, ret, "value", money, s->return_value), "returns.value");
 	lab(doc, rebuy_doc_num(doc, ret, "return_rate", s->return_rate, REBUY_SHOW_RATE),
@@ -189,27 +217,34 @@ void rebuy_summary_doc(const struct rebuy_summary *s, const struct rebuy_input_r
 	lab(doc, money_or_null(doc, root, "net_revenue", money, s->net_revenue), "net_revenue");
 	lab(doc, rebuy_doc_uint(doc, root, "repeat_customers", s->repeat_customers),
 	    "repeat_customers");
-	lab(doc, rebuy_doc_num(doc, root, "repeat_purchase_rate", s->repeat_purchase_rate,
-	                       REBUY_SHOW_RATE),
+	lab(doc,
+	    rebuy_doc_num(doc, root, "repeat_purchase_rate", s->repeat_purchase_rate,
+	                  REBUY_SHOW_RATE),
 	    "repeat_purchase_rate");
-	lab(doc, rebuy_doc_num(doc, root, "repeat_purchase_rate_days", s->repeat_purchase_rate_days,
-	                       REBUY_SHOW_RATE),
+	lab(doc,
+	    rebuy_doc_num(doc, root, "repeat_purchase_rate_days", s->repeat_purchase_rate_days,
+	                  REBUY_SHOW_RATE),
 	    "repeat_purchase_rate_days");
-	lab(doc, rebuy_doc_num(doc, root, "purchase_frequency", s->purchase_frequency,
-	                       REBUY_SHOW_DECIMAL),
+	lab(doc,
+	    rebuy_doc_num(doc, root, "purchase_frequency", s->purchase_frequency,
+	                  REBUY_SHOW_DECIMAL),
 	    "purchase_frequency");
 	lab(doc, rebuy_doc_num(doc, root, "aov", s->aov, REBUY_SHOW_MONEY), "aov");
-	lab(doc, rebuy_doc_num(doc, root, "repeat_revenue_share", s->repeat_revenue_share,
-	                       REBUY_SHOW_RATE),
+	lab(doc,
+	    rebuy_doc_num(doc, root, "repeat_revenue_share", s->repeat_revenue_share,
+	                  REBUY_SHOW_RATE),
 	    "repeat_revenue_share");
-	lab(doc, rebuy_doc_num(doc, root, "mean_days_between_purchases",
-	                       s->mean_days_between_purchases, REBUY_SHOW_DAYS),
+	lab(doc,
+	    rebuy_doc_num(doc, root, "mean_days_between_purchases", s->mean_days_between_purchases,
+	                  REBUY_SHOW_DAYS),
 	    "mean_days_between_purchases");
-	lab(doc, rebuy_doc_num(doc, root, "median_days_between_purchases",
-	                       s->median_days_between_purchases, REBUY_SHOW_DAYS),
+	lab(doc,
+	    rebuy_doc_num(doc, root, "median_days_between_purchases",
+	                  s->median_days_between_purchases, REBUY_SHOW_DAYS),
 	    "median_days_between_purchases");
-	lab(doc, rebuy_doc_num(doc, root, "median_days_to_second_purchase",
-	                       s->median_days_to_second_purchase, REBUY_SHOW_DAYS),
+	lab(doc,
+	    rebuy_doc_num(doc, root, "median_days_to_second_purchase",
+	                  s->median_days_to_second_purchase, REBUY_SHOW_DAYS),
 	    "median_days_to_second_purchase");
 	lab(doc, rebuy_doc_num(doc, root, "historic_ltv", s->historic_ltv, REBUY_SHOW_MONEY),
 	    "historic_ltv");
@@ -217,14 +252,17 @@ void rebuy_summary_doc(const struct rebuy_summary *s, const struct rebuy_input_r
 	rebuy_doc_label(doc, sl, "Simple LTV", NULL);
 	lab(doc, rebuy_doc_num(doc, sl, "value", s->simple_ltv.value, REBUY_SHOW_MONEY),
 	    "simple_ltv.value");
-	lab(doc, rebuy_doc_num(doc, sl, "monthly_revenue_per_customer",
-	                       s->simple_ltv.monthly_revenue_per_customer, REBUY_SHOW_MONEY),
+	lab(doc,
+	    rebuy_doc_num(doc, sl, "monthly_revenue_per_customer",
+	                  s->simple_ltv.monthly_revenue_per_customer, REBUY_SHOW_MONEY),
 	    "simple_ltv.monthly_revenue_per_customer");
-	lab(doc, rebuy_doc_num(doc, sl, "lifetime_months", s->simple_ltv.lifetime_months,
-	                       REBUY_SHOW_DECIMAL),
+	lab(doc,
+	    rebuy_doc_num(doc, sl, "lifetime_months", s->simple_ltv.lifetime_months,
+	                  REBUY_SHOW_DECIMAL),
 	    "simple_ltv.lifetime_months");
-	rebuy_doc_label(doc, rebuy_doc_num(doc, sl, "mean_monthly_churn",
-	                                   s->simple_ltv.mean_monthly_churn, REBUY_SHOW_RATE),
+	rebuy_doc_label(doc,
+	                rebuy_doc_num(doc, sl, "mean_monthly_churn",
+	                              s->simple_ltv.mean_monthly_churn, REBUY_SHOW_RATE),
 	                "Mean monthly churn", "mean of the monthly churn over those months");
 	rebuy_doc_label(doc, rebuy_doc_uint(doc, sl, "months", s->simple_ltv.n_months), "Months",
 	                "complete months after the first with S > 0 (the churn months)");
@@ -232,7 +270,8 @@ void rebuy_summary_doc(const struct rebuy_summary *s, const struct rebuy_input_r
 	rebuy_doc_label(doc, rebuy_doc_str(doc, root, "period", rebuy_period_name(s->period)),
 	                "Period", NULL);
 	day_text(s->first_day, buf, sizeof buf);
-	rebuy_doc_label(doc, rebuy_doc_str(doc, root, "first_purchase", buf), "First purchase", NULL);
+	rebuy_doc_label(doc, rebuy_doc_str(doc, root, "first_purchase", buf), "First purchase",
+	                NULL);
 	day_text(s->last_day, buf, sizeof buf);
 	rebuy_doc_label(doc, rebuy_doc_str(doc, root, "last_purchase", buf), "Last purchase", NULL);
 	day_text(s->as_of_day, buf, sizeof buf);

@@ -47,38 +47,28 @@ static size_t display(const struct rebuy_node *n, char *buf, size_t size)
 {
 	char tmp[64];
 	switch (n->type) {
-	case NODE_NULL:
-		return (size_t)snprintf(buf, size, "-");
-	case NODE_BOOL:
-		return (size_t)snprintf(buf, size, "%s", n->i ? "yes" : "no");
+	case NODE_NULL: return (size_t)snprintf(buf, size, "-");
+	case NODE_BOOL: return (size_t)snprintf(buf, size, "%s", n->i ? "yes" : "no");
 	case NODE_INT:
 		snprintf(tmp, sizeof tmp, "%" PRId64, n->i);
 		return group_digits(tmp, buf, size);
 	case NODE_UINT:
 		snprintf(tmp, sizeof tmp, "%" PRIu64, n->u);
 		return group_digits(tmp, buf, size);
-	case NODE_MONEY:
-		return money_text(n->i, buf, size);
-	case NODE_STR:
-		return (size_t)snprintf(buf, size, "%s", n->s);
+	case NODE_MONEY: return money_text(n->i, buf, size);
+	case NODE_STR: return (size_t)snprintf(buf, size, "%s", n->s);
 	case NODE_NUM:
 		switch (n->show) {
-		case REBUY_SHOW_RATE:
-			return (size_t)snprintf(buf, size, "%.1f%%", n->f * 100.0);
-		case REBUY_SHOW_DAYS:
-			return (size_t)snprintf(buf, size, "%.1f", n->f);
+		case REBUY_SHOW_RATE: return (size_t)snprintf(buf, size, "%.1f%%", n->f * 100.0);
+		case REBUY_SHOW_DAYS: return (size_t)snprintf(buf, size, "%.1f", n->f);
 		case REBUY_SHOW_MONEY:
 			if (fabs(n->f) < 9e14)
 				return money_text((int64_t)llround(n->f * 10000.0), buf, size);
 			return (size_t)snprintf(buf, size, "%.6g", n->f);
-		case REBUY_SHOW_DECIMAL:
-			return (size_t)snprintf(buf, size, "%.4f", n->f);
-		default:
-			return (size_t)snprintf(buf, size, "%.6g", n->f);
+		case REBUY_SHOW_DECIMAL: return (size_t)snprintf(buf, size, "%.4f", n->f);
+		default: return (size_t)snprintf(buf, size, "%.6g", n->f);
 		}
-	default:
-		buf[0] = '\0';
-		return 0;
+	default: buf[0] = '\0'; return 0;
 	}
 }
 

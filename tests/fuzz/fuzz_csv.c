@@ -25,13 +25,13 @@
 #include "rebuy/input.h"
 #include "rebuy/orders.h"
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "fuzz_csv: %s:%d: check failed: %s\n", __FILE__,   \
-			        __LINE__, #cond);                                       \
-			abort();                                                        \
-		}                                                                       \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz_csv: %s:%d: check failed: %s\n", __FILE__, __LINE__, \
+			        #cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /* ---- the tokenizer ------------------------------------------------------ */
@@ -71,7 +71,7 @@ static void tokenize(const struct rebuy__csv_dialect *d, const char *text, size_
 		size_t before = pos, nf = 0;
 		uint64_t nl = 0;
 		enum rebuy__csv_row_status st =
-			rebuy__csv_row(d, buf, len, &pos, f, MAX_FIELDS, &nf, &nl);
+		        rebuy__csv_row(d, buf, len, &pos, f, MAX_FIELDS, &nf, &nl);
 		if (st == REBUY__CSV_END) {
 			CHECK(pos >= len);
 			break;
@@ -173,10 +173,10 @@ static void fuzz_tokenizer(const uint8_t *data, size_t size)
 /* ---- the loader -------------------------------------------------------------- */
 
 static const char *const column_specs[4] = {
-	NULL,
-	"customer,date,amount",
-	"customer,_,date,_,amount",
-	"order,customer,date,quantity,price,product,currency",
+        NULL,
+        "customer,date,amount",
+        "customer,_,date,_,amount",
+        "order,customer,date,quantity,price,product,currency",
 };
 
 static int64_t day_of(int64_t ts)
@@ -246,7 +246,8 @@ static void check_table(const struct rebuy_orders *t, const struct rebuy_input_o
 		size_t len;
 		const char *key = rebuy_orders_customer_key(t, c, &len);
 		CHECK(len > 0 && key[len] == '\0');
-		CHECK(key[0] != ' ' && key[0] != '\t' && key[len - 1] != ' ' && key[len - 1] != '\t');
+		CHECK(key[0] != ' ' && key[0] != '\t' && key[len - 1] != ' ' &&
+		      key[len - 1] != '\t');
 	}
 	for (size_t i = 0; i < t->n_orders; i++)
 		sum += t->value[i];
@@ -278,15 +279,17 @@ static void same_tables(const struct rebuy_orders *a, const struct rebuy_orders 
 {
 	CHECK(a->n_customers == b->n_customers && a->n_orders == b->n_orders &&
 	      a->n_returns == b->n_returns);
-	CHECK(memcmp(a->cust_start, b->cust_start, (a->n_customers + 1) * sizeof *a->cust_start) == 0);
+	CHECK(memcmp(a->cust_start, b->cust_start, (a->n_customers + 1) * sizeof *a->cust_start) ==
+	      0);
 	CHECK(memcmp(a->ret_start, b->ret_start, (a->n_customers + 1) * sizeof *a->ret_start) == 0);
 	for (size_t i = 0; i < a->n_orders; i++)
-		CHECK(a->ts[i] == b->ts[i] && a->value[i] == b->value[i] && a->n_lines[i] == b->n_lines[i]);
+		CHECK(a->ts[i] == b->ts[i] && a->value[i] == b->value[i] &&
+		      a->n_lines[i] == b->n_lines[i]);
 	for (size_t i = 0; i < a->n_returns; i++)
 		CHECK(a->ret_ts[i] == b->ret_ts[i] && a->ret_value[i] == b->ret_value[i]);
 	for (size_t c = 0; c < a->n_customers; c++)
-		CHECK(strcmp(rebuy_orders_customer_key(a, c, NULL), rebuy_orders_customer_key(b, c, NULL)) ==
-		      0);
+		CHECK(strcmp(rebuy_orders_customer_key(a, c, NULL),
+		             rebuy_orders_customer_key(b, c, NULL)) == 0);
 }
 
 /* Under --strict (o), a lenient load of the same input tells what to

@@ -17,13 +17,13 @@
 #define TS_MIN INT64_C(-62135596800) /* 0001-01-01T00:00:00 */
 #define TS_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59 */
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
+#define CHECK(cond)                                                                         \
+	do {                                                                                \
+		if (!(cond)) {                                                              \
 			fprintf(stderr, "fuzz_values: %s:%d: check failed: %s\n", __FILE__, \
-			        __LINE__, #cond);                                       \
-			abort();                                                        \
-		}                                                                       \
+			        __LINE__, #cond);                                           \
+			abort();                                                            \
+		}                                                                           \
 	} while (0)
 
 /* The input with a space before and after it, for the padding checks. */
@@ -193,7 +193,8 @@ static void fuzz_money(const char *s, size_t n, char decimal)
 	buf[0] = '-';
 	len = rebuy_money_format(v, buf + 1, sizeof buf - 1);
 	if (buf[1] == '-')
-		CHECK(rebuy_money_parse(buf + 2, len - 1, '.', &back) == REBUY_NUM_OK && back == -v);
+		CHECK(rebuy_money_parse(buf + 2, len - 1, '.', &back) == REBUY_NUM_OK &&
+		      back == -v);
 	else
 		CHECK(rebuy_money_parse(buf, len + 1, '.', &back) == REBUY_NUM_OK && back == -v);
 }

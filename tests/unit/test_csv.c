@@ -49,7 +49,7 @@ static size_t dump_into(struct out *o, const struct rebuy__csv_dialect *d, const
 	for (;;) {
 		size_t before = pos;
 		enum rebuy__csv_row_status st =
-			rebuy__csv_row(d, buf, len, &pos, fields, 64, &n_fields, &nl);
+		        rebuy__csv_row(d, buf, len, &pos, fields, 64, &n_fields, &nl);
 		if (st == REBUY__CSV_END)
 			break;
 		if (st == REBUY__CSV_UNTERMINATED) {
@@ -202,8 +202,9 @@ static void test_csv__rows_read_the_same_wherever_they_sit_in_the_buffer(void **
 	/* a row alone, and the same row with a long one after it (room for
 	 * any scanning ahead): the same fields and line breaks */
 	static const char *const rows[] = {
-		"a\r,b\n", "a,b\r\r\n", "\r,\r\n", "x\r\r,y\n", ",,\n", "a,b\r\n",
-		"12\" pizza,5\n", "\"q\",r\n", "a,\"b\nc\",d\r\n", "\n", "\r\n", "a b,c\td|e;f\n",
+	        "a\r,b\n", "a,b\r\r\n",      "\r,\r\n",   "x\r\r,y\n",        ",,\n",
+	        "a,b\r\n", "12\" pizza,5\n", "\"q\",r\n", "a,\"b\nc\",d\r\n", "\n",
+	        "\r\n",    "a b,c\td|e;f\n",
 	};
 	static const char pad[] = "0123456789,0123456789,0123456789,0123456789\n";
 	static const struct rebuy__csv_dialect semi = {';', 0};
@@ -216,8 +217,8 @@ static void test_csv__rows_read_the_same_wherever_they_sit_in_the_buffer(void **
 			dump_into(&alone, dialects[d], rows[i], strlen(rows[i]));
 			dump_into(&padded, dialects[d], text, strlen(text));
 			if (strncmp(alone.p, padded.p, alone.n) != 0)
-				fail_msg("row '%s' alone: '%s', followed by more: '%s'", rows[i], alone.p,
-				         padded.p);
+				fail_msg("row '%s' alone: '%s', followed by more: '%s'", rows[i],
+				         alone.p, padded.p);
 			free(alone.p);
 			free(padded.p);
 		}
@@ -325,7 +326,10 @@ static uint32_t rnd(struct rng *r, uint32_t n)
 	return (uint32_t)(z % n);
 }
 
-static void put_char(struct out *o, char c) { out_put(o, &c, 1); }
+static void put_char(struct out *o, char c)
+{
+	out_put(o, &c, 1);
+}
 
 /* One random CSV text: rows of 1-5 fields, random quoting with embedded
  * delimiters, quotes, LF and CR LF; lenient forms; blank lines; LF or CR LF
@@ -497,7 +501,10 @@ static void test_csv__cutting_at_last_row_end_gives_the_same_rows(void **state)
 
 /* ---- delimiter sniffing ------------------------------------------------------------ */
 
-static char sniff(const char *s) { return rebuy__csv_sniff_delimiter(s, strlen(s)); }
+static char sniff(const char *s)
+{
+	return rebuy__csv_sniff_delimiter(s, strlen(s));
+}
 
 static void test_csv__sniffs_each_delimiter(void **state)
 {
@@ -551,8 +558,8 @@ static void test_csv__sniffing_respects_quotes(void **state)
 	/* the commas are inside quotes: ';' splits every line in 3 */
 	assert_int_equal(sniff("\"a,b\";\"c,d\";e\n\"f,g\";\"h,i\";j\n"), ';');
 	/* quoted semicolons inside a comma file */
-	assert_int_equal(sniff("name,date,amount\n\"x;y;z\",2020-01-01,5\n\"p;q;r\",2020-01-02,6\n"),
-	                 ',');
+	assert_int_equal(
+	        sniff("name,date,amount\n\"x;y;z\",2020-01-01,5\n\"p;q;r\",2020-01-02,6\n"), ',');
 	/* a quoted field over two lines does not break the count */
 	assert_int_equal(sniff("a,b,c\n1,\"x\ny\",3\n4,5,6\n"), ',');
 }
@@ -569,26 +576,26 @@ static void test_csv__sniffing_falls_back_to_comma(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_csv__quoted_fields_hold_delimiters_and_doubled_quotes),
-		cmocka_unit_test(test_csv__quoted_line_breaks_are_counted),
-		cmocka_unit_test(test_csv__crlf_and_lf_both_end_rows),
-		cmocka_unit_test(test_csv__last_row_without_line_break),
-		cmocka_unit_test(test_csv__empty_fields_and_trailing_delimiter),
-		cmocka_unit_test(test_csv__lenient_quotes),
-		cmocka_unit_test(test_csv__blank_lines_are_rows_of_one_empty_field),
-		cmocka_unit_test(test_csv__unterminated_quote_is_reported),
-		cmocka_unit_test(test_csv__whitespace_mode_splits_on_runs_of_blanks),
-		cmocka_unit_test(test_csv__rows_read_the_same_wherever_they_sit_in_the_buffer),
-		cmocka_unit_test(test_csv__field_count_beyond_max_fields_is_reported),
-		cmocka_unit_test(test_csv__fields_point_into_the_buffer),
-		cmocka_unit_test(test_csv__last_row_end_finds_the_last_complete_row),
-		cmocka_unit_test(test_csv__last_row_end_skips_line_breaks_inside_quotes),
-		cmocka_unit_test(test_csv__cutting_at_last_row_end_gives_the_same_rows),
-		cmocka_unit_test(test_csv__sniffs_each_delimiter),
-		cmocka_unit_test(test_csv__sniffs_whitespace_layout),
-		cmocka_unit_test(test_csv__semicolon_with_decimal_commas_picks_semicolon),
-		cmocka_unit_test(test_csv__sniffing_respects_quotes),
-		cmocka_unit_test(test_csv__sniffing_falls_back_to_comma),
+	        cmocka_unit_test(test_csv__quoted_fields_hold_delimiters_and_doubled_quotes),
+	        cmocka_unit_test(test_csv__quoted_line_breaks_are_counted),
+	        cmocka_unit_test(test_csv__crlf_and_lf_both_end_rows),
+	        cmocka_unit_test(test_csv__last_row_without_line_break),
+	        cmocka_unit_test(test_csv__empty_fields_and_trailing_delimiter),
+	        cmocka_unit_test(test_csv__lenient_quotes),
+	        cmocka_unit_test(test_csv__blank_lines_are_rows_of_one_empty_field),
+	        cmocka_unit_test(test_csv__unterminated_quote_is_reported),
+	        cmocka_unit_test(test_csv__whitespace_mode_splits_on_runs_of_blanks),
+	        cmocka_unit_test(test_csv__rows_read_the_same_wherever_they_sit_in_the_buffer),
+	        cmocka_unit_test(test_csv__field_count_beyond_max_fields_is_reported),
+	        cmocka_unit_test(test_csv__fields_point_into_the_buffer),
+	        cmocka_unit_test(test_csv__last_row_end_finds_the_last_complete_row),
+	        cmocka_unit_test(test_csv__last_row_end_skips_line_breaks_inside_quotes),
+	        cmocka_unit_test(test_csv__cutting_at_last_row_end_gives_the_same_rows),
+	        cmocka_unit_test(test_csv__sniffs_each_delimiter),
+	        cmocka_unit_test(test_csv__sniffs_whitespace_layout),
+	        cmocka_unit_test(test_csv__semicolon_with_decimal_commas_picks_semicolon),
+	        cmocka_unit_test(test_csv__sniffing_respects_quotes),
+	        cmocka_unit_test(test_csv__sniffing_falls_back_to_comma),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

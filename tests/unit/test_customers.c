@@ -23,10 +23,9 @@
 #include "rebuy/input.h"
 #include "rebuy/orders.h"
 
-#define CENTS(c) ((int64_t)(c) * 100)
+#define CENTS(c) ((int64_t)(c)*100)
 
-static void near_(const char *what, double got, double want, double rel, const char *file,
-                  int line)
+static void near_(const char *what, double got, double want, double rel, const char *file, int line)
 {
 	if (!(got == want || fabs(got - want) <= rel * fabs(want))) {
 		print_error("%s = %.17g, want %.17g\n", what, got, want);
@@ -382,11 +381,11 @@ static size_t check_cdnow(const struct rebuy_orders *o, const struct cdnow_ref *
 		static const char *const names[4] = {"x", "t.x", "T.cal", "x.star"};
 		for (int k = 0; k < 4; k++)
 			if (fabs(got[k] - want[k]) > 1e-9)
-				fail_msg("customer %s (row \"%zu\"): %s = %.15g, want %.15g", key, row + 1,
-				         names[k], got[k], want[k]);
+				fail_msg("customer %s (row \"%zu\"): %s = %.15g, want %.15g", key,
+				         row + 1, names[k], got[k], want[k]);
 		if (fabs(b.monetary - ref->mx[row]) > 1e-9)
-			fail_msg("customer %s (row %zu): monetary = %.15g, want %.15g", key, row + 1,
-			         b.monetary, ref->mx[row]);
+			fail_msg("customer %s (row %zu): monetary = %.15g, want %.15g", key,
+			         row + 1, b.monetary, ref->mx[row]);
 		sum_x += b.x;
 		sum_star += b.x_holdout;
 		n_repeat += b.x > 0;
@@ -460,11 +459,11 @@ static void test_customers__cdnow_sample_matches_the_btyd_reference(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_customers__stats_merge_same_day_orders_into_days),
-		cmocka_unit_test(test_customers__time_units_are_a_day_a_week_and_a_twelfth_year),
-		cmocka_unit_test(test_customers__btyd_summary_in_days_weeks_and_months),
-		cmocka_unit_test(test_customers__calibration_end_is_inclusive),
-		cmocka_unit_test(test_customers__cdnow_sample_matches_the_btyd_reference),
+	        cmocka_unit_test(test_customers__stats_merge_same_day_orders_into_days),
+	        cmocka_unit_test(test_customers__time_units_are_a_day_a_week_and_a_twelfth_year),
+	        cmocka_unit_test(test_customers__btyd_summary_in_days_weeks_and_months),
+	        cmocka_unit_test(test_customers__calibration_end_is_inclusive),
+	        cmocka_unit_test(test_customers__cdnow_sample_matches_the_btyd_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,12 +101,13 @@ static void test_doc__json_escapes_and_repairs_strings(void **state)
 	rebuy_doc_str(d, r, "utf8", "Mosk\xc3\xa9va \xe2\x82\xbd");
 	rebuy_doc_str(d, r, "bad", "x\xff y\xc3 z\xed\xa0\x80 w\xc0\xaf");
 	char *s = write_doc(d, NULL, 0);
-	assert_string_equal(s, "{\n"
-	                       "  \"q\\\"k\": \"a\\\"b\\\\c\\n\\t\\u0001</script>\",\n"
-	                       "  \"utf8\": \"Mosk\xc3\xa9va \xe2\x82\xbd\",\n"
-	                       "  \"bad\": \"x\xef\xbf\xbd y\xef\xbf\xbd z\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
-	                       "w\xef\xbf\xbd\xef\xbf\xbd\"\n"
-	                       "}\n");
+	assert_string_equal(
+	        s, "{\n"
+	           "  \"q\\\"k\": \"a\\\"b\\\\c\\n\\t\\u0001</script>\",\n"
+	           "  \"utf8\": \"Mosk\xc3\xa9va \xe2\x82\xbd\",\n"
+	           "  \"bad\": \"x\xef\xbf\xbd y\xef\xbf\xbd z\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+	           "w\xef\xbf\xbd\xef\xbf\xbd\"\n"
+	           "}\n");
 	free(s);
 	rebuy_doc_free(d);
 }
@@ -154,7 +155,8 @@ static void test_doc__csv_fields_lists_scalars_with_notes(void **state)
 	struct rebuy_node *r = rebuy_doc_root(d);
 	rebuy_doc_label(d, rebuy_doc_uint(d, r, "customers", 3), "Customers", "with a purchase");
 	struct rebuy_node *o = rebuy_doc_obj(d, r, "returns");
-	rebuy_doc_label(d, rebuy_doc_money(d, o, "value", 12345), "Value", "as a positive amount, x");
+	rebuy_doc_label(d, rebuy_doc_money(d, o, "value", 12345), "Value",
+	                "as a positive amount, x");
 	rebuy_doc_table_hide(rebuy_doc_str(d, r, "hidden", "h"));
 	rebuy_doc_arr(d, r, "periods");
 	char *s = write_doc(d, NULL, 4);
@@ -172,7 +174,8 @@ static void test_doc__table_formats_for_people(void **state)
 	(void)state;
 	struct rebuy_doc *d = rebuy_doc_new();
 	struct rebuy_node *r = rebuy_doc_root(d);
-	rebuy_doc_label(d, rebuy_doc_uint(d, r, "customers", 1234567), "Customers", "with a purchase");
+	rebuy_doc_label(d, rebuy_doc_uint(d, r, "customers", 1234567), "Customers",
+	                "with a purchase");
 	rebuy_doc_label(d, rebuy_doc_money(d, r, "revenue", 25003156250), "Revenue", NULL);
 	rebuy_doc_label(d, rebuy_doc_money(d, r, "odd", 25003156350), "Odd", NULL);
 	rebuy_doc_label(d, rebuy_doc_num(d, r, "rate", 0.48858, REBUY_SHOW_RATE), "Rate", NULL);
@@ -212,7 +215,8 @@ static void test_doc__allocation_failure_is_reported_by_writers(void **state)
 		if (d) {
 			struct rebuy_node *r = rebuy_doc_root(d);
 			for (int i = 0; i < 2000; i++)
-				rebuy_doc_str(d, rebuy_doc_obj(d, r, "o"), "a-long-key-name", "value");
+				rebuy_doc_str(d, rebuy_doc_obj(d, r, "o"), "a-long-key-name",
+				              "value");
 		}
 		int failed = tu_fail_triggered();
 		tu_fail_after(-1);
@@ -266,10 +270,11 @@ static void test_rows__stream_csv_json_and_table(void **state)
 	free(s);
 	fmt = REBUY_FORMAT_JSON;
 	s = capture(run_rows, &fmt, &rc);
-	assert_string_equal(s, "{\n  \"customers\": [\n"
-	                       "    {\"customer\": \"=1+1\", \"n\": -3, \"revenue\": 123.45, \"p\": 0.5},\n"
-	                       "    {\"customer\": \"b\\\"q\", \"n\": null, \"revenue\": 0, \"p\": null}\n"
-	                       "  ]\n}\n");
+	assert_string_equal(
+	        s, "{\n  \"customers\": [\n"
+	           "    {\"customer\": \"=1+1\", \"n\": -3, \"revenue\": 123.45, \"p\": 0.5},\n"
+	           "    {\"customer\": \"b\\\"q\", \"n\": null, \"revenue\": 0, \"p\": null}\n"
+	           "  ]\n}\n");
 	free(s);
 	fmt = REBUY_FORMAT_TABLE;
 	s = capture(run_rows, &fmt, &rc);
@@ -282,13 +287,13 @@ static void test_rows__stream_csv_json_and_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_doc__json_keeps_order_and_writes_exact_values),
-		cmocka_unit_test(test_doc__json_escapes_and_repairs_strings),
-		cmocka_unit_test(test_doc__csv_quotes_flattens_and_guards_formulas),
-		cmocka_unit_test(test_doc__csv_fields_lists_scalars_with_notes),
-		cmocka_unit_test(test_doc__table_formats_for_people),
-		cmocka_unit_test(test_doc__allocation_failure_is_reported_by_writers),
-		cmocka_unit_test(test_rows__stream_csv_json_and_table),
+	        cmocka_unit_test(test_doc__json_keeps_order_and_writes_exact_values),
+	        cmocka_unit_test(test_doc__json_escapes_and_repairs_strings),
+	        cmocka_unit_test(test_doc__csv_quotes_flattens_and_guards_formulas),
+	        cmocka_unit_test(test_doc__csv_fields_lists_scalars_with_notes),
+	        cmocka_unit_test(test_doc__table_formats_for_people),
+	        cmocka_unit_test(test_doc__allocation_failure_is_reported_by_writers),
+	        cmocka_unit_test(test_rows__stream_csv_json_and_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,17 +10,16 @@
 #include "rebuy/rebuy.h"
 #include "testutil.h"
 
-static const char csv[] =
-	"order_id,customer_id,order_date,amount\n"
-	"1,A,2024-01-05 10:00:00,10.00\n"
-	"2,B,2024-01-20 12:00:00,20.00\n"
-	"3,A,2024-02-03 09:30:00,15.50\n"
-	"4,C,2024-02-14 18:00:00,0\n"
-	"5,A,2024-03-01 08:00:00,5.25\n"
-	"5,A,2024-03-01 08:05:00,1.00\n"
-	"6,B,2024-03-10 11:00:00,-20.00\n"
-	"7,D,2024-03-15 10:00:00,30.00\n"
-	"INVOICE-0000000008,B,2024-04-02 10:00:00,12.00\n";
+static const char csv[] = "order_id,customer_id,order_date,amount\n"
+                          "1,A,2024-01-05 10:00:00,10.00\n"
+                          "2,B,2024-01-20 12:00:00,20.00\n"
+                          "3,A,2024-02-03 09:30:00,15.50\n"
+                          "4,C,2024-02-14 18:00:00,0\n"
+                          "5,A,2024-03-01 08:00:00,5.25\n"
+                          "5,A,2024-03-01 08:05:00,1.00\n"
+                          "6,B,2024-03-10 11:00:00,-20.00\n"
+                          "7,D,2024-03-15 10:00:00,30.00\n"
+                          "INVOICE-0000000008,B,2024-04-02 10:00:00,12.00\n";
 
 /* One whole run; returns 1 when it completed, 0 when an allocation failed. */
 static int pipeline(unsigned threads, int gzip_like_dedupe)
@@ -107,9 +106,9 @@ static void test_faults__every_allocation_failure_is_clean_with_dedupe(void **st
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_faults__every_allocation_failure_is_clean_one_thread),
-		cmocka_unit_test(test_faults__every_allocation_failure_is_clean_two_threads),
-		cmocka_unit_test(test_faults__every_allocation_failure_is_clean_with_dedupe),
+	        cmocka_unit_test(test_faults__every_allocation_failure_is_clean_one_thread),
+	        cmocka_unit_test(test_faults__every_allocation_failure_is_clean_two_threads),
+	        cmocka_unit_test(test_faults__every_allocation_failure_is_clean_with_dedupe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

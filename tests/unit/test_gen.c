@@ -114,9 +114,9 @@ static void test_gen__params_check_names_each_bad_parameter(void **state)
 		const char *name;
 		size_t offset;
 	} positive[] = {
-		{"r", FIELD(r)}, {"alpha", FIELD(alpha)}, {"s", FIELD(s)}, {"beta", FIELD(beta)},
-		{"a", FIELD(a)}, {"b", FIELD(b)},         {"p", FIELD(p)}, {"q", FIELD(q)},
-		{"gamma", FIELD(gamma)},
+	        {"r", FIELD(r)},       {"alpha", FIELD(alpha)}, {"s", FIELD(s)},
+	        {"beta", FIELD(beta)}, {"a", FIELD(a)},         {"b", FIELD(b)},
+	        {"p", FIELD(p)},       {"q", FIELD(q)},         {"gamma", FIELD(gamma)},
 	};
 	const double bad[] = {0.0, -1.0, NAN, INFINITY, -INFINITY};
 	struct rebuy_gen_params P;
@@ -557,7 +557,7 @@ static void test_gen__pnbd_lifetime_ends_purchases(void **state)
 	struct rebuy_gen_params P;
 	rebuy_gen_params_init(&P);
 	P.n_customers = 1000;
-	P.r = 100, P.alpha = 1; /* lambda about 100 a week */
+	P.r = 100, P.alpha = 1;    /* lambda about 100 a week */
 	P.s = 100, P.beta = 0.001; /* mu about 1e5 a week: life ~ 6 seconds */
 	struct tally t = tally_run(&P);
 	uint64_t repeats = 0;
@@ -611,19 +611,19 @@ static void test_gen__new_fails_cleanly_without_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gen__defaults_are_the_documented_ones),
-		cmocka_unit_test(test_gen__params_check_names_each_bad_parameter),
-		cmocka_unit_test(test_gen__same_params_same_stream),
-		cmocka_unit_test(test_gen__seed_changes_stream),
-		cmocka_unit_test(test_gen__customer_history_does_not_depend_on_others),
-		cmocka_unit_test(test_gen__orders_are_sorted_and_well_formed),
-		cmocka_unit_test(test_gen__pnbd_mean_repeats_match_closed_form),
-		cmocka_unit_test(test_gen__bgnbd_mean_repeats_match_closed_form),
-		cmocka_unit_test(test_gen__mean_amount_matches_gamma_gamma),
-		cmocka_unit_test(test_gen__amounts_are_whole_cents_at_least_one),
-		cmocka_unit_test(test_gen__truth_is_drawn_from_the_priors),
-		cmocka_unit_test(test_gen__pnbd_lifetime_ends_purchases),
-		cmocka_unit_test(test_gen__new_fails_cleanly_without_memory),
+	        cmocka_unit_test(test_gen__defaults_are_the_documented_ones),
+	        cmocka_unit_test(test_gen__params_check_names_each_bad_parameter),
+	        cmocka_unit_test(test_gen__same_params_same_stream),
+	        cmocka_unit_test(test_gen__seed_changes_stream),
+	        cmocka_unit_test(test_gen__customer_history_does_not_depend_on_others),
+	        cmocka_unit_test(test_gen__orders_are_sorted_and_well_formed),
+	        cmocka_unit_test(test_gen__pnbd_mean_repeats_match_closed_form),
+	        cmocka_unit_test(test_gen__bgnbd_mean_repeats_match_closed_form),
+	        cmocka_unit_test(test_gen__mean_amount_matches_gamma_gamma),
+	        cmocka_unit_test(test_gen__amounts_are_whole_cents_at_least_one),
+	        cmocka_unit_test(test_gen__truth_is_drawn_from_the_priors),
+	        cmocka_unit_test(test_gen__pnbd_lifetime_ends_purchases),
+	        cmocka_unit_test(test_gen__new_fails_cleanly_without_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,8 +74,8 @@ static void expect_error_len(const char *text, size_t len, struct rebuy_input_op
 		fail_msg("got %d '%s'\nwant %d '%s'", (int)st, err.msg, (int)code, msg);
 }
 
-static void expect_error(const char *text, struct rebuy_input_options *o,
-                         enum rebuy_status code, const char *msg)
+static void expect_error(const char *text, struct rebuy_input_options *o, enum rebuy_status code,
+                         const char *msg)
 {
 	expect_error_len(text, strlen(text), o, code, msg);
 }
@@ -102,21 +102,21 @@ static void expect_purchases(const struct rebuy_orders *t, const char *key, size
 		fail_msg("customer '%s': %zu purchases, want %zu", key, z - a, n);
 	for (size_t i = 0; i < n; i++)
 		if (t->ts[a + i] != ts[i] || t->value[a + i] != value[i])
-			fail_msg("customer '%s' purchase %zu: ts %lld value %lld, want %lld %lld", key, i,
-			         (long long)t->ts[a + i], (long long)t->value[a + i], (long long)ts[i],
-			         (long long)value[i]);
+			fail_msg("customer '%s' purchase %zu: ts %lld value %lld, want %lld %lld",
+			         key, i, (long long)t->ts[a + i], (long long)t->value[a + i],
+			         (long long)ts[i], (long long)value[i]);
 }
 
-#define PURCHASES(t, key, ...)                                                          \
-	do {                                                                            \
-		const int64_t pairs_[] = {__VA_ARGS__};                                   \
-		size_t n_ = sizeof pairs_ / sizeof pairs_[0] / 2;                         \
-		int64_t ts_[16], v_[16];                                                  \
-		for (size_t i_ = 0; i_ < n_; i_++) {                                      \
-			ts_[i_] = pairs_[2 * i_];                                         \
-			v_[i_] = pairs_[2 * i_ + 1];                                      \
-		}                                                                         \
-		expect_purchases(t, key, n_, ts_, v_);                                    \
+#define PURCHASES(t, key, ...)                                    \
+	do {                                                      \
+		const int64_t pairs_[] = {__VA_ARGS__};           \
+		size_t n_ = sizeof pairs_ / sizeof pairs_[0] / 2; \
+		int64_t ts_[16], v_[16];                          \
+		for (size_t i_ = 0; i_ < n_; i_++) {              \
+			ts_[i_] = pairs_[2 * i_];                 \
+			v_[i_] = pairs_[2 * i_ + 1];              \
+		}                                                 \
+		expect_purchases(t, key, n_, ts_, v_);            \
 	} while (0)
 
 static void expect_no_rejects(const struct rebuy_input_report *r)
@@ -134,9 +134,9 @@ struct buf {
 
 static void buf_add(struct buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+        __attribute__((format(printf, 2, 3)))
 #endif
-	;
+        ;
 
 static void buf_add(struct buf *b, const char *fmt, ...)
 {
@@ -300,7 +300,8 @@ static void test_ingest__detects_every_delimiter(void **state)
 	o.n_threads = 1;
 	o.delimiter = ',';
 	expect_error("customer;date;amount\n1;2020-01-01;5\n", &o, REBUY_EDATA,
-	             "orders.csv: no customer column: the columns are customer;date;amount (name it with "
+	             "orders.csv: no customer column: the columns are customer;date;amount (name "
+	             "it with "
 	             "--customer COLUMN, or give every role by position with --columns)");
 }
 
@@ -438,7 +439,8 @@ static void test_ingest__header_given_with_columns(void **state)
 	             "--columns: unknown role 'day' at position 3 (roles: customer, date, amount, "
 	             "quantity, price, order, product, currency, or _ to skip)");
 	o.columns = "customer,date,customer";
-	expect_error("1,2020-01-01,5\n", &o, REBUY_EARG, "--columns: role 'customer' is given twice");
+	expect_error("1,2020-01-01,5\n", &o, REBUY_EARG,
+	             "--columns: role 'customer' is given twice");
 	o.columns = "customer,_,_,date";
 	expect_error("1,2020-01-01,5\n", &o, REBUY_EDATA,
 	             "--columns names 4 or more columns but the first row has 3");
@@ -448,15 +450,17 @@ static void test_ingest__two_candidates_for_a_role_is_an_error_naming_both(void 
 {
 	(void)state;
 	expect_error("customer_id,customer,date,amount\n1,2,2020-01-01,5\n", NULL, REBUY_EDATA,
-	             "orders.csv: two columns could be the customer: 'customer_id' and 'customer' (choose one "
+	             "orders.csv: two columns could be the customer: 'customer_id' and 'customer' "
+	             "(choose one "
 	             "with --customer COLUMN)");
 	expect_error("customer,date,Order Date,amount\n1,2020-01-01,2020-01-01,5\n", NULL,
 	             REBUY_EDATA,
-	             "orders.csv: two columns could be the date: 'date' and 'Order Date' (choose one with "
+	             "orders.csv: two columns could be the date: 'date' and 'Order Date' (choose "
+	             "one with "
 	             "--date COLUMN)");
 	/* exact matches only: "customer_name" and "amount_eur" take no role */
-	struct rebuy_orders *t =
-		load_ok("customer,customer_name,date,amount,amount_eur\n1,Ann,2020-01-01,5,4\n", NULL);
+	struct rebuy_orders *t = load_ok(
+	        "customer,customer_name,date,amount,amount_eur\n1,Ann,2020-01-01,5,4\n", NULL);
 	assert_int_equal(t->report.role_column[REBUY_ROLE_CUSTOMER], 0);
 	assert_int_equal(t->report.role_column[REBUY_ROLE_AMOUNT], 3);
 	rebuy_orders_free(t);
@@ -466,10 +470,12 @@ static void test_ingest__missing_role_column_lists_the_columns(void **state)
 {
 	(void)state;
 	expect_error("date,amount\nx,5\n", NULL, REBUY_EDATA,
-	             "orders.csv: no customer column: the columns are date, amount (name it with --customer "
+	             "orders.csv: no customer column: the columns are date, amount (name it with "
+	             "--customer "
 	             "COLUMN, or give every role by position with --columns)");
 	expect_error("customer,amount,when\n1,5,x\n", NULL, REBUY_EDATA,
-	             "orders.csv: no date column: the columns are customer, amount, when (name it with --date "
+	             "orders.csv: no date column: the columns are customer, amount, when (name it "
+	             "with --date "
 	             "COLUMN, or give every role by position with --columns)");
 }
 
@@ -563,8 +569,9 @@ static void test_ingest__amount_is_quantity_times_price(void **state)
 	assert_int_equal(t->report.problems[0].kind, REBUY_PROBLEM_ROUNDED);
 	assert_int_equal(t->report.problems[0].line, 3);
 	assert_int_equal(t->report.problems[0].column, 4);
-	assert_string_equal(t->report.problems[0].message,
-	                    "quantity x price '0.0003' has more than 4 decimals (rounded half to even)");
+	assert_string_equal(
+	        t->report.problems[0].message,
+	        "quantity x price '0.0003' has more than 4 decimals (rounded half to even)");
 	assert_int_equal(t->report.problems[2].line, 5);
 	assert_int_equal(t->report.problems[2].column, 3);
 	assert_string_equal(t->report.problems[2].message, "cannot read quantity 'x'");
@@ -697,8 +704,8 @@ static void test_ingest__without_order_key_lines_group_by_customer_and_time(void
 	rebuy_orders_free(t);
 }
 
-static void test_ingest__customer_keys_are_trimmed_and_spreadsheet_ids_read_as_integers(
-	void **state)
+static void
+test_ingest__customer_keys_are_trimmed_and_spreadsheet_ids_read_as_integers(void **state)
 {
 	(void)state;
 	struct rebuy_orders *t = load_ok("customer,date,amount\n"
@@ -710,8 +717,7 @@ static void test_ingest__customer_keys_are_trimmed_and_spreadsheet_ids_read_as_i
 	                                 ",2020-01-06,6\n",
 	                                 NULL);
 	assert_int_equal(t->n_customers, 2);
-	PURCHASES(t, "17850", D20200101, 10000, D20200101 + DAY, 20000, D20200101 + 2 * DAY,
-	          30000);
+	PURCHASES(t, "17850", D20200101, 10000, D20200101 + DAY, 20000, D20200101 + 2 * DAY, 30000);
 	PURCHASES(t, "17850.50", D20200101 + 3 * DAY, 40000);
 	assert_int_equal(t->report.rejected[REBUY_REASON_MISSING_CUSTOMER], 2);
 	assert_int_equal(t->report.rows, 6);
@@ -762,14 +768,14 @@ static void test_ingest__dedupe_drops_exact_repeats_only(void **state)
 
 /* ---- cleaning and --strict ---------------------------------------------------------- */
 
-static const char multiline_text[] = "customer,date,amount,note\n"  /* 1 */
-                                     "1,2020-01-01,5,\"multi\n"     /* 2 */
-                                     "line\r\n"                     /* 3 */
+static const char multiline_text[] = "customer,date,amount,note\n"   /* 1 */
+                                     "1,2020-01-01,5,\"multi\n"      /* 2 */
+                                     "line\r\n"                      /* 3 */
                                      "note, with \"\"quotes\"\"\"\n" /* 4 */
-                                     "2,2020-13-45,6,x\n"           /* 5 */
-                                     "3,2020-01-02,abc,y\n"         /* 6 */
-                                     "4,2020-01-02\n"               /* 7 */
-                                     "5,2020-01-03,7,z\n";          /* 8 */
+                                     "2,2020-13-45,6,x\n"            /* 5 */
+                                     "3,2020-01-02,abc,y\n"          /* 6 */
+                                     "4,2020-01-02\n"                /* 7 */
+                                     "5,2020-01-03,7,z\n";           /* 8 */
 
 static void test_ingest__problems_name_physical_lines_after_multiline_quotes(void **state)
 {
@@ -793,7 +799,8 @@ static void test_ingest__problems_name_physical_lines_after_multiline_quotes(voi
 	assert_int_equal(r->problems[2].line, 7);
 	assert_int_equal(r->problems[2].column, 3);
 	assert_int_equal(r->problems[2].kind, REBUY_REASON_SHORT_ROW);
-	assert_string_equal(r->problems[2].message, "the row has 2 fields; the amount column is field 3");
+	assert_string_equal(r->problems[2].message,
+	                    "the row has 2 fields; the amount column is field 3");
 	PURCHASES(t, "1", D20200101, 50000);
 	PURCHASES(t, "5", D20200101 + 2 * DAY, 70000);
 	rebuy_orders_free(t);
@@ -888,9 +895,10 @@ static void test_ingest__currency_is_selected_or_must_be_single(void **state)
 	                   "1,2020-01-01,5,EUR\n"
 	                   "2,2020-01-02,6, USD \n"
 	                   "1,2020-01-03,7,EUR\n";
-	expect_error(text, NULL, REBUY_EDATA,
-	             "orders.csv: the currency column holds more than one currency ('EUR' on line 2, "
-	             "'USD' on line 3): choose one with --currency");
+	expect_error(
+	        text, NULL, REBUY_EDATA,
+	        "orders.csv: the currency column holds more than one currency ('EUR' on line 2, "
+	        "'USD' on line 3): choose one with --currency");
 	struct rebuy_input_options o;
 	rebuy_input_options_init(&o);
 	o.n_threads = 1;
@@ -910,12 +918,13 @@ static void test_ingest__currency_is_selected_or_must_be_single(void **state)
 	PURCHASES(t, "2", D20200101 + DAY, 60000);
 	rebuy_orders_free(t);
 	/* a value too long to show whole is another currency all the same */
-	expect_error("customer,date,amount,currency\n1,2020-01-01,5,EUR\n"
-	             "2,2020-01-01,5,XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n",
-	             NULL, REBUY_EDATA,
-	             "orders.csv: the currency column holds more than one currency ('EUR' on line 2, "
-	             "'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX...' on line 3): choose one with "
-	             "--currency");
+	expect_error(
+	        "customer,date,amount,currency\n1,2020-01-01,5,EUR\n"
+	        "2,2020-01-01,5,XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n",
+	        NULL, REBUY_EDATA,
+	        "orders.csv: the currency column holds more than one currency ('EUR' on line 2, "
+	        "'XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX...' on line 3): choose one with "
+	        "--currency");
 	/* one currency: reported */
 	t = load_ok("customer,date,amount,currency\n1,2020-01-01,5,GBP\n2,2020-01-01,5,\n", NULL);
 	assert_string_equal(t->report.currency, "GBP");
@@ -1061,8 +1070,8 @@ static void test_ingest__slash_dates_are_decided_by_a_value_anywhere(void **stat
 	free(text);
 }
 
-static void test_ingest__slash_dates_mixing_is_an_error_even_when_the_first_rows_decide(
-	void **state)
+static void
+test_ingest__slash_dates_mixing_is_an_error_even_when_the_first_rows_decide(void **state)
 {
 	(void)state;
 	/* the first rows show month/day only; a day/month value comes much
@@ -1096,9 +1105,10 @@ static void test_ingest__dates_that_read_both_ways_are_an_error(void **state)
 	PURCHASES(t, "1", INT64_C(1580515200), 10000);
 	rebuy_orders_free(t);
 	/* no date of the first rows reads: say so, with the first one */
-	expect_error("customer,date,amount\n1,yesterday,1\n2,today,1\n", NULL, REBUY_EDATA,
-	             "orders.csv:2: cannot read the dates of column 'date' (e.g. 'yesterday'); give "
-	             "the format with --date-format");
+	expect_error(
+	        "customer,date,amount\n1,yesterday,1\n2,today,1\n", NULL, REBUY_EDATA,
+	        "orders.csv:2: cannot read the dates of column 'date' (e.g. 'yesterday'); give "
+	        "the format with --date-format");
 }
 
 static void test_ingest__date_format_option_reads_a_pattern(void **state)
@@ -1110,7 +1120,7 @@ static void test_ingest__date_format_option_reads_a_pattern(void **state)
 	o.date_format = "%d-%b-%Y %H:%M";
 	/* 5 January 2020 at 13:30 is 4 days and 48600 s after 2020-01-01 */
 	struct rebuy_orders *t =
-		load_ok("customer,date,amount\n1,05-Jan-2020 13:30,1\n2,5-jan-2020,1\n", &o);
+	        load_ok("customer,date,amount\n1,05-Jan-2020 13:30,1\n2,5-jan-2020,1\n", &o);
 	assert_string_equal(t->report.date_format_name, "pattern");
 	PURCHASES(t, "1", D20200101 + 4 * DAY + 48600, 10000);
 	assert_int_equal(t->report.rejected[REBUY_REASON_BAD_DATE], 1);
@@ -1137,10 +1147,13 @@ static void test_ingest__inputs_that_are_not_csv_have_clear_errors(void **state)
 	expect_error("\n\r\n\n", NULL, REBUY_EDATA, "orders.csv: the file holds only blank lines");
 	expect_error_len("customer,date\n1,\0\0\0", 19, NULL, REBUY_EDATA,
 	                 "orders.csv: binary data (a NUL byte at offset 16): not a CSV export");
-	expect_error_len("PK\x03\x04\x14\0\0\0", 8, NULL, REBUY_EDATA,
-	                 "orders.csv: this is a ZIP archive (an .xlsx workbook?), not CSV text: save "
-	                 "the sheet as CSV");
-	expect_error_len("\xFF\xFE" "c\0u\0s\0", 8, NULL, REBUY_EDATA,
+	expect_error_len(
+	        "PK\x03\x04\x14\0\0\0", 8, NULL, REBUY_EDATA,
+	        "orders.csv: this is a ZIP archive (an .xlsx workbook?), not CSV text: save "
+	        "the sheet as CSV");
+	expect_error_len("\xFF\xFE"
+	                 "c\0u\0s\0",
+	                 8, NULL, REBUY_EDATA,
 	                 "orders.csv: the text is UTF-16; save it as UTF-8 CSV");
 	expect_error_len("\xFE\xFF\0c\0u", 6, NULL, REBUY_EDATA,
 	                 "orders.csv: the text is UTF-16; save it as UTF-8 CSV");
@@ -1336,8 +1349,8 @@ static void test_ingest__reads_files_and_says_when_it_cannot(void **state)
 
 	o.path = "/nonexistent/rebuy/orders.csv";
 	assert_int_equal(rebuy_orders_load(&t, &o, NULL, &err), REBUY_EIO);
-	assert_string_equal(err.msg,
-	                    "/nonexistent/rebuy/orders.csv: cannot open: No such file or directory");
+	assert_string_equal(
+	        err.msg, "/nonexistent/rebuy/orders.csv: cannot open: No such file or directory");
 	o.path = "/tmp";
 	rebuy_error_clear(&err);
 	assert_int_equal(rebuy_orders_load(&t, &o, NULL, &err), REBUY_EIO);
@@ -1388,8 +1401,8 @@ static char *messy_export(void)
 		if (kind == 2)
 			buf_add(&b, "2020-02-30,");
 		else
-			buf_add(&b, "20%02u-%02u-%02u %02u:%02u,", 19 + rnd(2), 1 + rnd(12), 1 + rnd(28),
-			        rnd(24), rnd(60));
+			buf_add(&b, "20%02u-%02u-%02u %02u:%02u,", 19 + rnd(2), 1 + rnd(12),
+			        1 + rnd(28), rnd(24), rnd(60));
 		if (kind == 3)
 			buf_add(&b, "n/a,");
 		else if (kind == 4)
@@ -1545,7 +1558,8 @@ static void test_ingest__thread_count_does_not_change_the_table(void **state)
 		rebuy_orders_free(t);
 	}
 	/* every used line is one order or folded into one, counted once */
-	assert_int_equal(base.n_orders + base.n_returns + base.rep.lines_merged, base.rep.rows_used);
+	assert_int_equal(base.n_orders + base.n_returns + base.rep.lines_merged,
+	                 base.rep.rows_used);
 	snapshot_release(&base);
 	free(text);
 }
@@ -1619,43 +1633,44 @@ static void test_ingest__every_failed_allocation_is_a_clean_enomem(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ingest__reads_a_plain_csv),
-		cmocka_unit_test(test_ingest__bom_crlf_and_blank_lines),
-		cmocka_unit_test(test_ingest__detects_every_delimiter),
-		cmocka_unit_test(test_ingest__headerless_cdnow_layout_by_columns),
-		cmocka_unit_test(test_ingest__roles_by_flag_name_and_number),
-		cmocka_unit_test(test_ingest__header_given_with_columns),
-		cmocka_unit_test(test_ingest__two_candidates_for_a_role_is_an_error_naming_both),
-		cmocka_unit_test(test_ingest__missing_role_column_lists_the_columns),
-		cmocka_unit_test(test_ingest__first_row_of_data_is_not_taken_for_a_header),
-		cmocka_unit_test(test_ingest__decimal_comma_is_detected_with_semicolons),
-		cmocka_unit_test(test_ingest__amount_is_quantity_times_price),
-		cmocka_unit_test(test_ingest__returns_are_kept_apart_and_zero_orders_are_purchases),
-		cmocka_unit_test(test_ingest__order_key_groups_lines_anywhere_at_the_earliest_time),
-		cmocka_unit_test(test_ingest__lines_merged_counts_each_folded_line_once),
-		cmocka_unit_test(test_ingest__without_order_key_lines_group_by_customer_and_time),
-		cmocka_unit_test(
-			test_ingest__customer_keys_are_trimmed_and_spreadsheet_ids_read_as_integers),
-		cmocka_unit_test(test_ingest__dedupe_drops_exact_repeats_only),
-		cmocka_unit_test(test_ingest__problems_name_physical_lines_after_multiline_quotes),
-		cmocka_unit_test(test_ingest__strict_reports_line_after_multiline_quote),
-		cmocka_unit_test(test_ingest__strict_line_is_right_beyond_the_first_block),
-		cmocka_unit_test(test_ingest__currency_is_selected_or_must_be_single),
-		cmocka_unit_test(test_ingest__currency_error_names_the_first_two_in_file_order),
-		cmocka_unit_test(test_ingest__window_leaves_orders_out_and_counts_them),
-		cmocka_unit_test(test_ingest__slash_dates_are_decided_by_a_value_anywhere),
-		cmocka_unit_test(
-			test_ingest__slash_dates_mixing_is_an_error_even_when_the_first_rows_decide),
-		cmocka_unit_test(test_ingest__dates_that_read_both_ways_are_an_error),
-		cmocka_unit_test(test_ingest__date_format_option_reads_a_pattern),
-		cmocka_unit_test(test_ingest__inputs_that_are_not_csv_have_clear_errors),
-		cmocka_unit_test(test_ingest__unterminated_quote_names_its_line),
-		cmocka_unit_test(test_ingest__unterminated_quote_far_into_a_large_input_names_its_line),
-		cmocka_unit_test(test_ingest__row_longer_than_a_block_still_parses),
-		cmocka_unit_test(test_ingest__reads_gzip_from_memory_and_files),
-		cmocka_unit_test(test_ingest__reads_files_and_says_when_it_cannot),
-		cmocka_unit_test(test_ingest__thread_count_does_not_change_the_table),
-		cmocka_unit_test(test_ingest__every_failed_allocation_is_a_clean_enomem),
+	        cmocka_unit_test(test_ingest__reads_a_plain_csv),
+	        cmocka_unit_test(test_ingest__bom_crlf_and_blank_lines),
+	        cmocka_unit_test(test_ingest__detects_every_delimiter),
+	        cmocka_unit_test(test_ingest__headerless_cdnow_layout_by_columns),
+	        cmocka_unit_test(test_ingest__roles_by_flag_name_and_number),
+	        cmocka_unit_test(test_ingest__header_given_with_columns),
+	        cmocka_unit_test(test_ingest__two_candidates_for_a_role_is_an_error_naming_both),
+	        cmocka_unit_test(test_ingest__missing_role_column_lists_the_columns),
+	        cmocka_unit_test(test_ingest__first_row_of_data_is_not_taken_for_a_header),
+	        cmocka_unit_test(test_ingest__decimal_comma_is_detected_with_semicolons),
+	        cmocka_unit_test(test_ingest__amount_is_quantity_times_price),
+	        cmocka_unit_test(test_ingest__returns_are_kept_apart_and_zero_orders_are_purchases),
+	        cmocka_unit_test(test_ingest__order_key_groups_lines_anywhere_at_the_earliest_time),
+	        cmocka_unit_test(test_ingest__lines_merged_counts_each_folded_line_once),
+	        cmocka_unit_test(test_ingest__without_order_key_lines_group_by_customer_and_time),
+	        cmocka_unit_test(
+	                test_ingest__customer_keys_are_trimmed_and_spreadsheet_ids_read_as_integers),
+	        cmocka_unit_test(test_ingest__dedupe_drops_exact_repeats_only),
+	        cmocka_unit_test(test_ingest__problems_name_physical_lines_after_multiline_quotes),
+	        cmocka_unit_test(test_ingest__strict_reports_line_after_multiline_quote),
+	        cmocka_unit_test(test_ingest__strict_line_is_right_beyond_the_first_block),
+	        cmocka_unit_test(test_ingest__currency_is_selected_or_must_be_single),
+	        cmocka_unit_test(test_ingest__currency_error_names_the_first_two_in_file_order),
+	        cmocka_unit_test(test_ingest__window_leaves_orders_out_and_counts_them),
+	        cmocka_unit_test(test_ingest__slash_dates_are_decided_by_a_value_anywhere),
+	        cmocka_unit_test(
+	                test_ingest__slash_dates_mixing_is_an_error_even_when_the_first_rows_decide),
+	        cmocka_unit_test(test_ingest__dates_that_read_both_ways_are_an_error),
+	        cmocka_unit_test(test_ingest__date_format_option_reads_a_pattern),
+	        cmocka_unit_test(test_ingest__inputs_that_are_not_csv_have_clear_errors),
+	        cmocka_unit_test(test_ingest__unterminated_quote_names_its_line),
+	        cmocka_unit_test(
+	                test_ingest__unterminated_quote_far_into_a_large_input_names_its_line),
+	        cmocka_unit_test(test_ingest__row_longer_than_a_block_still_parses),
+	        cmocka_unit_test(test_ingest__reads_gzip_from_memory_and_files),
+	        cmocka_unit_test(test_ingest__reads_files_and_says_when_it_cannot),
+	        cmocka_unit_test(test_ingest__thread_count_does_not_change_the_table),
+	        cmocka_unit_test(test_ingest__every_failed_allocation_is_a_clean_enomem),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

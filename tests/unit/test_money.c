@@ -22,11 +22,11 @@ static void check_cases(const struct parse_case *cases, size_t n, char decimal)
 	for (size_t i = 0; i < n; i++) {
 		int64_t v = 12345;
 		enum rebuy_num_result r =
-			rebuy_money_parse(cases[i].text, strlen(cases[i].text), decimal, &v);
+		        rebuy_money_parse(cases[i].text, strlen(cases[i].text), decimal, &v);
 		if (r != cases[i].result || v != cases[i].units)
 			fail_msg("'%s' (decimal '%c'): got %lld result %d, want %lld result %d",
-			         cases[i].text, decimal, (long long)v, (int)r, (long long)cases[i].units,
-			         (int)cases[i].result);
+			         cases[i].text, decimal, (long long)v, (int)r,
+			         (long long)cases[i].units, (int)cases[i].result);
 	}
 }
 
@@ -36,24 +36,24 @@ static void test_money__plain_decimals_are_exact(void **state)
 {
 	(void)state;
 	static const struct parse_case cases[] = {
-		{"12.5", 125000, REBUY_NUM_OK},
-		{"0", 0, REBUY_NUM_OK},
-		{"-0", 0, REBUY_NUM_OK},
-		{"+0.0000", 0, REBUY_NUM_OK},
-		{"+3", 30000, REBUY_NUM_OK},
-		{"3.", 30000, REBUY_NUM_OK},
-		{".5", 5000, REBUY_NUM_OK},
-		{"-.5", -5000, REBUY_NUM_OK},
-		{"00012.50", 125000, REBUY_NUM_OK},
-		{"1234.5678", 12345678, REBUY_NUM_OK},
-		{"-0.0001", -1, REBUY_NUM_OK},
-		{"0.00010000000000000000000000", 1, REBUY_NUM_OK},
-		{"000000000000000000000000000000000001", 10000, REBUY_NUM_OK},
-		{" 12.5 ", 125000, REBUY_NUM_OK},
-		{"\t-7\t", -70000, REBUY_NUM_OK},
-		{"(12.50)", -125000, REBUY_NUM_OK},
-		{"(0.5)", -5000, REBUY_NUM_OK},
-		{" (3) ", -30000, REBUY_NUM_OK},
+	        {"12.5", 125000, REBUY_NUM_OK},
+	        {"0", 0, REBUY_NUM_OK},
+	        {"-0", 0, REBUY_NUM_OK},
+	        {"+0.0000", 0, REBUY_NUM_OK},
+	        {"+3", 30000, REBUY_NUM_OK},
+	        {"3.", 30000, REBUY_NUM_OK},
+	        {".5", 5000, REBUY_NUM_OK},
+	        {"-.5", -5000, REBUY_NUM_OK},
+	        {"00012.50", 125000, REBUY_NUM_OK},
+	        {"1234.5678", 12345678, REBUY_NUM_OK},
+	        {"-0.0001", -1, REBUY_NUM_OK},
+	        {"0.00010000000000000000000000", 1, REBUY_NUM_OK},
+	        {"000000000000000000000000000000000001", 10000, REBUY_NUM_OK},
+	        {" 12.5 ", 125000, REBUY_NUM_OK},
+	        {"\t-7\t", -70000, REBUY_NUM_OK},
+	        {"(12.50)", -125000, REBUY_NUM_OK},
+	        {"(0.5)", -5000, REBUY_NUM_OK},
+	        {" (3) ", -30000, REBUY_NUM_OK},
 	};
 	CHECK(cases, '.');
 }
@@ -62,27 +62,27 @@ static void test_money__exponents_move_the_decimal_point(void **state)
 {
 	(void)state;
 	static const struct parse_case cases[] = {
-		{"1e3", 10000000, REBUY_NUM_OK},
-		{"1.5E-2", 150, REBUY_NUM_OK},
-		{"1.5E+3", 15000000, REBUY_NUM_OK},
-		{"1E0", 10000, REBUY_NUM_OK},
-		{"2e-4", 2, REBUY_NUM_OK},
-		{"-2e-4", -2, REBUY_NUM_OK},
-		{".5e1", 50000, REBUY_NUM_OK},
-		{"5.e1", 500000, REBUY_NUM_OK},
-		{"0.000001e10", 100000000, REBUY_NUM_OK},
-		{"12345e-8", 1, REBUY_NUM_ROUNDED}, /* 1.2345 units */
-		{"9e14", INT64_C(9000000000000000000), REBUY_NUM_OK},
-		{"1e0000000000000000000000000000000003", 10000000, REBUY_NUM_OK},
-		/* huge exponents end quickly and never overflow */
-		{"0e999999999", 0, REBUY_NUM_OK},
-		{"0.0e-5", 0, REBUY_NUM_OK},
-		{"1e999999999", 0, REBUY_NUM_RANGE},
-		{"1e99999999999999999999999999999999999999", 0, REBUY_NUM_RANGE},
-		{"1e-999999999", 0, REBUY_NUM_ROUNDED},
-		{"-1e-999999999", 0, REBUY_NUM_ROUNDED},
-		{"1e-99999999999999999999999999999999999999", 0, REBUY_NUM_ROUNDED},
-		{"0.000000000000000000001e21", 10000, REBUY_NUM_OK},
+	        {"1e3", 10000000, REBUY_NUM_OK},
+	        {"1.5E-2", 150, REBUY_NUM_OK},
+	        {"1.5E+3", 15000000, REBUY_NUM_OK},
+	        {"1E0", 10000, REBUY_NUM_OK},
+	        {"2e-4", 2, REBUY_NUM_OK},
+	        {"-2e-4", -2, REBUY_NUM_OK},
+	        {".5e1", 50000, REBUY_NUM_OK},
+	        {"5.e1", 500000, REBUY_NUM_OK},
+	        {"0.000001e10", 100000000, REBUY_NUM_OK},
+	        {"12345e-8", 1, REBUY_NUM_ROUNDED}, /* 1.2345 units */
+	        {"9e14", INT64_C(9000000000000000000), REBUY_NUM_OK},
+	        {"1e0000000000000000000000000000000003", 10000000, REBUY_NUM_OK},
+	        /* huge exponents end quickly and never overflow */
+	        {"0e999999999", 0, REBUY_NUM_OK},
+	        {"0.0e-5", 0, REBUY_NUM_OK},
+	        {"1e999999999", 0, REBUY_NUM_RANGE},
+	        {"1e99999999999999999999999999999999999999", 0, REBUY_NUM_RANGE},
+	        {"1e-999999999", 0, REBUY_NUM_ROUNDED},
+	        {"-1e-999999999", 0, REBUY_NUM_ROUNDED},
+	        {"1e-99999999999999999999999999999999999999", 0, REBUY_NUM_ROUNDED},
+	        {"0.000000000000000000001e21", 10000, REBUY_NUM_OK},
 	};
 	CHECK(cases, '.');
 }
@@ -91,27 +91,27 @@ static void test_money__extra_decimals_round_half_to_even(void **state)
 {
 	(void)state;
 	static const struct parse_case cases[] = {
-		{"-0.00005", 0, REBUY_NUM_ROUNDED},   /* -0.5 units: tie, 0 is even, no -0 */
-		{"0.00005", 0, REBUY_NUM_ROUNDED},    /* 0.5: tie to 0 */
-		{"0.00015", 2, REBUY_NUM_ROUNDED},    /* 1.5: tie to 2 */
-		{"0.00025", 2, REBUY_NUM_ROUNDED},    /* 2.5: tie to 2 */
-		{"0.00035", 4, REBUY_NUM_ROUNDED},    /* 3.5: tie to 4 */
-		{"-0.00015", -2, REBUY_NUM_ROUNDED},  /* -1.5: tie to -2 */
-		{"-0.00025", -2, REBUY_NUM_ROUNDED},  /* -2.5: tie to -2 */
-		{"2.5e-4", 2, REBUY_NUM_ROUNDED},     /* 2.5 through the exponent */
-		{"3.5e-4", 4, REBUY_NUM_ROUNDED},
-		{"0.000250001", 3, REBUY_NUM_ROUNDED}, /* just above the tie */
-		{"0.000050000000000000000000000000001", 1, REBUY_NUM_ROUNDED},
-		{"0.00004999999999999999999", 0, REBUY_NUM_ROUNDED}, /* just below */
-		{"0.00006", 1, REBUY_NUM_ROUNDED},
-		{"-0.00006", -1, REBUY_NUM_ROUNDED},
-		{"0.00001", 0, REBUY_NUM_ROUNDED},
-		{"1.23456", 12346, REBUY_NUM_ROUNDED},
-		{"1.23455", 12346, REBUY_NUM_ROUNDED}, /* 12345.5: tie to 12346 */
-		{"1.23465", 12346, REBUY_NUM_ROUNDED}, /* 12346.5: tie to 12346 */
-		{"0.99995", 10000, REBUY_NUM_ROUNDED}, /* 9999.5: tie to 10000 */
-		{"0.00000000000000000000000000001", 0, REBUY_NUM_ROUNDED},
-		{"1.00000000000000000000000000000", 10000, REBUY_NUM_OK},
+	        {"-0.00005", 0, REBUY_NUM_ROUNDED},  /* -0.5 units: tie, 0 is even, no -0 */
+	        {"0.00005", 0, REBUY_NUM_ROUNDED},   /* 0.5: tie to 0 */
+	        {"0.00015", 2, REBUY_NUM_ROUNDED},   /* 1.5: tie to 2 */
+	        {"0.00025", 2, REBUY_NUM_ROUNDED},   /* 2.5: tie to 2 */
+	        {"0.00035", 4, REBUY_NUM_ROUNDED},   /* 3.5: tie to 4 */
+	        {"-0.00015", -2, REBUY_NUM_ROUNDED}, /* -1.5: tie to -2 */
+	        {"-0.00025", -2, REBUY_NUM_ROUNDED}, /* -2.5: tie to -2 */
+	        {"2.5e-4", 2, REBUY_NUM_ROUNDED},    /* 2.5 through the exponent */
+	        {"3.5e-4", 4, REBUY_NUM_ROUNDED},
+	        {"0.000250001", 3, REBUY_NUM_ROUNDED}, /* just above the tie */
+	        {"0.000050000000000000000000000000001", 1, REBUY_NUM_ROUNDED},
+	        {"0.00004999999999999999999", 0, REBUY_NUM_ROUNDED}, /* just below */
+	        {"0.00006", 1, REBUY_NUM_ROUNDED},
+	        {"-0.00006", -1, REBUY_NUM_ROUNDED},
+	        {"0.00001", 0, REBUY_NUM_ROUNDED},
+	        {"1.23456", 12346, REBUY_NUM_ROUNDED},
+	        {"1.23455", 12346, REBUY_NUM_ROUNDED}, /* 12345.5: tie to 12346 */
+	        {"1.23465", 12346, REBUY_NUM_ROUNDED}, /* 12346.5: tie to 12346 */
+	        {"0.99995", 10000, REBUY_NUM_ROUNDED}, /* 9999.5: tie to 10000 */
+	        {"0.00000000000000000000000000001", 0, REBUY_NUM_ROUNDED},
+	        {"1.00000000000000000000000000000", 10000, REBUY_NUM_OK},
 	};
 	CHECK(cases, '.');
 }
@@ -120,25 +120,25 @@ static void test_money__int64_edges(void **state)
 {
 	(void)state;
 	static const struct parse_case cases[] = {
-		{"922337203685477.5807", INT64_MAX, REBUY_NUM_OK},
-		{"-922337203685477.5807", -INT64_MAX, REBUY_NUM_OK},
-		{"922337203685477.5808", 0, REBUY_NUM_RANGE},
-		{"-922337203685477.5808", 0, REBUY_NUM_RANGE}, /* INT64_MIN is never produced */
-		{"922337203685477.58074", INT64_MAX, REBUY_NUM_ROUNDED},
-		{"922337203685477.580749999", INT64_MAX, REBUY_NUM_ROUNDED},
-		{"922337203685477.58075", 0, REBUY_NUM_RANGE}, /* tie, INT64_MAX is odd: up */
-		{"922337203685477.5806500", INT64_MAX - 1, REBUY_NUM_ROUNDED}, /* tie, even */
-		{"9223372036854775807e-4", INT64_MAX, REBUY_NUM_OK},
-		{"922337203685477580.7e-3", INT64_MAX, REBUY_NUM_OK},
-		{"92233720368547.75807e1", INT64_MAX, REBUY_NUM_OK},
-		{"1e15", 0, REBUY_NUM_RANGE},
-		{"1000000000000000", 0, REBUY_NUM_RANGE},
-		{"922337203685477", INT64_C(9223372036854770000), REBUY_NUM_OK},
-		{"999999999999999", 0, REBUY_NUM_RANGE},
-		{"99999999999999999999999", 0, REBUY_NUM_RANGE},
-		{"-99999999999999999999999.5", 0, REBUY_NUM_RANGE},
-		{"0.0000000000000000001e33", INT64_C(1000000000000000000), REBUY_NUM_OK},
-		{"0.0000000000000000001e34", 0, REBUY_NUM_RANGE},
+	        {"922337203685477.5807", INT64_MAX, REBUY_NUM_OK},
+	        {"-922337203685477.5807", -INT64_MAX, REBUY_NUM_OK},
+	        {"922337203685477.5808", 0, REBUY_NUM_RANGE},
+	        {"-922337203685477.5808", 0, REBUY_NUM_RANGE}, /* INT64_MIN is never produced */
+	        {"922337203685477.58074", INT64_MAX, REBUY_NUM_ROUNDED},
+	        {"922337203685477.580749999", INT64_MAX, REBUY_NUM_ROUNDED},
+	        {"922337203685477.58075", 0, REBUY_NUM_RANGE}, /* tie, INT64_MAX is odd: up */
+	        {"922337203685477.5806500", INT64_MAX - 1, REBUY_NUM_ROUNDED}, /* tie, even */
+	        {"9223372036854775807e-4", INT64_MAX, REBUY_NUM_OK},
+	        {"922337203685477580.7e-3", INT64_MAX, REBUY_NUM_OK},
+	        {"92233720368547.75807e1", INT64_MAX, REBUY_NUM_OK},
+	        {"1e15", 0, REBUY_NUM_RANGE},
+	        {"1000000000000000", 0, REBUY_NUM_RANGE},
+	        {"922337203685477", INT64_C(9223372036854770000), REBUY_NUM_OK},
+	        {"999999999999999", 0, REBUY_NUM_RANGE},
+	        {"99999999999999999999999", 0, REBUY_NUM_RANGE},
+	        {"-99999999999999999999999.5", 0, REBUY_NUM_RANGE},
+	        {"0.0000000000000000001e33", INT64_C(1000000000000000000), REBUY_NUM_OK},
+	        {"0.0000000000000000001e34", 0, REBUY_NUM_RANGE},
 	};
 	CHECK(cases, '.');
 }
@@ -147,13 +147,56 @@ static void test_money__rejects_what_is_not_a_number(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"",      " ",     "-",      "+",     ".",      "-.",     "+.",    "1.2.3",
-		"1,234.56", "1,5", "$12",   "12$",   "12 EUR", "1e",     "1e+",   "e5",
-		"E5",    ".e5",   "1.5e",   "--1",   "+-1",    "-+1",    "(-1)",  "(+1)",
-		"(1",    "1)",    "()",     "( 1)",  "(1 )",   "-(1)",   "(1)-",  "1 234",
-		"0x10",  "inf",   "nan",    "Infinity", "1_000", "12abc", "1e5.5", "1.5 e3",
-		"1.5e 3", "1e--3", "12-",   "1'000", "\xd9\xa1", ("1\xc2\xa0" "234.5"), "1.5\n",
-		"1 2",   "\x00",
+	        "",
+	        " ",
+	        "-",
+	        "+",
+	        ".",
+	        "-.",
+	        "+.",
+	        "1.2.3",
+	        "1,234.56",
+	        "1,5",
+	        "$12",
+	        "12$",
+	        "12 EUR",
+	        "1e",
+	        "1e+",
+	        "e5",
+	        "E5",
+	        ".e5",
+	        "1.5e",
+	        "--1",
+	        "+-1",
+	        "-+1",
+	        "(-1)",
+	        "(+1)",
+	        "(1",
+	        "1)",
+	        "()",
+	        "( 1)",
+	        "(1 )",
+	        "-(1)",
+	        "(1)-",
+	        "1 234",
+	        "0x10",
+	        "inf",
+	        "nan",
+	        "Infinity",
+	        "1_000",
+	        "12abc",
+	        "1e5.5",
+	        "1.5 e3",
+	        "1.5e 3",
+	        "1e--3",
+	        "12-",
+	        "1'000",
+	        "\xd9\xa1",
+	        ("1\xc2\xa0"
+	         "234.5"),
+	        "1.5\n",
+	        "1 2",
+	        "\x00",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int64_t v = 7;
@@ -188,44 +231,52 @@ static void test_money__decimal_comma_with_digit_groups(void **state)
 {
 	(void)state;
 	static const struct parse_case cases[] = {
-		{"12,5", 125000, REBUY_NUM_OK},
-		{"1 234,56", 12345600, REBUY_NUM_OK},
-		{"1\xc2\xa0" "234,56", 12345600, REBUY_NUM_OK},     /* U+00A0 */
-		{"1\xe2\x80\xaf" "234,56", 12345600, REBUY_NUM_OK}, /* U+202F */
-		{"1 234 567,891", 12345678910, REBUY_NUM_OK},
-		{"12 345\xc2\xa0" "678", 123456780000, REBUY_NUM_OK},
-		{"-1 234,5", -12345000, REBUY_NUM_OK},
-		{"(1 234,50)", -12345000, REBUY_NUM_OK},
-		{"1 234", 12340000, REBUY_NUM_OK},
-		{"123 456", 1234560000, REBUY_NUM_OK},
-		{" 1 234,5 ", 12345000, REBUY_NUM_OK},
-		{"1234,5", 12345000, REBUY_NUM_OK},
-		{"1,5e2", 1500000, REBUY_NUM_OK},
-		{",5", 5000, REBUY_NUM_OK},
-		{"0,00015", 2, REBUY_NUM_ROUNDED},
-		{"1 234,567 8", 0, REBUY_NUM_BAD}, /* no groups in the fraction */
-		{"12 34,5", 0, REBUY_NUM_BAD},     /* groups of 3 only */
-		{"1234 567,5", 0, REBUY_NUM_BAD},  /* a first group of at most 3 */
-		{"1 23,5", 0, REBUY_NUM_BAD},
-		{"1 2345,5", 0, REBUY_NUM_BAD},
-		{"1 23 456,5", 0, REBUY_NUM_BAD},   /* a short middle group */
-		{"1 2345 678,5", 0, REBUY_NUM_BAD}, /* a long middle group */
-		{"1  234,5", 0, REBUY_NUM_BAD},
-		{"1 234 ,5", 0, REBUY_NUM_BAD},
-		{"1\xc2\xa0", 0, REBUY_NUM_BAD},
-		{"1\xc2", 0, REBUY_NUM_BAD},
-		{"1\xe2\x80", 0, REBUY_NUM_BAD},
-		{"\xc2\xa0" "1", 0, REBUY_NUM_BAD},
-		{"1.5", 0, REBUY_NUM_BAD},          /* a point groups thousands here */
-		{"1.234,56", 12345600, REBUY_NUM_OK}, /* German, Russian Excel */
-		{"1.234.567,8", 12345678000, REBUY_NUM_OK},
-		{"-1.234", -12340000, REBUY_NUM_OK},
-		{"1.23,5", 0, REBUY_NUM_BAD},
-		{"1.234 567,5", 12345675000, REBUY_NUM_OK}, /* any group mark, per group */
-		{"1,234.56", 0, REBUY_NUM_BAD},
-		{"1,2,3", 0, REBUY_NUM_BAD},
-		{",", 0, REBUY_NUM_BAD},
-		{"1 234e", 0, REBUY_NUM_BAD},
+	        {"12,5", 125000, REBUY_NUM_OK},
+	        {"1 234,56", 12345600, REBUY_NUM_OK},
+	        {"1\xc2\xa0"
+	         "234,56",
+	         12345600, REBUY_NUM_OK}, /* U+00A0 */
+	        {"1\xe2\x80\xaf"
+	         "234,56",
+	         12345600, REBUY_NUM_OK}, /* U+202F */
+	        {"1 234 567,891", 12345678910, REBUY_NUM_OK},
+	        {"12 345\xc2\xa0"
+	         "678",
+	         123456780000, REBUY_NUM_OK},
+	        {"-1 234,5", -12345000, REBUY_NUM_OK},
+	        {"(1 234,50)", -12345000, REBUY_NUM_OK},
+	        {"1 234", 12340000, REBUY_NUM_OK},
+	        {"123 456", 1234560000, REBUY_NUM_OK},
+	        {" 1 234,5 ", 12345000, REBUY_NUM_OK},
+	        {"1234,5", 12345000, REBUY_NUM_OK},
+	        {"1,5e2", 1500000, REBUY_NUM_OK},
+	        {",5", 5000, REBUY_NUM_OK},
+	        {"0,00015", 2, REBUY_NUM_ROUNDED},
+	        {"1 234,567 8", 0, REBUY_NUM_BAD}, /* no groups in the fraction */
+	        {"12 34,5", 0, REBUY_NUM_BAD},     /* groups of 3 only */
+	        {"1234 567,5", 0, REBUY_NUM_BAD},  /* a first group of at most 3 */
+	        {"1 23,5", 0, REBUY_NUM_BAD},
+	        {"1 2345,5", 0, REBUY_NUM_BAD},
+	        {"1 23 456,5", 0, REBUY_NUM_BAD},   /* a short middle group */
+	        {"1 2345 678,5", 0, REBUY_NUM_BAD}, /* a long middle group */
+	        {"1  234,5", 0, REBUY_NUM_BAD},
+	        {"1 234 ,5", 0, REBUY_NUM_BAD},
+	        {"1\xc2\xa0", 0, REBUY_NUM_BAD},
+	        {"1\xc2", 0, REBUY_NUM_BAD},
+	        {"1\xe2\x80", 0, REBUY_NUM_BAD},
+	        {"\xc2\xa0"
+	         "1",
+	         0, REBUY_NUM_BAD},
+	        {"1.5", 0, REBUY_NUM_BAD},            /* a point groups thousands here */
+	        {"1.234,56", 12345600, REBUY_NUM_OK}, /* German, Russian Excel */
+	        {"1.234.567,8", 12345678000, REBUY_NUM_OK},
+	        {"-1.234", -12340000, REBUY_NUM_OK},
+	        {"1.23,5", 0, REBUY_NUM_BAD},
+	        {"1.234 567,5", 12345675000, REBUY_NUM_OK}, /* any group mark, per group */
+	        {"1,234.56", 0, REBUY_NUM_BAD},
+	        {"1,2,3", 0, REBUY_NUM_BAD},
+	        {",", 0, REBUY_NUM_BAD},
+	        {"1 234e", 0, REBUY_NUM_BAD},
 	};
 	CHECK(cases, ',');
 }
@@ -237,31 +288,32 @@ static void test_money__mul_rounds_half_to_even(void **state)
 		int64_t a, b, want;
 		enum rebuy_num_result result;
 	} cases[] = {
-		{20000, 125000, 250000, REBUY_NUM_OK},  /* 2 x 12.5 = 25 */
-		{30000, 3333, 9999, REBUY_NUM_OK},      /* 3 x 0.3333 */
-		{-20000, 125000, -250000, REBUY_NUM_OK},
-		{-20000, -125000, 250000, REBUY_NUM_OK},
-		{0, 123456789, 0, REBUY_NUM_OK},
-		{1, 1, 0, REBUY_NUM_ROUNDED},           /* 0.0001 units */
-		{5000, 1, 0, REBUY_NUM_ROUNDED},        /* 0.5 units: tie to 0 */
-		{15000, 1, 2, REBUY_NUM_ROUNDED},       /* 1.5: tie to 2 */
-		{25000, 1, 2, REBUY_NUM_ROUNDED},       /* 2.5: tie to 2 */
-		{-15000, 1, -2, REBUY_NUM_ROUNDED},
-		{-25000, 1, -2, REBUY_NUM_ROUNDED},
-		{-5000, 1, 0, REBUY_NUM_ROUNDED},       /* no -0 */
-		{5001, 1, 1, REBUY_NUM_ROUNDED},
-		{4999, 1, 0, REBUY_NUM_ROUNDED},
-		{33333, 33333, 111109, REBUY_NUM_ROUNDED}, /* 3.3333^2 = 11.11088889 */
-		{100000000, 100000000, 1000000000000, REBUY_NUM_OK},
-		{INT64_MAX, 10000, INT64_MAX, REBUY_NUM_OK},
-		{-INT64_MAX, 10000, -INT64_MAX, REBUY_NUM_OK},
-		{INT64_MAX, 10001, 0, REBUY_NUM_RANGE},
-		{INT64_MIN, 10000, 0, REBUY_NUM_RANGE}, /* |result| = 2^63 */
-		{INT64_MIN, INT64_MIN, 0, REBUY_NUM_RANGE},
-		{INT64_MAX, INT64_MAX, 0, REBUY_NUM_RANGE},
-		{INT64_MIN, 1, -922337203685478, REBUY_NUM_ROUNDED}, /* ...477.5808 up */
-		{INT64_MAX, 1, 922337203685478, REBUY_NUM_ROUNDED},  /* ...477.5807 up */
-		{INT64_MAX, 5000, 4611686018427387904, REBUY_NUM_ROUNDED}, /* ...903.5: tie, up to even */
+	        {20000, 125000, 250000, REBUY_NUM_OK}, /* 2 x 12.5 = 25 */
+	        {30000, 3333, 9999, REBUY_NUM_OK},     /* 3 x 0.3333 */
+	        {-20000, 125000, -250000, REBUY_NUM_OK},
+	        {-20000, -125000, 250000, REBUY_NUM_OK},
+	        {0, 123456789, 0, REBUY_NUM_OK},
+	        {1, 1, 0, REBUY_NUM_ROUNDED},     /* 0.0001 units */
+	        {5000, 1, 0, REBUY_NUM_ROUNDED},  /* 0.5 units: tie to 0 */
+	        {15000, 1, 2, REBUY_NUM_ROUNDED}, /* 1.5: tie to 2 */
+	        {25000, 1, 2, REBUY_NUM_ROUNDED}, /* 2.5: tie to 2 */
+	        {-15000, 1, -2, REBUY_NUM_ROUNDED},
+	        {-25000, 1, -2, REBUY_NUM_ROUNDED},
+	        {-5000, 1, 0, REBUY_NUM_ROUNDED}, /* no -0 */
+	        {5001, 1, 1, REBUY_NUM_ROUNDED},
+	        {4999, 1, 0, REBUY_NUM_ROUNDED},
+	        {33333, 33333, 111109, REBUY_NUM_ROUNDED}, /* 3.3333^2 = 11.11088889 */
+	        {100000000, 100000000, 1000000000000, REBUY_NUM_OK},
+	        {INT64_MAX, 10000, INT64_MAX, REBUY_NUM_OK},
+	        {-INT64_MAX, 10000, -INT64_MAX, REBUY_NUM_OK},
+	        {INT64_MAX, 10001, 0, REBUY_NUM_RANGE},
+	        {INT64_MIN, 10000, 0, REBUY_NUM_RANGE}, /* |result| = 2^63 */
+	        {INT64_MIN, INT64_MIN, 0, REBUY_NUM_RANGE},
+	        {INT64_MAX, INT64_MAX, 0, REBUY_NUM_RANGE},
+	        {INT64_MIN, 1, -922337203685478, REBUY_NUM_ROUNDED}, /* ...477.5808 up */
+	        {INT64_MAX, 1, 922337203685478, REBUY_NUM_ROUNDED},  /* ...477.5807 up */
+	        {INT64_MAX, 5000, 4611686018427387904,
+	         REBUY_NUM_ROUNDED}, /* ...903.5: tie, up to even */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int64_t v = 7;
@@ -318,18 +370,18 @@ static void test_money__format_writes_the_exact_decimal(void **state)
 		int64_t v;
 		const char *text;
 	} cases[] = {
-		{125000, "12.5"},
-		{-1, "-0.0001"},
-		{30000, "3"},
-		{0, "0"},
-		{12345678, "1234.5678"},
-		{10, "0.001"},
-		{1000, "0.1"},
-		{-10000, "-1"},
-		{10001, "1.0001"},
-		{-990000, "-99"},
-		{INT64_MAX, "922337203685477.5807"},
-		{INT64_MIN, "-922337203685477.5808"},
+	        {125000, "12.5"},
+	        {-1, "-0.0001"},
+	        {30000, "3"},
+	        {0, "0"},
+	        {12345678, "1234.5678"},
+	        {10, "0.001"},
+	        {1000, "0.1"},
+	        {-10000, "-1"},
+	        {10001, "1.0001"},
+	        {-990000, "-99"},
+	        {INT64_MAX, "922337203685477.5807"},
+	        {INT64_MIN, "-922337203685477.5808"},
 	};
 	char buf[24];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -377,21 +429,21 @@ static void test_money__format_double_uses_fewest_digits(void **state)
 		double v;
 		const char *text;
 	} cases[] = {
-		{0.1, "0.1"},
-		{1.0, "1"},
-		{0.1 + 0.2, "0.30000000000000004"},
-		{1e21, "1e+21"},
-		{-2.5, "-2.5"},
-		{5e-324, "4.94065645841247e-324"},
-		{1.0 / 3.0, "0.3333333333333333"},
-		{123456789.123, "123456789.123"},
-		{1e-7, "1e-07"},
-		{100.0, "100"},
-		{1e15, "1e+15"},
-		{9007199254740992.0, "9007199254740992"},
-		{1.7976931348623157e308, "1.7976931348623157e+308"},
-		{-0.0, "-0"},
-		{0.0, "0"},
+	        {0.1, "0.1"},
+	        {1.0, "1"},
+	        {0.1 + 0.2, "0.30000000000000004"},
+	        {1e21, "1e+21"},
+	        {-2.5, "-2.5"},
+	        {5e-324, "4.94065645841247e-324"},
+	        {1.0 / 3.0, "0.3333333333333333"},
+	        {123456789.123, "123456789.123"},
+	        {1e-7, "1e-07"},
+	        {100.0, "100"},
+	        {1e15, "1e+15"},
+	        {9007199254740992.0, "9007199254740992"},
+	        {1.7976931348623157e308, "1.7976931348623157e+308"},
+	        {-0.0, "-0"},
+	        {0.0, "0"},
 	};
 	char buf[32];
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -456,19 +508,19 @@ static void test_money__format_double_round_trips_random_doubles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_money__plain_decimals_are_exact),
-		cmocka_unit_test(test_money__exponents_move_the_decimal_point),
-		cmocka_unit_test(test_money__extra_decimals_round_half_to_even),
-		cmocka_unit_test(test_money__int64_edges),
-		cmocka_unit_test(test_money__rejects_what_is_not_a_number),
-		cmocka_unit_test(test_money__parse_reads_only_the_given_length),
-		cmocka_unit_test(test_money__decimal_comma_with_digit_groups),
-		cmocka_unit_test(test_money__mul_rounds_half_to_even),
-		cmocka_unit_test(test_money__mul_matches_exact_integer_arithmetic),
-		cmocka_unit_test(test_money__format_writes_the_exact_decimal),
-		cmocka_unit_test(test_money__format_and_parse_round_trip),
-		cmocka_unit_test(test_money__format_double_uses_fewest_digits),
-		cmocka_unit_test(test_money__format_double_round_trips_random_doubles),
+	        cmocka_unit_test(test_money__plain_decimals_are_exact),
+	        cmocka_unit_test(test_money__exponents_move_the_decimal_point),
+	        cmocka_unit_test(test_money__extra_decimals_round_half_to_even),
+	        cmocka_unit_test(test_money__int64_edges),
+	        cmocka_unit_test(test_money__rejects_what_is_not_a_number),
+	        cmocka_unit_test(test_money__parse_reads_only_the_given_length),
+	        cmocka_unit_test(test_money__decimal_comma_with_digit_groups),
+	        cmocka_unit_test(test_money__mul_rounds_half_to_even),
+	        cmocka_unit_test(test_money__mul_matches_exact_integer_arithmetic),
+	        cmocka_unit_test(test_money__format_writes_the_exact_decimal),
+	        cmocka_unit_test(test_money__format_and_parse_round_trip),
+	        cmocka_unit_test(test_money__format_double_uses_fewest_digits),
+	        cmocka_unit_test(test_money__format_double_round_trips_random_doubles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

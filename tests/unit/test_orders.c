@@ -44,14 +44,15 @@ static void test_orders__long_shuffled_runs_group_and_sort(void **state)
 	}
 	size_t cap = 64 * 2 * N + 128, len = 0;
 	char *text = malloc(cap);
-	len += (size_t)snprintf(text + len, cap - len, "customer,order,date,amount\nD,9999,2024-06-01,5\n");
+	len += (size_t)snprintf(text + len, cap - len,
+	                        "customer,order,date,amount\nD,9999,2024-06-01,5\n");
 	for (int i = 0; i < 2 * N; i++) {
 		int k = perm[i] % N, part = perm[i] / N;
 		int64_t day = rebuy_days_from_civil(2024, 1, 1) + k;
 		char date[16];
 		rebuy_format_day(day, date, sizeof date);
-		len += (size_t)snprintf(text + len, cap - len, "C,%d,%s %02d:00:00,%s\n", k + 1, date,
-		                        part ? 12 : 9, part ? "2.00" : "1.00");
+		len += (size_t)snprintf(text + len, cap - len, "C,%d,%s %02d:00:00,%s\n", k + 1,
+		                        date, part ? 12 : 9, part ? "2.00" : "1.00");
 	}
 	for (unsigned threads = 1; threads <= 2; threads++) {
 		struct rebuy_orders *o = load(text, threads);
@@ -65,7 +66,8 @@ static void test_orders__long_shuffled_runs_group_and_sort(void **state)
 		for (uint64_t i = a; i < z; i++) {
 			int64_t k = (int64_t)(i - a);
 			/* the earliest line of order k is the 09:00 one */
-			assert_int_equal(o->ts[i], (rebuy_days_from_civil(2024, 1, 1) + k) * 86400 + 9 * 3600);
+			assert_int_equal(o->ts[i], (rebuy_days_from_civil(2024, 1, 1) + k) * 86400 +
+			                                   9 * 3600);
 			assert_int_equal(o->value[i], 30000);
 			assert_int_equal(o->n_lines[i], 2);
 		}
@@ -126,9 +128,9 @@ static void test_orders__decimal_comma_with_point_groups_is_detected(void **stat
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_orders__long_shuffled_runs_group_and_sort),
-		cmocka_unit_test(test_orders__without_keys_long_reversed_runs_sort),
-		cmocka_unit_test(test_orders__decimal_comma_with_point_groups_is_detected),
+	        cmocka_unit_test(test_orders__long_shuffled_runs_group_and_sort),
+	        cmocka_unit_test(test_orders__without_keys_long_reversed_runs_sort),
+	        cmocka_unit_test(test_orders__decimal_comma_with_point_groups_is_detected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -225,8 +225,8 @@ static void check_beta(double a, double b, uint64_t seed)
 	}
 	struct moments m = moments_of(x, N_DRAWS);
 	double mean = a / (a + b), var = a * b / ((a + b) * (a + b) * (a + b + 1));
-	print_message("beta(%g, %g): mean %.5f (%.5f), var %.5f (%.5f)\n", a, b, m.mean, mean, m.var,
-	              var);
+	print_message("beta(%g, %g): mean %.5f (%.5f), var %.5f (%.5f)\n", a, b, m.mean, mean,
+	              m.var, var);
 	assert_true(fabs(m.mean - mean) < 5 * sqrt(var / N_DRAWS));
 	/* Beta's fourth central moment is below var (values in [0, 1]), so
 	 * Var(s^2) < var / n: a loose but safe bound. */
@@ -265,19 +265,19 @@ static void test_rng__same_seed_same_draws(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rng__splitmix64_matches_reference),
-		cmocka_unit_test(test_rng__xoshiro256ss_matches_reference),
-		cmocka_unit_test(test_rng__seed_is_splitmix_of_the_seed),
-		cmocka_unit_test(test_rng__streams_are_distinct_and_repeatable),
-		cmocka_unit_test(test_rng__uniform_is_strictly_inside_0_1),
-		cmocka_unit_test(test_rng__gamma_shape_below_one),
-		cmocka_unit_test(test_rng__gamma_shape_one),
-		cmocka_unit_test(test_rng__gamma_shape_above_one),
-		cmocka_unit_test(test_rng__exponential_mean_and_cdf),
-		cmocka_unit_test(test_rng__normal_mean_variance_and_cdf),
-		cmocka_unit_test(test_rng__beta_mean_and_variance),
-		cmocka_unit_test(test_rng__beta_with_tiny_shapes_stays_in_0_1),
-		cmocka_unit_test(test_rng__same_seed_same_draws),
+	        cmocka_unit_test(test_rng__splitmix64_matches_reference),
+	        cmocka_unit_test(test_rng__xoshiro256ss_matches_reference),
+	        cmocka_unit_test(test_rng__seed_is_splitmix_of_the_seed),
+	        cmocka_unit_test(test_rng__streams_are_distinct_and_repeatable),
+	        cmocka_unit_test(test_rng__uniform_is_strictly_inside_0_1),
+	        cmocka_unit_test(test_rng__gamma_shape_below_one),
+	        cmocka_unit_test(test_rng__gamma_shape_one),
+	        cmocka_unit_test(test_rng__gamma_shape_above_one),
+	        cmocka_unit_test(test_rng__exponential_mean_and_cdf),
+	        cmocka_unit_test(test_rng__normal_mean_variance_and_cdf),
+	        cmocka_unit_test(test_rng__beta_mean_and_variance),
+	        cmocka_unit_test(test_rng__beta_with_tiny_shapes_stays_in_0_1),
+	        cmocka_unit_test(test_rng__same_seed_same_draws),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,9 +10,9 @@
 
 static void intern(struct rebuy__strtab *t, const char *k, uint32_t *id, int *is_new)
 {
-	assert_int_equal(rebuy__strtab_intern(t, k, strlen(k), rebuy__strtab_hash(k, strlen(k)), id,
-	                                      is_new),
-	                 REBUY_OK);
+	assert_int_equal(
+	        rebuy__strtab_intern(t, k, strlen(k), rebuy__strtab_hash(k, strlen(k)), id, is_new),
+	        REBUY_OK);
 }
 
 static void test_strtab__ids_are_dense_in_first_seen_order(void **state)
@@ -43,8 +43,15 @@ static void test_strtab__ids_are_dense_in_first_seen_order(void **state)
 static void test_strtab__short_and_long_keys_never_collide(void **state)
 {
 	(void)state;
-	const char *keys[] = {"", "a", "a\0", "abcdefgh", "abcdefghi", "abcdefghj",
-	                      "abcdefgh\0", "12345678901234567890", "1234567890123456789"};
+	const char *keys[] = {"",
+	                      "a",
+	                      "a\0",
+	                      "abcdefgh",
+	                      "abcdefghi",
+	                      "abcdefghj",
+	                      "abcdefgh\0",
+	                      "12345678901234567890",
+	                      "1234567890123456789"};
 	const size_t lens[] = {0, 1, 2, 8, 9, 9, 9, 20, 19};
 	struct rebuy__strtab t;
 	rebuy__strtab_init(&t);
@@ -53,8 +60,8 @@ static void test_strtab__short_and_long_keys_never_collide(void **state)
 			uint32_t id;
 			int is_new;
 			assert_int_equal(rebuy__strtab_intern(&t, keys[i], lens[i],
-			                                      rebuy__strtab_hash(keys[i], lens[i]), &id,
-			                                      &is_new),
+			                                      rebuy__strtab_hash(keys[i], lens[i]),
+			                                      &id, &is_new),
 			                 REBUY_OK);
 			assert_int_equal(id, i);
 			assert_int_equal(is_new, round == 0);
@@ -72,18 +79,20 @@ static void test_strtab__finds_every_key_after_growth(void **state)
 	for (int i = 0; i < 200000; i++) {
 		int n = snprintf(k, sizeof k, i % 2 ? "%d" : "customer-%d@example.com", i);
 		uint32_t id;
-		assert_int_equal(rebuy__strtab_intern(&t, k, (size_t)n, rebuy__strtab_hash(k, (size_t)n),
-		                                      &id, NULL),
+		assert_int_equal(rebuy__strtab_intern(&t, k, (size_t)n,
+		                                      rebuy__strtab_hash(k, (size_t)n), &id, NULL),
 		                 REBUY_OK);
 		assert_int_equal(id, (uint32_t)i);
 	}
 	for (int i = 0; i < 200000; i++) {
 		int n = snprintf(k, sizeof k, i % 2 ? "%d" : "customer-%d@example.com", i);
 		uint32_t id = 0;
-		assert_true(rebuy__strtab_find(&t, k, (size_t)n, rebuy__strtab_hash(k, (size_t)n), &id));
+		assert_true(rebuy__strtab_find(&t, k, (size_t)n, rebuy__strtab_hash(k, (size_t)n),
+		                               &id));
 		assert_int_equal(id, (uint32_t)i);
 	}
-	assert_false(rebuy__strtab_find(&t, "nope", 4, rebuy__strtab_hash("nope", 4), &(uint32_t){0}));
+	assert_false(
+	        rebuy__strtab_find(&t, "nope", 4, rebuy__strtab_hash("nope", 4), &(uint32_t){0}));
 	rebuy__strtab_release(&t);
 }
 
@@ -114,8 +123,8 @@ static void test_strtab__out_of_memory_leaves_table_usable(void **state)
 		for (i = 0; i < 300 && st == REBUY_OK; i++) {
 			int n = snprintf(k, sizeof k, "key-number-%d", i);
 			uint32_t id;
-			st = rebuy__strtab_intern(&t, k, (size_t)n, rebuy__strtab_hash(k, (size_t)n), &id,
-			                          NULL);
+			st = rebuy__strtab_intern(&t, k, (size_t)n,
+			                          rebuy__strtab_hash(k, (size_t)n), &id, NULL);
 		}
 		tu_fail_after(-1);
 		if (st == REBUY_OK) {
@@ -127,7 +136,8 @@ static void test_strtab__out_of_memory_leaves_table_usable(void **state)
 		for (int j = 0; j < (int)t.n; j++) {
 			int n = snprintf(k, sizeof k, "key-number-%d", j);
 			uint32_t id;
-			assert_true(rebuy__strtab_find(&t, k, (size_t)n, rebuy__strtab_hash(k, (size_t)n), &id));
+			assert_true(rebuy__strtab_find(&t, k, (size_t)n,
+			                               rebuy__strtab_hash(k, (size_t)n), &id));
 			assert_int_equal(id, (uint32_t)j);
 		}
 		rebuy__strtab_release(&t);
@@ -140,9 +150,18 @@ static void test_key_normalize__trims_and_reads_spreadsheet_ids(void **state)
 	struct {
 		const char *in, *out;
 	} cases[] = {
-		{"17850.0", "17850"}, {"17850.000", "17850"}, {" 42 ", "42"},   {"\t7.0\t", "7"},
-		{"17850.5", "17850.5"}, {"1.", "1."},       {".0", ".0"},       {"A.0", "A.0"},
-		{"0.0", "0"},           {"", ""},           {"  ", ""},         {"00042.0", "00042"},
+	        {"17850.0", "17850"},
+	        {"17850.000", "17850"},
+	        {" 42 ", "42"},
+	        {"\t7.0\t", "7"},
+	        {"17850.5", "17850.5"},
+	        {"1.", "1."},
+	        {".0", ".0"},
+	        {"A.0", "A.0"},
+	        {"0.0", "0"},
+	        {"", ""},
+	        {"  ", ""},
+	        {"00042.0", "00042"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const char *s = cases[i].in;
@@ -262,9 +281,11 @@ static void test_partial__merge_joins_the_same_customer(void **state)
 				uint64_t key = c->recs[i].key;
 				if ((key & REBUY__KEY_TAG_MASK) == REBUY__KEY_TAG_LONG) {
 					size_t len;
-					const char *k = rebuy__strtab_key(&bx->long_keys,
-					                                  (uint32_t)(key & 0xFFFFFFFFu), &len);
-					long_ok = len == 16 && memcmp(k, "LONG-ORDER-KEY-5", 16) == 0;
+					const char *k = rebuy__strtab_key(
+					        &bx->long_keys, (uint32_t)(key & 0xFFFFFFFFu),
+					        &len);
+					long_ok =
+					        len == 16 && memcmp(k, "LONG-ORDER-KEY-5", 16) == 0;
 				}
 			}
 	assert_int_equal(n_x, 3);
@@ -319,17 +340,17 @@ static void test_partial__a_record_counts_at_most_its_maximum_lines(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strtab__ids_are_dense_in_first_seen_order),
-		cmocka_unit_test(test_strtab__short_and_long_keys_never_collide),
-		cmocka_unit_test(test_strtab__finds_every_key_after_growth),
-		cmocka_unit_test(test_strtab__refuses_keys_over_64k),
-		cmocka_unit_test(test_strtab__out_of_memory_leaves_table_usable),
-		cmocka_unit_test(test_key_normalize__trims_and_reads_spreadsheet_ids),
-		cmocka_unit_test(test_partial__order_keys_encode_exactly),
-		cmocka_unit_test(test_partial__adjacent_lines_of_one_order_fold),
-		cmocka_unit_test(test_partial__merge_joins_the_same_customer),
-		cmocka_unit_test(test_partial__record_meta_round_trips),
-		cmocka_unit_test(test_partial__a_record_counts_at_most_its_maximum_lines),
+	        cmocka_unit_test(test_strtab__ids_are_dense_in_first_seen_order),
+	        cmocka_unit_test(test_strtab__short_and_long_keys_never_collide),
+	        cmocka_unit_test(test_strtab__finds_every_key_after_growth),
+	        cmocka_unit_test(test_strtab__refuses_keys_over_64k),
+	        cmocka_unit_test(test_strtab__out_of_memory_leaves_table_usable),
+	        cmocka_unit_test(test_key_normalize__trims_and_reads_spreadsheet_ids),
+	        cmocka_unit_test(test_partial__order_keys_encode_exactly),
+	        cmocka_unit_test(test_partial__adjacent_lines_of_one_order_fold),
+	        cmocka_unit_test(test_partial__merge_joins_the_same_customer),
+	        cmocka_unit_test(test_partial__record_meta_round_trips),
+	        cmocka_unit_test(test_partial__a_record_counts_at_most_its_maximum_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

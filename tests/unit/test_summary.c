@@ -25,7 +25,7 @@
 #include "rebuy/summary.h"
 
 /* Money in cents, as 1/10,000 units. */
-#define CENTS(c) ((int64_t)(c) * 100)
+#define CENTS(c) ((int64_t)(c)*100)
 
 #define REL_TOL 1e-12
 
@@ -164,26 +164,25 @@ static void check_rows(const struct rebuy_summary *s, const struct want_row *wan
  *      o15 Mar 20 = 7.25 + 3.75 - 1.00 = 10.00 (a purchase: the order is >= 0)
  *   f: return o16 Feb 14 -5.00 only (not a customer of the KPI pack)
  * ------------------------------------------------------------------------ */
-static const char fixture_a[] =
-	"customer,order,date,amount\n"
-	"a,o1,2021-01-05 10:00,10.00\n"
-	"a,o2,2021-01-05 15:30,5.00\n"
-	"b,o5,2021-01-20,40.00\n"
-	"b,o7,2021-01-25,-15.00\n"
-	"d,o10,2021-01-31,8\n"
-	"c,o8,2021-02-03 09:00,12.50\n"
-	"c,o9,2021-02-03 18:00,0.00\n"
-	"a,o3,2021-02-10,20.00\n"
-	"f,o16,2021-02-14,-5.00\n"
-	"a,o4,2021-03-01,30.00\n"
-	"e,o13,2021-03-02,100.00\n"
-	"e,o14,2021-03-03,50\n"
-	"a,o17,2021-03-05,-10.00\n"
-	"d,o11,2021-03-15,16.00\n"
-	"e,o15,2021-03-20 11:00,7.25\n"
-	"e,o15,2021-03-20 11:05,3.75\n"
-	"e,o15,2021-03-20 11:10,-1.00\n"
-	"d,o12,2021-05-10,24.00\n";
+static const char fixture_a[] = "customer,order,date,amount\n"
+                                "a,o1,2021-01-05 10:00,10.00\n"
+                                "a,o2,2021-01-05 15:30,5.00\n"
+                                "b,o5,2021-01-20,40.00\n"
+                                "b,o7,2021-01-25,-15.00\n"
+                                "d,o10,2021-01-31,8\n"
+                                "c,o8,2021-02-03 09:00,12.50\n"
+                                "c,o9,2021-02-03 18:00,0.00\n"
+                                "a,o3,2021-02-10,20.00\n"
+                                "f,o16,2021-02-14,-5.00\n"
+                                "a,o4,2021-03-01,30.00\n"
+                                "e,o13,2021-03-02,100.00\n"
+                                "e,o14,2021-03-03,50\n"
+                                "a,o17,2021-03-05,-10.00\n"
+                                "d,o11,2021-03-15,16.00\n"
+                                "e,o15,2021-03-20 11:00,7.25\n"
+                                "e,o15,2021-03-20 11:05,3.75\n"
+                                "e,o15,2021-03-20 11:10,-1.00\n"
+                                "d,o12,2021-05-10,24.00\n";
 
 /* The KPI pack of fixture A does not depend on the period. */
 static void check_kpis_a(const struct rebuy_summary *s)
@@ -258,15 +257,15 @@ static void check_kpis_a(const struct rebuy_summary *s)
  *            churn NaN; reactivated 1; orders 1, revenue 24.00 returning;
  *            partial (June 1 is after the as-of day May 11). */
 static const struct want_row months_a[] = {
-	{"2021-01", 2021, 1, 1, 0, 3, 3, 0, 0, 0, 0, NAN, NAN, NAN, 4, CENTS(6300), 15.75,
-	 CENTS(6300), 0},
-	{"2021-02", 2021, 2, 1, 0, 2, 1, 3, 1, 0, 2, 1.0 / 3, 1.0 / 3, 2.0 / 3, 3, CENTS(3250),
-	 32.5 / 3, CENTS(1250), CENTS(2000)},
-	{"2021-03", 2021, 3, 1, 0, 3, 1, 2, 1, 1, 1, 1.0, 0.5, 0.5, 5, CENTS(20600), 41.2,
-	 CENTS(16000), CENTS(4600)},
-	{"2021-04", 2021, 4, 1, 0, 0, 0, 3, 0, 0, 3, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
-	{"2021-05", 2021, 5, 1, 1, 1, 0, 0, 0, 1, 0, NAN, NAN, NAN, 1, CENTS(2400), 24.0, 0,
-	 CENTS(2400)},
+        {"2021-01", 2021, 1, 1, 0, 3, 3, 0, 0, 0, 0, NAN, NAN, NAN, 4, CENTS(6300), 15.75,
+         CENTS(6300), 0},
+        {"2021-02", 2021, 2, 1, 0, 2, 1, 3, 1, 0, 2, 1.0 / 3, 1.0 / 3, 2.0 / 3, 3, CENTS(3250),
+         32.5 / 3, CENTS(1250), CENTS(2000)},
+        {"2021-03", 2021, 3, 1, 0, 3, 1, 2, 1, 1, 1, 1.0, 0.5, 0.5, 5, CENTS(20600), 41.2,
+         CENTS(16000), CENTS(4600)},
+        {"2021-04", 2021, 4, 1, 0, 0, 0, 3, 0, 0, 3, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
+        {"2021-05", 2021, 5, 1, 1, 1, 0, 0, 0, 1, 0, NAN, NAN, NAN, 1, CENTS(2400), 24.0, 0,
+         CENTS(2400)},
 };
 
 /* simple_ltv of fixture A (as of May 11): churn over the complete months
@@ -314,14 +313,14 @@ static void test_summary__quarters_and_years_of_the_same_shop(void **state)
 {
 	(void)state;
 	static const struct want_row quarters[] = {
-		{"2021-Q1", 2021, 1, 1, 0, 5, 5, 0, 0, 0, 0, NAN, NAN, NAN, 12, CENTS(30150), 25.125,
-		 CENTS(30150), 0},
-		{"2021-Q2", 2021, 4, 1, 1, 1, 0, 5, 1, 0, 4, 0.2, 0.2, 0.8, 1, CENTS(2400), 24.0, 0,
-		 CENTS(2400)},
+	        {"2021-Q1", 2021, 1, 1, 0, 5, 5, 0, 0, 0, 0, NAN, NAN, NAN, 12, CENTS(30150),
+	         25.125, CENTS(30150), 0},
+	        {"2021-Q2", 2021, 4, 1, 1, 1, 0, 5, 1, 0, 4, 0.2, 0.2, 0.8, 1, CENTS(2400), 24.0, 0,
+	         CENTS(2400)},
 	};
 	static const struct want_row years[] = {
-		{"2021", 2021, 1, 1, 1, 5, 5, 0, 0, 0, 0, NAN, NAN, NAN, 13, CENTS(32550), 325.5 / 13,
-		 CENTS(32550), 0},
+	        {"2021", 2021, 1, 1, 1, 5, 5, 0, 0, 0, 0, NAN, NAN, NAN, 13, CENTS(32550),
+	         325.5 / 13, CENTS(32550), 0},
 	};
 	struct rebuy_orders *o = load(fixture_a, NULL);
 	struct rebuy_summary *s = summarize(o, REBUY_PERIOD_QUARTER, 0, 1);
@@ -356,8 +355,8 @@ static void test_summary__as_of_after_the_data_adds_empty_periods(void **state)
 	struct want_row rows[6];
 	memcpy(rows, months_a, sizeof months_a);
 	rows[4].partial = 0;
-	rows[5] = (struct want_row){"2021-06", 2021, 6, 1, 0, 0, 0, 1, 0, 0, 1, 0.0, 0.0, 1.0, 0, 0,
-	                            NAN, 0, 0};
+	rows[5] = (struct want_row){"2021-06", 2021, 6,   1,   0, 0, 0,   1, 0, 0,
+	                            1,         0.0,  0.0, 1.0, 0, 0, NAN, 0, 0};
 	struct rebuy_orders *o = load(fixture_a, NULL);
 	struct rebuy_summary *s = summarize(o, REBUY_PERIOD_MONTH, day(2021, 7, 1), 1);
 	check_kpis_a(s);
@@ -429,10 +428,10 @@ static void test_summary__window_keeps_orders_between_from_and_to(void **state)
 {
 	(void)state;
 	static const struct want_row rows[] = {
-		{"2021-02", 2021, 2, 1, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 3, CENTS(3250), 32.5 / 3,
-		 CENTS(3250), 0},
-		{"2021-03", 2021, 3, 1, 1, 3, 2, 2, 1, 0, 1, 0.5, 0.5, 0.5, 5, CENTS(20600), 41.2,
-		 CENTS(17600), CENTS(3000)},
+	        {"2021-02", 2021, 2, 1, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 3, CENTS(3250),
+	         32.5 / 3, CENTS(3250), 0},
+	        {"2021-03", 2021, 3, 1, 1, 3, 2, 2, 1, 0, 1, 0.5, 0.5, 0.5, 5, CENTS(20600), 41.2,
+	         CENTS(17600), CENTS(3000)},
 	};
 	struct rebuy_input_options in;
 	rebuy_input_options_init(&in);
@@ -501,20 +500,19 @@ static void test_summary__window_keeps_orders_between_from_and_to(void **state)
  *   s: Mon 01-04 00:00 3, 12:00 1.5 + 2.5 (two lines, one time: one order
  *      of 4), 23:59:59 2 -> three orders on one day
  * ------------------------------------------------------------------------ */
-static const char fixture_w[] =
-	"customer,date,amount\n"
-	"p,2020-12-22 08:00:00,10\n"
-	"r,2020-12-27 23:59:59,4\n"
-	"p,2020-12-29 12:00:00,20\n"
-	"q,2020-12-31 10:00:00,5\n"
-	"q,2021-01-03 10:00:00,7\n"
-	"s,2021-01-04 00:00:00,3\n"
-	"s,2021-01-04 12:00:00,1.5\n"
-	"s,2021-01-04 12:00:00,2.5\n"
-	"s,2021-01-04 23:59:59,2\n"
-	"p,2021-01-05 09:00:00,30\n"
-	"r,2021-01-11 00:00:01,6\n"
-	"q,2021-01-14 16:00:00,9\n";
+static const char fixture_w[] = "customer,date,amount\n"
+                                "p,2020-12-22 08:00:00,10\n"
+                                "r,2020-12-27 23:59:59,4\n"
+                                "p,2020-12-29 12:00:00,20\n"
+                                "q,2020-12-31 10:00:00,5\n"
+                                "q,2021-01-03 10:00:00,7\n"
+                                "s,2021-01-04 00:00:00,3\n"
+                                "s,2021-01-04 12:00:00,1.5\n"
+                                "s,2021-01-04 12:00:00,2.5\n"
+                                "s,2021-01-04 23:59:59,2\n"
+                                "p,2021-01-05 09:00:00,30\n"
+                                "r,2021-01-11 00:00:01,6\n"
+                                "q,2021-01-14 16:00:00,9\n";
 
 /* Weeks of fixture W as of 2021-01-15:
  *   2020-W52: E = {p, r} = N = 2; orders 2, revenue 14, aov 7, all new.
@@ -530,14 +528,14 @@ static const char fixture_w[] =
  *             2; crr 2/2 = 1, strict 0, churn 1; orders 2, revenue 15,
  *             aov 7.5, all returning; partial (W03 starts Jan 18 > Jan 15). */
 static const struct want_row weeks_w[] = {
-	{"2020-W52", 2020, 12, 21, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 2, CENTS(1400), 7.0,
-	 CENTS(1400), 0},
-	{"2020-W53", 2020, 12, 28, 0, 2, 1, 2, 1, 0, 1, 0.5, 0.5, 0.5, 3, CENTS(3200), 32.0 / 3,
-	 CENTS(1200), CENTS(2000)},
-	{"2021-W01", 2021, 1, 4, 0, 2, 1, 2, 1, 0, 1, 0.5, 0.5, 0.5, 4, CENTS(3900), 9.75,
-	 CENTS(900), CENTS(3000)},
-	{"2021-W02", 2021, 1, 11, 1, 2, 0, 2, 0, 2, 2, 1.0, 0.0, 1.0, 2, CENTS(1500), 7.5, 0,
-	 CENTS(1500)},
+        {"2020-W52", 2020, 12, 21, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 2, CENTS(1400), 7.0,
+         CENTS(1400), 0},
+        {"2020-W53", 2020, 12, 28, 0, 2, 1, 2, 1, 0, 1, 0.5, 0.5, 0.5, 3, CENTS(3200), 32.0 / 3,
+         CENTS(1200), CENTS(2000)},
+        {"2021-W01", 2021, 1, 4, 0, 2, 1, 2, 1, 0, 1, 0.5, 0.5, 0.5, 4, CENTS(3900), 9.75,
+         CENTS(900), CENTS(3000)},
+        {"2021-W02", 2021, 1, 11, 1, 2, 0, 2, 0, 2, 2, 1.0, 0.0, 1.0, 2, CENTS(1500), 7.5, 0,
+         CENTS(1500)},
 };
 
 /* KPIs of W: customers 4; orders p3 q3 r2 s3 = 11; revenue p60 q21 r10
@@ -588,8 +586,8 @@ static void test_summary__iso_weeks_cross_the_year_boundary(void **state)
 	struct want_row rows[5];
 	memcpy(rows, weeks_w, sizeof weeks_w);
 	rows[3].partial = 0;
-	rows[4] = (struct want_row){"2021-W03", 2021, 1, 18, 0, 0, 0, 2, 0, 0, 2, 0.0, 0.0, 1.0, 0,
-	                            0, NAN, 0, 0};
+	rows[4] = (struct want_row){"2021-W03", 2021, 1,   18,  0, 0, 0,   2, 0, 0,
+	                            2,          0.0,  0.0, 1.0, 0, 0, NAN, 0, 0};
 	s = summarize(o, REBUY_PERIOD_WEEK, day(2021, 1, 25), 1);
 	check_rows(s, rows, 5);
 	rebuy_summary_free(s);
@@ -611,10 +609,10 @@ static void test_summary__months_of_the_week_fixture(void **state)
 {
 	(void)state;
 	static const struct want_row rows[] = {
-		{"2020-12", 2020, 12, 1, 0, 3, 3, 0, 0, 0, 0, NAN, NAN, NAN, 4, CENTS(3900), 9.75,
-		 CENTS(3900), 0},
-		{"2021-01", 2021, 1, 1, 1, 4, 1, 3, 3, 0, 0, 1.0, 1.0, 0.0, 7, CENTS(6100), 61.0 / 7,
-		 CENTS(900), CENTS(5200)},
+	        {"2020-12", 2020, 12, 1, 0, 3, 3, 0, 0, 0, 0, NAN, NAN, NAN, 4, CENTS(3900), 9.75,
+	         CENTS(3900), 0},
+	        {"2021-01", 2021, 1, 1, 1, 4, 1, 3, 3, 0, 0, 1.0, 1.0, 0.0, 7, CENTS(6100),
+	         61.0 / 7, CENTS(900), CENTS(5200)},
 	};
 	struct rebuy_orders *o = load(fixture_w, NULL);
 	struct rebuy_summary *s = summarize(o, REBUY_PERIOD_MONTH, 0, 1);
@@ -662,40 +660,39 @@ static void test_summary__months_of_the_week_fixture(void **state)
  * 2019-06 (u 10), 2019-12 (v 20), 2020-02 (u 10), 2020-07 (w 30), 2021-01
  * (v 20): 90 / 5 = 18; value 18 * 1 = 18.
  * ------------------------------------------------------------------------ */
-static const char fixture_y[] =
-	"customer,date,amount\n"
-	"u,2019-06-01,10\n"
-	"v,2019-12-31,20\n"
-	"u,2020-02-01,10\n"
-	"w,2020-07-01,30\n"
-	"v,2021-01-01,20\n"
-	"u,2021-03-01,10\n";
+static const char fixture_y[] = "customer,date,amount\n"
+                                "u,2019-06-01,10\n"
+                                "v,2019-12-31,20\n"
+                                "u,2020-02-01,10\n"
+                                "w,2020-07-01,30\n"
+                                "v,2021-01-01,20\n"
+                                "u,2021-03-01,10\n";
 
 static void test_summary__years_and_quarters_count_reactivations(void **state)
 {
 	(void)state;
 	static const struct want_row years[] = {
-		{"2019", 2019, 1, 1, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 2, CENTS(3000), 15.0,
-		 CENTS(3000), 0},
-		{"2020", 2020, 1, 1, 0, 2, 1, 2, 1, 0, 1, 0.5, 0.5, 0.5, 2, CENTS(4000), 20.0,
-		 CENTS(3000), CENTS(1000)},
-		{"2021", 2021, 1, 1, 1, 2, 0, 2, 1, 1, 1, 1.0, 0.5, 0.5, 2, CENTS(3000), 15.0, 0,
-		 CENTS(3000)},
+	        {"2019", 2019, 1, 1, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 2, CENTS(3000), 15.0,
+	         CENTS(3000), 0},
+	        {"2020", 2020, 1, 1, 0, 2, 1, 2, 1, 0, 1, 0.5, 0.5, 0.5, 2, CENTS(4000), 20.0,
+	         CENTS(3000), CENTS(1000)},
+	        {"2021", 2021, 1, 1, 1, 2, 0, 2, 1, 1, 1, 1.0, 0.5, 0.5, 2, CENTS(3000), 15.0, 0,
+	         CENTS(3000)},
 	};
 	static const struct want_row quarters[] = {
-		{"2019-Q2", 2019, 4, 1, 0, 1, 1, 0, 0, 0, 0, NAN, NAN, NAN, 1, CENTS(1000), 10.0,
-		 CENTS(1000), 0},
-		{"2019-Q3", 2019, 7, 1, 0, 0, 0, 1, 0, 0, 1, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
-		{"2019-Q4", 2019, 10, 1, 0, 1, 1, 0, 0, 0, 0, NAN, NAN, NAN, 1, CENTS(2000), 20.0,
-		 CENTS(2000), 0},
-		{"2020-Q1", 2020, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1.0, 0.0, 1.0, 1, CENTS(1000), 10.0, 0,
-		 CENTS(1000)},
-		{"2020-Q2", 2020, 4, 1, 0, 0, 0, 1, 0, 0, 1, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
-		{"2020-Q3", 2020, 7, 1, 0, 1, 1, 0, 0, 0, 0, NAN, NAN, NAN, 1, CENTS(3000), 30.0,
-		 CENTS(3000), 0},
-		{"2020-Q4", 2020, 10, 1, 0, 0, 0, 1, 0, 0, 1, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
-		{"2021-Q1", 2021, 1, 1, 1, 2, 0, 0, 0, 2, 0, NAN, NAN, NAN, 2, CENTS(3000), 15.0, 0,
-		 CENTS(3000)},
+	        {"2019-Q2", 2019, 4, 1, 0, 1, 1, 0, 0, 0, 0, NAN, NAN, NAN, 1, CENTS(1000), 10.0,
+	         CENTS(1000), 0},
+	        {"2019-Q3", 2019, 7, 1, 0, 0, 0, 1, 0, 0, 1, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
+	        {"2019-Q4", 2019, 10, 1, 0, 1, 1, 0, 0, 0, 0, NAN, NAN, NAN, 1, CENTS(2000), 20.0,
+	         CENTS(2000), 0},
+	        {"2020-Q1", 2020, 1, 1, 0, 1, 0, 1, 0, 1, 1, 1.0, 0.0, 1.0, 1, CENTS(1000), 10.0, 0,
+	         CENTS(1000)},
+	        {"2020-Q2", 2020, 4, 1, 0, 0, 0, 1, 0, 0, 1, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
+	        {"2020-Q3", 2020, 7, 1, 0, 1, 1, 0, 0, 0, 0, NAN, NAN, NAN, 1, CENTS(3000), 30.0,
+	         CENTS(3000), 0},
+	        {"2020-Q4", 2020, 10, 1, 0, 0, 0, 1, 0, 0, 1, 0.0, 0.0, 1.0, 0, 0, NAN, 0, 0},
+	        {"2021-Q1", 2021, 1, 1, 1, 2, 0, 0, 0, 2, 0, NAN, NAN, NAN, 2, CENTS(3000), 15.0, 0,
+	         CENTS(3000)},
 	};
 	struct rebuy_orders *o = load(fixture_y, NULL);
 	struct rebuy_summary *s = summarize(o, REBUY_PERIOD_YEAR, 0, 1);
@@ -803,8 +800,8 @@ static void test_summary__without_amount_money_measures_are_absent(void **state)
 	NEAR(s->simple_ltv.monthly_revenue_per_customer, NAN);
 	NEAR(s->simple_ltv.value, NAN);
 	static const struct want_row rows[] = {
-		{"2022-03", 2022, 3, 1, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 4, 0, NAN, 0, 0},
-		{"2022-04", 2022, 4, 1, 0, 1, 0, 2, 1, 0, 1, 0.5, 0.5, 0.5, 1, 0, NAN, 0, 0},
+	        {"2022-03", 2022, 3, 1, 0, 2, 2, 0, 0, 0, 0, NAN, NAN, NAN, 4, 0, NAN, 0, 0},
+	        {"2022-04", 2022, 4, 1, 0, 1, 0, 2, 1, 0, 1, 0.5, 0.5, 0.5, 1, 0, NAN, 0, 0},
 	};
 	check_rows(s, rows, 2);
 	rebuy_summary_free(s);
@@ -839,17 +836,47 @@ static void test_summary__json_has_the_documented_keys_and_nulls(void **state)
 {
 	(void)state;
 	static const char *const keys[] = {
-		"\"customers\"", "\"orders\"", "\"revenue\"", "\"zero_value_orders\"", "\"returns\"",
-		"\"return_rate\"", "\"net_revenue\"", "\"repeat_customers\"",
-		"\"repeat_purchase_rate\"", "\"repeat_purchase_rate_days\"", "\"purchase_frequency\"",
-		"\"aov\"", "\"repeat_revenue_share\"", "\"mean_days_between_purchases\"",
-		"\"median_days_between_purchases\"", "\"median_days_to_second_purchase\"",
-		"\"historic_ltv\"", "\"simple_ltv\"", "\"monthly_revenue_per_customer\"",
-		"\"lifetime_months\"", "\"mean_monthly_churn\"", "\"months\"", "\"period\"",
-		"\"first_purchase\"", "\"last_purchase\"", "\"as_of\"", "\"definitions\"",
-		"\"periods\"", "\"start\"", "\"partial\"", "\"E\"", "\"N\"", "\"S\"", "\"crr\"",
-		"\"retained\"", "\"strict_retention\"", "\"churn\"", "\"reactivated\"", "\"dormant\"",
-		"\"revenue_new\"", "\"revenue_returning\"",
+	        "\"customers\"",
+	        "\"orders\"",
+	        "\"revenue\"",
+	        "\"zero_value_orders\"",
+	        "\"returns\"",
+	        "\"return_rate\"",
+	        "\"net_revenue\"",
+	        "\"repeat_customers\"",
+	        "\"repeat_purchase_rate\"",
+	        "\"repeat_purchase_rate_days\"",
+	        "\"purchase_frequency\"",
+	        "\"aov\"",
+	        "\"repeat_revenue_share\"",
+	        "\"mean_days_between_purchases\"",
+	        "\"median_days_between_purchases\"",
+	        "\"median_days_to_second_purchase\"",
+	        "\"historic_ltv\"",
+	        "\"simple_ltv\"",
+	        "\"monthly_revenue_per_customer\"",
+	        "\"lifetime_months\"",
+	        "\"mean_monthly_churn\"",
+	        "\"months\"",
+	        "\"period\"",
+	        "\"first_purchase\"",
+	        "\"last_purchase\"",
+	        "\"as_of\"",
+	        "\"definitions\"",
+	        "\"periods\"",
+	        "\"start\"",
+	        "\"partial\"",
+	        "\"E\"",
+	        "\"N\"",
+	        "\"S\"",
+	        "\"crr\"",
+	        "\"retained\"",
+	        "\"strict_retention\"",
+	        "\"churn\"",
+	        "\"reactivated\"",
+	        "\"dormant\"",
+	        "\"revenue_new\"",
+	        "\"revenue_returning\"",
 	};
 	struct rebuy_orders *o = load(fixture_a, NULL);
 	struct rebuy_summary *s = summarize(o, REBUY_PERIOD_MONTH, 0, 1);
@@ -916,15 +943,15 @@ static void test_summary__hist_median_takes_the_middle_or_the_mean_of_two(void *
 {
 	(void)state;
 	static const uint64_t h0[] = {0, 0, 0};
-	static const uint64_t h1[] = {0, 0, 3};             /* 2 2 2 -> 2 */
-	static const uint64_t h2[] = {1, 0, 0, 1};          /* 0 3 -> 1.5 */
-	static const uint64_t h3[] = {0, 2, 0, 2};          /* 1 1 3 3 -> 2 */
-	static const uint64_t h4[] = {0, 1, 2, 0, 1};       /* 1 2 2 4 -> 2 */
-	static const uint64_t h5[] = {5};                   /* 0 0 0 0 0 -> 0 */
-	static const uint64_t h6[] = {0, 1, 1, 1, 0, 0, 1, 1}; /* 1 2 3 6 7 -> 3 */
+	static const uint64_t h1[] = {0, 0, 3};                         /* 2 2 2 -> 2 */
+	static const uint64_t h2[] = {1, 0, 0, 1};                      /* 0 3 -> 1.5 */
+	static const uint64_t h3[] = {0, 2, 0, 2};                      /* 1 1 3 3 -> 2 */
+	static const uint64_t h4[] = {0, 1, 2, 0, 1};                   /* 1 2 2 4 -> 2 */
+	static const uint64_t h5[] = {5};                               /* 0 0 0 0 0 -> 0 */
+	static const uint64_t h6[] = {0, 1, 1, 1, 0, 0, 1, 1};          /* 1 2 3 6 7 -> 3 */
 	static const uint64_t h7[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1}; /* 1 10 -> 5.5 */
-	static const uint64_t h8[] = {0, 3, 0, 0, 0, 0, 0, 3}; /* 1 1 1 7 7 7 -> 4 */
-	static const uint64_t h9[] = {0, 0, 0, 0, 1};       /* 4 -> 4 */
+	static const uint64_t h8[] = {0, 3, 0, 0, 0, 0, 0, 3};          /* 1 1 1 7 7 7 -> 4 */
+	static const uint64_t h9[] = {0, 0, 0, 0, 1};                   /* 4 -> 4 */
 	NEAR(rebuy_hist_median(h0, 3, 0), NAN);
 	NEAR(rebuy_hist_median(h1, 3, 3), 2.0);
 	NEAR(rebuy_hist_median(h2, 4, 2), 1.5);
@@ -984,9 +1011,11 @@ static void synthetic_shop(size_t *n_lines, char ***lines_out)
 			int n_items = 1 + (int)(lcg(&seed) % 3);
 			for (int li = 0; li < n_items; li++) {
 				char line[128];
-				snprintf(line, sizeof line, "c%d,o%d_%d,%04d-%02u-%02u %02d:%02d,%s%ld.%02ld\n", c,
-				         c, k, (int)y, m, dd, (int)(lcg(&seed) % 24), (int)(lcg(&seed) % 60),
-				         cents < 0 ? "-" : "", labs(cents) / 100, labs(cents) % 100);
+				snprintf(line, sizeof line,
+				         "c%d,o%d_%d,%04d-%02u-%02u %02d:%02d,%s%ld.%02ld\n", c, c,
+				         k, (int)y, m, dd, (int)(lcg(&seed) % 24),
+				         (int)(lcg(&seed) % 60), cents < 0 ? "-" : "",
+				         labs(cents) / 100, labs(cents) % 100);
 				if (n == cap) {
 					cap = cap ? cap * 2 : 1024;
 					lines = realloc(lines, cap * sizeof *lines);
@@ -1028,17 +1057,33 @@ static void assert_same_summary(const struct rebuy_summary *a, const struct rebu
 	assert_int_equal(a->repeat_customers_days, b->repeat_customers_days);
 	assert_int_equal(a->repeat_revenue, b->repeat_revenue);
 	assert_int_equal(a->n_gaps, b->n_gaps);
-	const double da[] = {a->return_rate, a->repeat_purchase_rate, a->repeat_purchase_rate_days,
-	                     a->purchase_frequency, a->aov, a->repeat_revenue_share,
-	                     a->mean_days_between_purchases, a->median_days_between_purchases,
-	                     a->median_days_to_second_purchase, a->historic_ltv, a->simple_ltv.value,
-	                     a->simple_ltv.monthly_revenue_per_customer, a->simple_ltv.lifetime_months,
+	const double da[] = {a->return_rate,
+	                     a->repeat_purchase_rate,
+	                     a->repeat_purchase_rate_days,
+	                     a->purchase_frequency,
+	                     a->aov,
+	                     a->repeat_revenue_share,
+	                     a->mean_days_between_purchases,
+	                     a->median_days_between_purchases,
+	                     a->median_days_to_second_purchase,
+	                     a->historic_ltv,
+	                     a->simple_ltv.value,
+	                     a->simple_ltv.monthly_revenue_per_customer,
+	                     a->simple_ltv.lifetime_months,
 	                     a->simple_ltv.mean_monthly_churn};
-	const double db[] = {b->return_rate, b->repeat_purchase_rate, b->repeat_purchase_rate_days,
-	                     b->purchase_frequency, b->aov, b->repeat_revenue_share,
-	                     b->mean_days_between_purchases, b->median_days_between_purchases,
-	                     b->median_days_to_second_purchase, b->historic_ltv, b->simple_ltv.value,
-	                     b->simple_ltv.monthly_revenue_per_customer, b->simple_ltv.lifetime_months,
+	const double db[] = {b->return_rate,
+	                     b->repeat_purchase_rate,
+	                     b->repeat_purchase_rate_days,
+	                     b->purchase_frequency,
+	                     b->aov,
+	                     b->repeat_revenue_share,
+	                     b->mean_days_between_purchases,
+	                     b->median_days_between_purchases,
+	                     b->median_days_to_second_purchase,
+	                     b->historic_ltv,
+	                     b->simple_ltv.value,
+	                     b->simple_ltv.monthly_revenue_per_customer,
+	                     b->simple_ltv.lifetime_months,
 	                     b->simple_ltv.mean_monthly_churn};
 	for (size_t i = 0; i < sizeof da / sizeof *da; i++)
 		if (!same_double(da[i], db[i]))
@@ -1049,7 +1094,8 @@ static void assert_same_summary(const struct rebuy_summary *a, const struct rebu
 	assert_int_equal(a->as_of_day, b->as_of_day);
 	assert_int_equal(a->gap_hist_len, b->gap_hist_len);
 	assert_memory_equal(a->gap_hist, b->gap_hist, a->gap_hist_len * sizeof *a->gap_hist);
-	assert_memory_equal(a->second_hist, b->second_hist, a->gap_hist_len * sizeof *a->second_hist);
+	assert_memory_equal(a->second_hist, b->second_hist,
+	                    a->gap_hist_len * sizeof *a->second_hist);
 	assert_int_equal(a->n_periods, b->n_periods);
 	for (size_t i = 0; i < a->n_periods; i++) {
 		const struct rebuy_period_row *p = &a->periods[i], *q = &b->periods[i];
@@ -1186,20 +1232,20 @@ static void test_summary__cdnow_master_is_read_with_detected_layout(void **state
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_summary__kpis_and_months_of_a_hand_worked_shop),
-		cmocka_unit_test(test_summary__quarters_and_years_of_the_same_shop),
-		cmocka_unit_test(test_summary__as_of_after_the_data_adds_empty_periods),
-		cmocka_unit_test(test_summary__window_keeps_orders_between_from_and_to),
-		cmocka_unit_test(test_summary__iso_weeks_cross_the_year_boundary),
-		cmocka_unit_test(test_summary__months_of_the_week_fixture),
-		cmocka_unit_test(test_summary__years_and_quarters_count_reactivations),
-		cmocka_unit_test(test_summary__zero_churn_leaves_simple_ltv_undefined),
-		cmocka_unit_test(test_summary__without_amount_money_measures_are_absent),
-		cmocka_unit_test(test_summary__json_has_the_documented_keys_and_nulls),
-		cmocka_unit_test(test_summary__no_purchase_is_an_error),
-		cmocka_unit_test(test_summary__hist_median_takes_the_middle_or_the_mean_of_two),
-		cmocka_unit_test(test_summary__same_result_for_any_thread_count_and_row_order),
-		cmocka_unit_test(test_summary__cdnow_master_is_read_with_detected_layout),
+	        cmocka_unit_test(test_summary__kpis_and_months_of_a_hand_worked_shop),
+	        cmocka_unit_test(test_summary__quarters_and_years_of_the_same_shop),
+	        cmocka_unit_test(test_summary__as_of_after_the_data_adds_empty_periods),
+	        cmocka_unit_test(test_summary__window_keeps_orders_between_from_and_to),
+	        cmocka_unit_test(test_summary__iso_weeks_cross_the_year_boundary),
+	        cmocka_unit_test(test_summary__months_of_the_week_fixture),
+	        cmocka_unit_test(test_summary__years_and_quarters_count_reactivations),
+	        cmocka_unit_test(test_summary__zero_churn_leaves_simple_ltv_undefined),
+	        cmocka_unit_test(test_summary__without_amount_money_measures_are_absent),
+	        cmocka_unit_test(test_summary__json_has_the_documented_keys_and_nulls),
+	        cmocka_unit_test(test_summary__no_purchase_is_an_error),
+	        cmocka_unit_test(test_summary__hist_median_takes_the_middle_or_the_mean_of_two),
+	        cmocka_unit_test(test_summary__same_result_for_any_thread_count_and_row_order),
+	        cmocka_unit_test(test_summary__cdnow_master_is_read_with_detected_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

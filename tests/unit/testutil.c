@@ -12,7 +12,8 @@ const char *tu_shared_path(const char *rel)
 	static char buf[4096];
 	snprintf(buf, sizeof buf, "%s/%s", REBUY_SHARED_DIR, rel);
 	if (access(buf, R_OK) != 0) {
-		print_message("skipped: %s is absent (../shared is not beside the checkout)\n", buf);
+		print_message("skipped: %s is absent (../shared is not beside the checkout)\n",
+		              buf);
 		return NULL;
 	}
 	return buf;
@@ -111,5 +112,11 @@ void tu_fail_after(long n)
 	rebuy_alloc_set(n >= 0 ? failing_alloc : NULL, NULL);
 }
 
-long tu_alloc_count(void) { return n_allocs; }
-int tu_fail_triggered(void) { return triggered; }
+long tu_alloc_count(void)
+{
+	return n_allocs;
+}
+int tu_fail_triggered(void)
+{
+	return triggered;
+}
