@@ -41,7 +41,7 @@ static inline int is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-size_t rebuy__key_normalize(const char **start, size_t n)
+size_t rebuy__key_normalize(const char **start, size_t n, char decimal)
 {
 	const char *s = *start;
 	/* The usual key: no blank at either end, not ending in 0. */
@@ -54,11 +54,11 @@ size_t rebuy__key_normalize(const char **start, size_t n)
 	while (n > 0 && is_blank(s[n - 1]))
 		n--;
 	*start = s;
-	/* digits '.' zeros -> digits */
+	/* digits, the decimal mark, zeros -> digits */
 	size_t dot = 0;
 	while (dot < n && s[dot] >= '0' && s[dot] <= '9')
 		dot++;
-	if (dot == 0 || dot >= n - 1 || s[dot] != '.')
+	if (dot == 0 || dot >= n - 1 || s[dot] != decimal)
 		return n;
 	for (size_t i = dot + 1; i < n; i++)
 		if (s[i] != '0')

@@ -165,8 +165,9 @@ enum rebuy_status rebuy__order_key_encode(struct rebuy__bucket *b, const char *k
 enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
                                               struct rebuy__partial *src, unsigned bucket);
 
-/* Trims blanks and reads a spreadsheet number id ("17850.0") as its integer
- * ("17850"); returns the new length, *start moved past leading blanks. */
-size_t rebuy__key_normalize(const char **start, size_t n);
+/* Trims blanks and reads a spreadsheet number id ("17850.0", or "17850,0"
+ * when decimal is ',') as its integer ("17850"); returns the new length,
+ * *start moved past leading blanks. */
+size_t rebuy__key_normalize(const char **start, size_t n, char decimal);
 
 #endif

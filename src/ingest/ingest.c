@@ -307,7 +307,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 	line->line_hash[0] = line->line_hash[1] = 0;
 	const struct rebuy__csv_field *fc = &fields[in->col[REBUY_ROLE_CUSTOMER]];
 	line->cust = fc->p;
-	line->cust_len = rebuy__key_normalize(&line->cust, fc->n);
+	line->cust_len = rebuy__key_normalize(&line->cust, fc->n, in->decimal);
 	if (line->cust_len == 0)
 		return reject(w, at, REBUY_REASON_MISSING_CUSTOMER, REBUY_ROLE_CUSTOMER, fc, NULL);
 
@@ -393,7 +393,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 	if (in->col[REBUY_ROLE_ORDER] >= 0) {
 		const struct rebuy__csv_field *f = &fields[in->col[REBUY_ROLE_ORDER]];
 		line->okey = f->p;
-		line->okey_len = rebuy__key_normalize(&line->okey, f->n);
+		line->okey_len = rebuy__key_normalize(&line->okey, f->n, in->decimal);
 	}
 	if (in->opts->dedupe) {
 		while (row_len > 0 && (row[row_len - 1] == '\n' || row[row_len - 1] == '\r'))

@@ -12,19 +12,25 @@ static const char *const role_names[REBUY_ROLE_COUNT] = {
         "customer", "date", "amount", "quantity", "price", "order", "product", "currency",
 };
 
-/* Normalized header names that take each role. */
-static const char *const role_headers[REBUY_ROLE_COUNT][10] = {
-        [REBUY_ROLE_CUSTOMER] = {"customer", "customerid", "clientid", "userid", "householdid",
-                                 "cust", "id"},
-        [REBUY_ROLE_DATE] = {"date", "orderdate", "invoicedate", "orderts", "timestamp",
-                             "transactiontimestamp", "createdat"},
-        [REBUY_ROLE_AMOUNT] = {"amount", "revenue", "total", "sales", "salesvalue", "value",
-                               "dollarvalue", "totalcharges"},
-        [REBUY_ROLE_QUANTITY] = {"quantity", "qty"},
-        [REBUY_ROLE_PRICE] = {"price", "unitprice"},
-        [REBUY_ROLE_ORDER] = {"order", "orderid", "invoice", "invoiceno", "basketid"},
-        [REBUY_ROLE_PRODUCT] = {"product", "productid", "sku", "stockcode", "item"},
-        [REBUY_ROLE_CURRENCY] = {"currency"},
+/* Normalized header names that take each role: the English names of
+ * DESIGN.md §3, and the usual Russian ones (rebuy's first users export from
+ * Russian-language shops and 1C). */
+static const char *const role_headers[REBUY_ROLE_COUNT][16] = {
+	[REBUY_ROLE_CUSTOMER] = {"customer", "customerid", "clientid", "userid", "householdid",
+	                         "cust", "id", "клиент", "покупатель", "кодклиента",
+	                         "idклиента"},
+	[REBUY_ROLE_DATE] = {"date", "orderdate", "invoicedate", "orderts", "timestamp",
+	                     "transactiontimestamp", "createdat", "дата", "датазаказа",
+	                     "датапродажи"},
+	[REBUY_ROLE_AMOUNT] = {"amount", "revenue", "total", "sales", "salesvalue", "value",
+	                       "dollarvalue", "totalcharges", "сумма", "суммазаказа", "выручка"},
+	[REBUY_ROLE_QUANTITY] = {"quantity", "qty", "количество", "кол-во"},
+	[REBUY_ROLE_PRICE] = {"price", "unitprice", "цена"},
+	[REBUY_ROLE_ORDER] = {"order", "orderid", "invoice", "invoiceno", "basketid", "заказ",
+	                      "номерзаказа", "чек", "номерчека"},
+	[REBUY_ROLE_PRODUCT] = {"product", "productid", "sku", "stockcode", "item", "товар",
+	                        "артикул", "номенклатура"},
+	[REBUY_ROLE_CURRENCY] = {"currency", "валюта"},
 };
 
 static const char *const reason_names[REBUY_REASON_COUNT] = {
@@ -75,16 +81,43 @@ enum rebuy_status rebuy_input_set_role(struct rebuy_input_options *opts, const c
 }
 
 /* Lower case, spaces and underscores removed; out holds up to size-1 bytes. */
+/* Lower case (ASCII and Cyrillic in UTF-8), spaces and underscores removed;
+ * out holds up to size-1 bytes. */
 static void normalize(const char *s, size_t n, char *out, size_t size)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < n && k + 1 < size; i++) {
-		char c = s[i];
+	for (size_t i = 0; i < n && k + 2 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
 		if (c == ' ' || c == '_')
 			continue;
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		out[k++] = c;
+		if (c >= 'A' && c <= 'Z') {
+			out[k++] = (char)(c - 'A' + 'a');
+			continue;
+		}
+		if (c == 0xD0 && i + 1 < n) {
+			unsigned char d = (unsigned char)s[i + 1];
+			/* А..П (D0 90..9F) -> а..п (D0 B0..BF); Р..Я (D0 A0..AF) -> р..я
+			 * (D1 80..8F); Ё (D0 81) -> ё (D1 91). */
+			if (d >= 0x90 && d <= 0x9F) {
+				out[k++] = (char)0xD0;
+				out[k++] = (char)(d + 0x20);
+				i++;
+				continue;
+			}
+			if (d >= 0xA0 && d <= 0xAF) {
+				out[k++] = (char)0xD1;
+				out[k++] = (char)(d - 0x20);
+				i++;
+				continue;
+			}
+			if (d == 0x81) {
+				out[k++] = (char)0xD1;
+				out[k++] = (char)0x91;
+				i++;
+				continue;
+			}
+		}
+		out[k++] = (char)c;
 	}
 	out[k] = '\0';
 }

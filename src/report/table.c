@@ -106,7 +106,12 @@ static int is_number(const struct rebuy_node *n)
 static void write_rows(FILE *out, const struct rebuy_node *arr, int depth)
 {
 	const struct rebuy_node *first = arr->first;
-	if (!first || first->type != NODE_OBJ) {
+	if (!first) {
+		pad(out, (size_t)depth * 2);
+		fputs("(none)\n", out);
+		return;
+	}
+	if (first->type != NODE_OBJ) {
 		char buf[256];
 		pad(out, (size_t)depth * 2);
 		for (const struct rebuy_node *c = arr->first; c; c = c->next) {

@@ -165,10 +165,17 @@ static void test_key_normalize__trims_and_reads_spreadsheet_ids(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		const char *s = cases[i].in;
-		size_t n = rebuy__key_normalize(&s, strlen(s));
+		size_t n = rebuy__key_normalize(&s, strlen(s), '.');
 		assert_int_equal(n, strlen(cases[i].out));
 		assert_memory_equal(s, cases[i].out, n);
 	}
+	/* A comma only where the file's decimal mark is one. */
+	const char *s = "17850,0";
+	assert_int_equal(rebuy__key_normalize(&s, 7, '.'), 7);
+	s = "17850,00";
+	assert_int_equal(rebuy__key_normalize(&s, 8, ','), 5);
+	s = "17850.0";
+	assert_int_equal(rebuy__key_normalize(&s, 7, ','), 7);
 }
 
 static void add_line(struct rebuy__partial *p, struct rebuy__last *last, const char *cust,
