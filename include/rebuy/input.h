@@ -32,6 +32,9 @@ enum rebuy_role {
 	REBUY_ROLE_COUNT
 };
 
+/* Free columns that the orders table can keep (`cohorts --by`, ...). */
+#define REBUY_MAX_ATTRIBUTES 4
+
 /* "customer", "date", ... */
 const char *rebuy_role_name(enum rebuy_role role);
 
@@ -70,6 +73,10 @@ struct rebuy_input_options {
 	int64_t from_day, to_day; /* analysis window, inclusive days */
 	int64_t as_of_day;        /* orders on or after this day are left out */
 	unsigned n_threads;       /* 0: one per online CPU */
+	/* Free columns kept per order (dictionary-encoded; the value on the
+	 * order's earliest line): header names or 1-based numbers. */
+	const char *attributes[REBUY_MAX_ATTRIBUTES];
+	size_t n_attributes;
 	/* Called from the reading thread now and then; may be NULL. */
 	void (*progress)(void *ud, uint64_t bytes_done, uint64_t bytes_total);
 	void *progress_ud;
@@ -121,13 +128,16 @@ struct rebuy_input_report {
 	struct rebuy_date_format date_format; /* the column's format as resolved */
 	const char *date_format_name;         /* "iso", "mdy", ... static string */
 	size_t n_columns;
-	char **column_names;                /* n_columns names ("column 3" when headerless) */
-	struct rebuy_column_info *columns;  /* n_columns, or NULL before the first rows were read */
-	int role_column[REBUY_ROLE_COUNT];  /* 0-based column of each role, -1 when absent */
-	int role_by_flag[REBUY_ROLE_COUNT]; /* 1 when a flag or --columns set it */
-	uint64_t bytes;                     /* bytes read (after decompression) */
-	uint64_t lines;                     /* physical lines */
-	uint64_t rows;                      /* data rows (blank lines are not rows) */
+	char **column_names;               /* n_columns names ("column 3" when headerless) */
+	struct rebuy_column_info *columns; /* n_columns, or NULL before the first rows were read */
+	int role_column[REBUY_ROLE_COUNT]; /* 0-based column of each role, -1 when absent */
+	int role_by_flag[REBUY_ROLE_COUNT];
+	size_t n_attributes;
+	int attr_column[REBUY_MAX_ATTRIBUTES];
+	        /* 0-based column of each attribute kept */ /* 1 when a flag or --columns set it */
+	uint64_t bytes;                                     /* bytes read (after decompression) */
+	uint64_t lines;                                     /* physical lines */
+	uint64_t rows; /* data rows (blank lines are not rows) */
 	uint64_t blank_lines;
 	uint64_t rows_used; /* rows that became part of an order */
 	uint64_t rejected[REBUY_REASON_COUNT];

@@ -44,6 +44,14 @@ struct rebuy_orders {
 	const int64_t *ret_ts;
 	const int64_t *ret_value; /* < 0 */
 
+	/* The attributes asked for in the input options, per purchase: attr[k][i]
+	 * is the id of the value of attribute k on purchase i (the value on its
+	 * earliest line), in [0, n_attr_values[k]); ids follow the byte order of
+	 * the values, and an empty cell is the value "". */
+	size_t n_attributes;
+	const uint32_t *attr[REBUY_MAX_ATTRIBUTES];
+	size_t n_attr_values[REBUY_MAX_ATTRIBUTES];
+
 	int has_amount;    /* 0 when the input had neither amount nor price: values are 0 */
 	int has_order_key; /* lines were grouped by an order column */
 	int64_t first_day, last_day; /* of purchases; 0 when n_orders is 0 */
@@ -65,6 +73,12 @@ void rebuy_orders_free(struct rebuy_orders *orders);
 /* The key of customer c as read (trimmed; "17850.0" read as "17850").
  * Borrowed, NUL-terminated, valid while the table lives. */
 const char *rebuy_orders_customer_key(const struct rebuy_orders *orders, size_t c, size_t *len);
+
+/* The column name of attribute k, and the text of its value id (NUL-
+ * terminated; *len may be NULL). Borrowed, valid while the table lives. */
+const char *rebuy_orders_attribute_name(const struct rebuy_orders *orders, size_t k);
+const char *rebuy_orders_attribute_value(const struct rebuy_orders *orders, size_t k, uint32_t id,
+                                         size_t *len);
 
 /* The customer ids 0..n-1 in key order (byte-wise, shorter first when one
  * key is a prefix of the other; keys of digits only compare as numbers

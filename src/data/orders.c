@@ -31,6 +31,11 @@ struct rebuy__orders_priv {
 	int64_t *ret_ts, *ret_value;
 	uint64_t *key_offs; /* per customer: offset into key_chars << 16 | length */
 	char *key_chars;
+	size_t n_attrs;
+	uint32_t *attr[REBUY_MAX_ATTRIBUTES];
+	struct rebuy__strtab attr_values[REBUY_MAX_ATTRIBUTES]; /* every value of each attribute */
+	uint32_t *attr_by_rank[REBUY_MAX_ATTRIBUTES];           /* final id -> id in attr_values */
+	char *attr_names[REBUY_MAX_ATTRIBUTES];
 };
 
 struct bucket_out {
@@ -51,6 +56,7 @@ struct work {
 	uint64_t key;
 	uint32_t cust; /* rank within the bucket */
 	uint32_t n_lines;
+	uint32_t attr[REBUY_MAX_ATTRIBUTES]; /* final value ids */
 };
 
 /* What one thread reuses from bucket to bucket. */
@@ -69,7 +75,10 @@ struct build {
 	size_t ub[REBUY__BUCKETS + 1]; /* the bucket's place in the columns: records before it */
 	int64_t *ts, *value;           /* the columns, sized for every record */
 	uint32_t *n_lines;
-	struct scratch *scratch; /* one per thread */
+	size_t n_attrs;
+	uint32_t *attr[REBUY_MAX_ATTRIBUTES];  /* the attribute columns, sized like ts */
+	uint32_t **amap[REBUY_MAX_ATTRIBUTES]; /* per attribute, per partial: id -> final id */
+	struct scratch *scratch;               /* one per thread */
 	struct bucket_out out[REBUY__BUCKETS];
 };
 
@@ -513,6 +522,8 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 					         kj.rank[korder[w->key & 0xFFFFFFFFu]];
 				w->cust = cr;
 				w->n_lines = rebuy__rec_lines(r);
+				for (size_t k = 0; k < bd->n_attrs; k++)
+					w->attr[k] = bd->amap[k][p][c->attr[i * bd->n_attrs + k]];
 				if (hash) {
 					hash[2 * at] = c->line_hash[2 * i];
 					hash[2 * at + 1] = c->line_hash[2 * i + 1];
@@ -539,8 +550,16 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 					r[++m] = r[i];
 					continue;
 				}
-				if (r[i].ts < r[m].ts)
+				if (r[i].ts < r[m].ts) {
 					r[m].ts = r[i].ts;
+					memcpy(r[m].attr, r[i].attr, sizeof r[m].attr);
+				} else if (r[i].ts == r[m].ts) {
+					/* Lines at the same earliest time: the smallest value
+					 * (final ids follow the byte order of values). */
+					for (size_t k = 0; k < bd->n_attrs; k++)
+						if (r[i].attr[k] < r[m].attr[k])
+							r[m].attr[k] = r[i].attr[k];
+				}
 				if (__builtin_add_overflow(r[m].value, r[i].value, &r[m].value)) {
 					st = REBUY_ELIMIT;
 					goto out;
@@ -570,6 +589,8 @@ static enum rebuy_status build_bucket(void *ud, size_t bi, unsigned thread)
 			ts[w] = r[i].ts;
 			value[w] = r[i].value;
 			n_lines[w] = r[i].n_lines;
+			for (size_t k = 0; k < bd->n_attrs; k++)
+				bd->attr[k][bd->ub[bi] + w] = r[i].attr[k];
 			w++;
 			purch++;
 		}
@@ -612,7 +633,70 @@ static void priv_free(struct rebuy__orders_priv *p)
 	rebuy__free(p->ret_value);
 	rebuy__free(p->key_offs);
 	rebuy__free(p->key_chars);
+	for (size_t k = 0; k < REBUY_MAX_ATTRIBUTES; k++) {
+		rebuy__free(p->attr[k]);
+		rebuy__strtab_release(&p->attr_values[k]);
+		rebuy__free(p->attr_by_rank[k]);
+		rebuy__free(p->attr_names[k]);
+	}
 	rebuy__free(p);
+}
+
+static _Thread_local const struct rebuy__strtab *value_table;
+
+static int cmp_value_ids(const void *pa, const void *pb)
+{
+	size_t la, lb;
+	const char *a = rebuy__strtab_key(value_table, *(const uint32_t *)pa, &la);
+	const char *b = rebuy__strtab_key(value_table, *(const uint32_t *)pb, &lb);
+	int c = memcmp(a, b, la < lb ? la : lb);
+	return c ? c : (la > lb) - (la < lb);
+}
+
+/* Every value of attribute k over the partials, numbered in byte order (a
+ * numbering that depends only on the values), and each partial's ids
+ * mapped to it. Attributes have few values (channels, countries), so this
+ * runs once, before the buckets. */
+static enum rebuy_status join_attribute(struct build *bd, struct rebuy__orders_priv *p, size_t k)
+{
+	struct rebuy__strtab *all = &p->attr_values[k];
+	uint32_t **map = rebuy__calloc(bd->n_parts, sizeof *map);
+	if (!map)
+		return REBUY_ENOMEM;
+	bd->amap[k] = map;
+	for (size_t q = 0; q < bd->n_parts; q++) {
+		const struct rebuy__strtab *t = &bd->parts[q]->attr_values[k];
+		if (!(map[q] = rebuy__malloc((t->n ? t->n : 1) * sizeof **map)))
+			return REBUY_ENOMEM;
+		for (size_t i = 0; i < t->n; i++) {
+			size_t len;
+			const char *v = rebuy__strtab_key(t, (uint32_t)i, &len);
+			enum rebuy_status st = rebuy__strtab_intern(
+			        all, v, len, rebuy__strtab_hash(v, len), &map[q][i], NULL);
+			if (st)
+				return st;
+		}
+	}
+	size_t n = all->n;
+	uint32_t *by_rank = rebuy__malloc((n ? n : 1) * sizeof *by_rank);
+	uint32_t *rank = rebuy__malloc((n ? n : 1) * sizeof *rank);
+	if (!by_rank || !rank) {
+		rebuy__free(by_rank);
+		rebuy__free(rank);
+		return REBUY_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		by_rank[i] = (uint32_t)i;
+	value_table = all;
+	qsort(by_rank, n, sizeof *by_rank, cmp_value_ids);
+	for (size_t r = 0; r < n; r++)
+		rank[by_rank[r]] = (uint32_t)r;
+	for (size_t q = 0; q < bd->n_parts; q++)
+		for (size_t i = 0; i < bd->parts[q]->attr_values[k].n; i++)
+			map[q][i] = rank[map[q][i]];
+	rebuy__free(rank);
+	p->attr_by_rank[k] = by_rank;
+	return REBUY_OK;
 }
 
 static void *alloc_n(size_t n, size_t size)
@@ -657,6 +741,9 @@ static enum rebuy_status assemble(struct rebuy_orders *t, struct build *bd,
 			memmove(p->value + n_o, p->value + from, o->n_orders * sizeof *p->value);
 			memmove(p->n_lines + n_o, p->n_lines + from,
 			        o->n_orders * sizeof *p->n_lines);
+			for (size_t k = 0; k < p->n_attrs; k++)
+				memmove(p->attr[k] + n_o, p->attr[k] + from,
+				        o->n_orders * sizeof *p->attr[k]);
 		}
 		const unsigned char *key = (const unsigned char *)o->keys;
 		for (size_t c = 0; c < o->n_cust; c++) {
@@ -743,6 +830,21 @@ static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__part
 	bd->ts = p->ts;
 	bd->value = p->value;
 	bd->n_lines = p->n_lines;
+	bd->n_attrs = p->n_attrs = parts[0]->n_attrs;
+	for (size_t k = 0; k < bd->n_attrs; k++) {
+		rebuy__strtab_init(&p->attr_values[k]);
+		if (!(p->attr[k] = alloc_n(n_recs, sizeof *p->attr[k])) ||
+		    (st = join_attribute(bd, p, k)) != REBUY_OK) {
+			st = st ? st : REBUY_ENOMEM;
+			goto out;
+		}
+		bd->attr[k] = p->attr[k];
+		const char *name = t->report.column_names[t->report.attr_column[k]];
+		if (!(p->attr_names[k] = rebuy__strndup(name, strlen(name)))) {
+			st = REBUY_ENOMEM;
+			goto out;
+		}
+	}
 	if ((st = rebuy__parallel_for(threads, REBUY__BUCKETS, build_bucket, bd)))
 		goto out;
 	/* The records are in the columns: free them before laying out the rest. */
@@ -753,6 +855,11 @@ static enum rebuy_status build_orders(struct rebuy_orders *t, struct rebuy__part
 	if ((st = assemble(t, bd, p)))
 		goto out;
 	t->has_order_key = bd->has_key;
+	t->n_attributes = p->n_attrs;
+	for (size_t k = 0; k < p->n_attrs; k++) {
+		t->attr[k] = p->attr[k];
+		t->n_attr_values[k] = p->attr_values[k].n;
+	}
 	t->cust_start = p->cust_start;
 	t->ts = p->ts;
 	t->value = p->value;
@@ -780,6 +887,12 @@ out:
 				rebuy__free(bd->scratch[k].hash);
 			}
 		rebuy__free(bd->scratch);
+		for (size_t k = 0; k < REBUY_MAX_ATTRIBUTES; k++) {
+			if (bd->amap[k])
+				for (size_t q = 0; q < n_parts; q++)
+					rebuy__free(bd->amap[k][q]);
+			rebuy__free(bd->amap[k]);
+		}
 	}
 	rebuy__free(bd);
 	priv_free(p);
@@ -859,6 +972,19 @@ void rebuy_orders_free(struct rebuy_orders *t)
 	priv_free(t->priv);
 	rebuy__report_release_names(&t->report);
 	rebuy__free(t);
+}
+
+const char *rebuy_orders_attribute_name(const struct rebuy_orders *t, size_t k)
+{
+	return k < t->n_attributes ? t->priv->attr_names[k] : NULL;
+}
+
+const char *rebuy_orders_attribute_value(const struct rebuy_orders *t, size_t k, uint32_t id,
+                                         size_t *len)
+{
+	if (k >= t->n_attributes || id >= t->n_attr_values[k])
+		return NULL;
+	return rebuy__strtab_key(&t->priv->attr_values[k], t->priv->attr_by_rank[k][id], len);
 }
 
 const char *rebuy_orders_customer_key(const struct rebuy_orders *t, size_t c, size_t *len)

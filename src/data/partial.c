@@ -7,7 +7,8 @@
 
 #include "core/mem.h"
 
-struct rebuy__partial *rebuy__partial_new(int has_order_key, int has_alt, int has_line_hash)
+struct rebuy__partial *rebuy__partial_new(int has_order_key, int has_alt, int has_line_hash,
+                                          size_t n_attrs)
 {
 	struct rebuy__partial *p = rebuy__malloc(sizeof *p);
 	if (!p)
@@ -21,6 +22,9 @@ struct rebuy__partial *rebuy__partial_new(int has_order_key, int has_alt, int ha
 	p->has_order_key = has_order_key;
 	p->has_alt = has_alt;
 	p->has_line_hash = has_line_hash;
+	p->n_attrs = n_attrs < REBUY_MAX_ATTRIBUTES ? n_attrs : REBUY_MAX_ATTRIBUTES;
+	for (size_t k = 0; k < REBUY_MAX_ATTRIBUTES; k++)
+		rebuy__strtab_init(&p->attr_values[k]);
 	return p;
 }
 
@@ -32,6 +36,8 @@ void rebuy__partial_free(struct rebuy__partial *p)
 		rebuy__strtab_release(&p->buckets[b].customers);
 		rebuy__strtab_release(&p->buckets[b].long_keys);
 	}
+	for (size_t k = 0; k < REBUY_MAX_ATTRIBUTES; k++)
+		rebuy__strtab_release(&p->attr_values[k]);
 	rebuy__region_release(&p->region);
 	rebuy__free(p);
 }
@@ -107,6 +113,8 @@ static struct rebuy__chunk *new_chunk(struct rebuy__partial *p)
 	size_t hash_at = size;
 	if (p->has_line_hash)
 		size += REBUY__CHUNK_RECS * 2 * sizeof(uint64_t);
+	size_t attr_at = size;
+	size += REBUY__CHUNK_RECS * p->n_attrs * sizeof(uint32_t);
 	char *m = rebuy__region_alloc(&p->region, size);
 	if (!m)
 		return NULL;
@@ -115,7 +123,17 @@ static struct rebuy__chunk *new_chunk(struct rebuy__partial *p)
 	c->n = 0;
 	c->alt = p->has_alt ? (int64_t *)(m + alt_at) : NULL;
 	c->line_hash = p->has_line_hash ? (uint64_t *)(m + hash_at) : NULL;
+	c->attr = p->n_attrs ? (uint32_t *)(m + attr_at) : NULL;
 	return c;
+}
+
+/* 1 when value id a sorts before value id b in byte order. */
+static int value_before(const struct rebuy__strtab *t, uint32_t a, uint32_t b)
+{
+	size_t la, lb;
+	const char *x = rebuy__strtab_key(t, a, &la), *y = rebuy__strtab_key(t, b, &lb);
+	int c = memcmp(x, y, la < lb ? la : lb);
+	return c < 0 || (c == 0 && la < lb);
 }
 
 int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
@@ -143,8 +161,19 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	    rebuy__rec_lines(prev) < REBUY__REC_MAX_LINES &&
 	    (p->has_order_key ? prev->key == key : rebuy__rec_ts(prev) == line->ts)) {
 		int64_t ts = rebuy__rec_ts(prev);
-		if (line->ts < ts)
+		/* The order's attributes are its earliest line's; among lines at
+		 * that time, the smallest value (as the build decides too). */
+		uint32_t *attr = p->n_attrs ? &b->tail->attr[last->i * p->n_attrs] : NULL;
+		if (line->ts < ts) {
 			ts = line->ts;
+			for (size_t k = 0; k < p->n_attrs; k++)
+				attr[k] = line->attr[k];
+		} else if (line->ts == ts) {
+			for (size_t k = 0; k < p->n_attrs; k++)
+				if (line->attr[k] != attr[k] &&
+				    value_before(&p->attr_values[k], line->attr[k], attr[k]))
+					attr[k] = line->attr[k];
+		}
 		if (p->has_alt && line->ts_alt < b->tail->alt[last->i])
 			b->tail->alt[last->i] = line->ts_alt;
 		if (__builtin_add_overflow(prev->value, line->value, &prev->value))
@@ -170,6 +199,8 @@ int rebuy__partial_add(struct rebuy__partial *p, const struct rebuy__line *line,
 	r->meta = rebuy__rec_meta(line->ts, cust_len, 1);
 	if (c->alt)
 		c->alt[i] = line->ts_alt;
+	for (size_t k = 0; k < p->n_attrs; k++)
+		c->attr[i * p->n_attrs + k] = line->attr[k];
 	if (c->line_hash) {
 		c->line_hash[2 * i] = line->line_hash[0];
 		c->line_hash[2 * i + 1] = line->line_hash[1];
@@ -221,6 +252,16 @@ enum rebuy_status rebuy__partial_merge_bucket(struct rebuy__partial *dst,
 			}
 			l.ts = rebuy__rec_ts(r);
 			l.ts_alt = c->alt ? c->alt[i] : l.ts;
+			for (size_t k = 0; k < src->n_attrs && k < dst->n_attrs; k++) {
+				size_t vlen;
+				const char *v = rebuy__strtab_key(
+				        &src->attr_values[k], c->attr[i * src->n_attrs + k], &vlen);
+				enum rebuy_status ast = rebuy__strtab_intern(
+				        &dst->attr_values[k], v, vlen, rebuy__strtab_hash(v, vlen),
+				        &l.attr[k], NULL);
+				if (ast)
+					return ast;
+			}
 			l.value = r->value;
 			if (c->line_hash) {
 				l.line_hash[0] = c->line_hash[2 * i];

@@ -24,6 +24,7 @@
 #include "core/region.h"
 #include "core/strtab.h"
 #include "rebuy/error.h"
+#include "rebuy/input.h"
 
 #define REBUY__BUCKET_BITS 8
 #define REBUY__BUCKETS (1u << REBUY__BUCKET_BITS)
@@ -73,6 +74,7 @@ struct rebuy__chunk {
 	struct rebuy__chunk *next;
 	size_t n;
 	int64_t *alt;        /* day-first reading of ambiguous dates, or NULL */
+	uint32_t *attr;      /* n_attrs value ids per record (earliest line's), or NULL */
 	uint64_t *line_hash; /* two words per record with --dedupe, or NULL */
 	struct rebuy__rec recs[REBUY__CHUNK_RECS];
 };
@@ -90,6 +92,8 @@ struct rebuy__partial {
 	int has_order_key;
 	int has_alt; /* records carry alt readings (ambiguous slash dates) */
 	int has_line_hash;
+	size_t n_attrs;                                         /* attribute columns kept */
+	struct rebuy__strtab attr_values[REBUY_MAX_ATTRIBUTES]; /* value -> id, per attribute */
 	struct rebuy__region region; /* chunks and table slots; the tables point here */
 };
 
@@ -100,7 +104,8 @@ static inline unsigned rebuy__bucket_of(uint64_t hash)
 
 /* A partial lives on the heap and never moves: its tables point into its
  * region. NULL when out of memory. */
-struct rebuy__partial *rebuy__partial_new(int has_order_key, int has_alt, int has_line_hash);
+struct rebuy__partial *rebuy__partial_new(int has_order_key, int has_alt, int has_line_hash,
+                                          size_t n_attrs);
 void rebuy__partial_free(struct rebuy__partial *p);
 
 /* One line, parsed and cleaned. */
@@ -109,7 +114,8 @@ struct rebuy__line {
 	size_t cust_len;
 	uint64_t cust_hash; /* rebuy__strtab_hash(cust, cust_len) */
 	uint64_t cust_word; /* rebuy__strtab_pack(cust, cust_len) when cust_len <= 8 */
-	const char *okey;   /* the order key, or NULL */
+	uint32_t attr[REBUY_MAX_ATTRIBUTES]; /* ids in the partial's attr_values */
+	const char *okey;                    /* the order key, or NULL */
 	size_t okey_len;
 	int64_t ts, ts_alt;
 	int64_t value;

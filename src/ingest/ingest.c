@@ -91,6 +91,8 @@ struct ingest {
 	struct rebuy_date_format date_fmt;
 	char decimal;
 	int col[REBUY_ROLE_COUNT];
+	int attr_col[REBUY_MAX_ATTRIBUTES];
+	size_t n_attrs;
 	size_t need_fields;
 	uint64_t header_lines; /* physical lines before the first data row */
 	uint64_t text_bytes;   /* bytes read from the source, after decompression */
@@ -386,6 +388,23 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		             role == REBUY_ROLE_AMOUNT ? "amount" : "quantity x price", text);
 		if (in->opts->strict)
 			return 1;
+	}
+
+	for (size_t k = 0; k < in->n_attrs; k++) {
+		const struct rebuy__csv_field *f = &fields[in->attr_col[k]];
+		size_t n = f->n;
+		const char *v = trim(f->p, &n);
+		enum rebuy_status ast =
+		        rebuy__strtab_intern(&w->part->attr_values[k], v, n,
+		                             rebuy__strtab_hash(v, n), &line->attr[k], NULL);
+		if (ast) {
+			w->status = ast;
+			rebuy_error_set(&w->err, ast, "%s",
+			                ast == REBUY_ELIMIT
+			                        ? "an attribute value longer than 64 KiB"
+			                        : "out of memory");
+			return LINE_STOP;
+		}
 	}
 
 	line->okey = NULL;
@@ -1091,6 +1110,24 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 		if (in->col[r] >= 0 && (size_t)in->col[r] + 1 > in->need_fields)
 			in->need_fields = (size_t)in->col[r] + 1;
 	}
+	in->n_attrs = opts->n_attributes < REBUY_MAX_ATTRIBUTES ? opts->n_attributes
+	                                                        : REBUY_MAX_ATTRIBUTES;
+	for (size_t k = 0; k < in->n_attrs; k++) {
+		int c = rebuy__roles_find_column(rep, opts->attributes[k]);
+		if (c < 0) {
+			char cols[256];
+			rebuy__roles_list_columns(rep, cols, sizeof cols);
+			st = rebuy_error_set(err, REBUY_EARG,
+			                     "%s has no column '%s' (the columns are: %s)",
+			                     rep->path, opts->attributes[k], cols);
+			goto out;
+		}
+		in->attr_col[k] = c;
+		rep->attr_column[k] = c;
+		if ((size_t)c + 1 > in->need_fields)
+			in->need_fields = (size_t)c + 1;
+	}
+	rep->n_attributes = in->n_attrs;
 	if (has_header) {
 		in->header_lines += nl;
 		start = row_end;
@@ -1135,8 +1172,8 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 
 	for (unsigned t = 0; t < in->n_workers; t++) {
 		struct worker *w = &in->workers[t];
-		w->part =
-		        rebuy__partial_new(in->col[REBUY_ROLE_ORDER] >= 0, *has_alt, opts->dedupe);
+		w->part = rebuy__partial_new(in->col[REBUY_ROLE_ORDER] >= 0, *has_alt, opts->dedupe,
+		                             in->n_attrs);
 		w->fields = rebuy__malloc((in->need_fields + 1) * sizeof *w->fields);
 		if (!w->part || !w->fields) {
 			st = rebuy_error_set(err, REBUY_ENOMEM, "out of memory");

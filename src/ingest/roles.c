@@ -16,21 +16,20 @@ static const char *const role_names[REBUY_ROLE_COUNT] = {
  * DESIGN.md §3, and the usual Russian ones (rebuy's first users export from
  * Russian-language shops and 1C). */
 static const char *const role_headers[REBUY_ROLE_COUNT][16] = {
-	[REBUY_ROLE_CUSTOMER] = {"customer", "customerid", "clientid", "userid", "householdid",
-	                         "cust", "id", "клиент", "покупатель", "кодклиента",
-	                         "idклиента"},
-	[REBUY_ROLE_DATE] = {"date", "orderdate", "invoicedate", "orderts", "timestamp",
-	                     "transactiontimestamp", "createdat", "дата", "датазаказа",
-	                     "датапродажи"},
-	[REBUY_ROLE_AMOUNT] = {"amount", "revenue", "total", "sales", "salesvalue", "value",
-	                       "dollarvalue", "totalcharges", "сумма", "суммазаказа", "выручка"},
-	[REBUY_ROLE_QUANTITY] = {"quantity", "qty", "количество", "кол-во"},
-	[REBUY_ROLE_PRICE] = {"price", "unitprice", "цена"},
-	[REBUY_ROLE_ORDER] = {"order", "orderid", "invoice", "invoiceno", "basketid", "заказ",
-	                      "номерзаказа", "чек", "номерчека"},
-	[REBUY_ROLE_PRODUCT] = {"product", "productid", "sku", "stockcode", "item", "товар",
-	                        "артикул", "номенклатура"},
-	[REBUY_ROLE_CURRENCY] = {"currency", "валюта"},
+        [REBUY_ROLE_CUSTOMER] = {"customer", "customerid", "clientid", "userid", "householdid",
+                                 "cust", "id", "клиент", "покупатель", "кодклиента", "idклиента"},
+        [REBUY_ROLE_DATE] = {"date", "orderdate", "invoicedate", "orderts", "timestamp",
+                             "transactiontimestamp", "createdat", "дата", "датазаказа",
+                             "датапродажи"},
+        [REBUY_ROLE_AMOUNT] = {"amount", "revenue", "total", "sales", "salesvalue", "value",
+                               "dollarvalue", "totalcharges", "сумма", "суммазаказа", "выручка"},
+        [REBUY_ROLE_QUANTITY] = {"quantity", "qty", "количество", "кол-во"},
+        [REBUY_ROLE_PRICE] = {"price", "unitprice", "цена"},
+        [REBUY_ROLE_ORDER] = {"order", "orderid", "invoice", "invoiceno", "basketid", "заказ",
+                              "номерзаказа", "чек", "номерчека"},
+        [REBUY_ROLE_PRODUCT] = {"product", "productid", "sku", "stockcode", "item", "товар",
+                                "артикул", "номенклатура"},
+        [REBUY_ROLE_CURRENCY] = {"currency", "валюта"},
 };
 
 static const char *const reason_names[REBUY_REASON_COUNT] = {
@@ -136,7 +135,7 @@ void rebuy__report_release_names(struct rebuy_input_report *report)
 }
 
 /* "a, b, c" into buf, cut with "..." when long. */
-static void list_columns(const struct rebuy_input_report *rep, char *buf, size_t size)
+void rebuy__roles_list_columns(const struct rebuy_input_report *rep, char *buf, size_t size)
 {
 	size_t k = 0;
 	buf[0] = '\0';
@@ -153,7 +152,7 @@ static void list_columns(const struct rebuy_input_report *rep, char *buf, size_t
 
 /* Finds the column a flag refers to: a header name (exact, then normalized)
  * or a 1-based column number. */
-static int find_column(const struct rebuy_input_report *rep, const char *ref)
+int rebuy__roles_find_column(const struct rebuy_input_report *rep, const char *ref)
 {
 	for (size_t i = 0; i < rep->n_columns; i++)
 		if (strcmp(rep->column_names[i], ref) == 0)
@@ -256,10 +255,10 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 		const char *ref = opts->role_column[r];
 		if (!ref)
 			continue;
-		int c = find_column(rep, ref);
+		int c = rebuy__roles_find_column(rep, ref);
 		if (c < 0) {
 			char cols[256];
-			list_columns(rep, cols, sizeof cols);
+			rebuy__roles_list_columns(rep, cols, sizeof cols);
 			return rebuy_error_set(
 			        err, REBUY_EARG,
 			        "--%s %s: %s has no such column (the columns are: %s)",
@@ -308,7 +307,7 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 		if (rep->role_column[r] >= 0)
 			continue;
 		char cols[300];
-		list_columns(rep, cols, sizeof cols);
+		rebuy__roles_list_columns(rep, cols, sizeof cols);
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "%s: no %s column: the columns are %s (name it with --%s "
 		                       "COLUMN, or give every role by position with --columns)",

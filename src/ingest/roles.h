@@ -18,6 +18,13 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *report,
                                       int has_header, const struct rebuy_input_options *opts,
                                       struct rebuy_error *err);
 
+/* The column a flag refers to: a header name (exact, then normalized) or a
+ * 1-based number; -1 when none. */
+int rebuy__roles_find_column(const struct rebuy_input_report *report, const char *ref);
+
+/* "a, b, c" into buf, cut with "..." when long. */
+void rebuy__roles_list_columns(const struct rebuy_input_report *report, char *buf, size_t size);
+
 /* Releases the column names held by a report. */
 void rebuy__report_release_names(struct rebuy_input_report *report);
 

@@ -125,12 +125,75 @@ static void test_orders__decimal_comma_with_point_groups_is_detected(void **stat
 	rebuy_orders_free(o);
 }
 
+/* Attributes: kept per order as the value on its earliest line (the
+ * smallest value among lines at that time), ids in byte order of values,
+ * the same for any thread count.
+ *   order 1 (A): web 10:00, app 09:00 -> app (earliest)
+ *   order 2 (A): shop 12:00, email 12:00 -> email (tie: smallest)
+ *   order 3 (B): "" (empty cell) -> ""
+ *   order 4 (C): web
+ * values in byte order: "" app email web -> ids 0 1 2 3 (shop is seen on
+ * a line but is no order's value; it still has an id: 3, web 4). */
+static void test_orders__attributes_take_the_earliest_line(void **state)
+{
+	(void)state;
+	static const char text[] = "order,customer,date,amount,channel\n"
+	                           "1,A,2024-01-01 10:00:00,1,web\n"
+	                           "2,A,2024-01-02 12:00:00,1,shop\n"
+	                           "3,B,2024-01-03 08:00:00,1,\n"
+	                           "1,A,2024-01-01 09:00:00,1,app\n"
+	                           "4,C,2024-01-04 08:00:00,1,web\n"
+	                           "2,A,2024-01-02 12:00:00,1,email\n";
+	for (unsigned threads = 1; threads <= 2; threads++) {
+		struct rebuy_input_options opts;
+		rebuy_input_options_init(&opts);
+		opts.path = "orders.csv";
+		opts.data = text;
+		opts.data_len = strlen(text);
+		opts.n_threads = threads;
+		opts.attributes[0] = "channel";
+		opts.n_attributes = 1;
+		struct rebuy_orders *o = NULL;
+		struct rebuy_error err = {0};
+		assert_int_equal(rebuy_orders_load(&o, &opts, NULL, &err), REBUY_OK);
+		assert_int_equal(o->n_attributes, 1);
+		assert_string_equal(rebuy_orders_attribute_name(o, 0), "channel");
+		assert_int_equal(o->n_attr_values[0], 5);
+		static const char *const values[] = {"", "app", "email", "shop", "web"};
+		for (uint32_t v = 0; v < 5; v++)
+			assert_string_equal(rebuy_orders_attribute_value(o, 0, v, NULL), values[v]);
+		assert_null(rebuy_orders_attribute_value(o, 0, 5, NULL));
+		uint32_t ids[3];
+		rebuy_orders_customers_by_key(o, ids);
+		uint64_t a = o->cust_start[ids[0]];
+		assert_int_equal(o->attr[0][a], 1);     /* app */
+		assert_int_equal(o->attr[0][a + 1], 2); /* email */
+		assert_int_equal(o->attr[0][o->cust_start[ids[1]]], 0);
+		assert_int_equal(o->attr[0][o->cust_start[ids[2]]], 4);
+		rebuy_orders_free(o);
+	}
+	/* A column that is not there is an error naming the columns. */
+	struct rebuy_input_options opts;
+	rebuy_input_options_init(&opts);
+	opts.path = "orders.csv";
+	opts.data = text;
+	opts.data_len = strlen(text);
+	opts.attributes[0] = "country";
+	opts.n_attributes = 1;
+	struct rebuy_orders *o = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_orders_load(&o, &opts, NULL, &err), REBUY_EARG);
+	assert_string_equal(err.msg, "orders.csv has no column 'country' (the columns are: order, "
+	                             "customer, date, amount, channel)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_orders__long_shuffled_runs_group_and_sort),
 	        cmocka_unit_test(test_orders__without_keys_long_reversed_runs_sort),
 	        cmocka_unit_test(test_orders__decimal_comma_with_point_groups_is_detected),
+	        cmocka_unit_test(test_orders__attributes_take_the_earliest_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -224,7 +224,7 @@ static void test_partial__order_keys_encode_exactly(void **state)
 static void test_partial__adjacent_lines_of_one_order_fold(void **state)
 {
 	(void)state;
-	struct rebuy__partial *p = rebuy__partial_new(1, 0, 0);
+	struct rebuy__partial *p = rebuy__partial_new(1, 0, 0, 0);
 	assert_non_null(p);
 	struct rebuy__last last = {0};
 	add_line(p, &last, "A", "1", 200, 10000, 0);
@@ -255,7 +255,7 @@ static void test_partial__adjacent_lines_of_one_order_fold(void **state)
 static void test_partial__merge_joins_the_same_customer(void **state)
 {
 	(void)state;
-	struct rebuy__partial *a = rebuy__partial_new(1, 0, 0), *b = rebuy__partial_new(1, 0, 0);
+	struct rebuy__partial *a = rebuy__partial_new(1, 0, 0, 0), *b = rebuy__partial_new(1, 0, 0, 0);
 	assert_non_null(a);
 	assert_non_null(b);
 	struct rebuy__last la = {0}, lb = {0};
@@ -324,7 +324,7 @@ static void test_partial__record_meta_round_trips(void **state)
 static void test_partial__a_record_counts_at_most_its_maximum_lines(void **state)
 {
 	(void)state;
-	struct rebuy__partial *p = rebuy__partial_new(1, 0, 0);
+	struct rebuy__partial *p = rebuy__partial_new(1, 0, 0, 0);
 	struct rebuy__last last = {0};
 	for (unsigned i = 0; i < REBUY__REC_MAX_LINES + 2; i++) {
 		struct rebuy__line l;
