@@ -5,12 +5,26 @@
 
 #include "cli.h"
 
-enum { OPT_PERIOD = 1, OPT_PERIODS, OPT_CUSTOMERS, OPT_CAL_END, OPT_TIME_UNIT };
+enum {
+	OPT_PERIOD = 1,
+	OPT_PERIODS,
+	OPT_CUSTOMERS,
+	OPT_CAL_END,
+	OPT_TIME_UNIT,
+	OPT_LIFECYCLE,
+	OPT_DISTRIBUTIONS
+};
 
 static const struct cli_opt own_opts[] = {
         {"period", "P", OPT_PERIOD,
          "week, month (default), quarter or year: the period metrics' unit"},
         {"periods", NULL, OPT_PERIODS, "write only the period table (the CSV is then that table)"},
+        {"lifecycle", NULL, OPT_LIFECYCLE,
+         "write only the lifecycle per period: active, new, returning, resurrecting, dormant, "
+         "quick ratio"},
+        {"distributions", NULL, OPT_DISTRIBUTIONS,
+         "write only the distributions of days between purchases, days to the second purchase "
+         "and orders per customer: quantiles and histograms (the CSV is the histogram bins)"},
         {"customers", NULL, OPT_CUSTOMERS,
          "write the per-customer summary instead: orders, purchase days, revenue and the BTYD "
          "x, t_x, T, monetary (sorted by customer)"},
@@ -35,7 +49,7 @@ static const struct cli_command_help help = {
 
 struct ctx {
 	struct rebuy_summary_options s;
-	int periods_only, customers;
+	int periods_only, customers, lifecycle, distributions;
 	int has_cal_end;
 	int64_t cal_end;
 	enum rebuy_time_unit unit;
@@ -51,6 +65,8 @@ static int own(void *ud, int id, const char *v)
 			return cli_fail(&err);
 		return 0;
 	case OPT_PERIODS: x->periods_only = 1; return 0;
+	case OPT_LIFECYCLE: x->lifecycle = 1; return 0;
+	case OPT_DISTRIBUTIONS: x->distributions = 1; return 0;
 	case OPT_CUSTOMERS: x->customers = 1; return 0;
 	case OPT_CAL_END: x->has_cal_end = 1; return cli_day("calibration-end", v, &x->cal_end);
 	case OPT_TIME_UNIT:
@@ -193,9 +209,23 @@ int cmd_summary(int argc, char **argv)
 	}
 	struct rebuy_doc *doc = rebuy_doc_new();
 	struct rebuy_node *root = rebuy_doc_root(doc);
-	rebuy_summary_doc(s, &o->report, doc, root);
-	struct rebuy_node *periods = rebuy_doc_get(root, "periods");
-	r = x.periods_only ? cli_write_node(&c, doc, periods) : cli_write_doc(&c, doc, NULL);
+	if (x.lifecycle) {
+		rebuy_summary_lifecycle_doc(s, doc, root);
+		r = cli_write_node(&c, doc, rebuy_doc_get(root, "lifecycle"));
+	} else if (x.distributions) {
+		if (cli_format_of(&c) == FORMAT_CSV) {
+			rebuy_summary_histograms_doc(s, doc, root);
+			r = cli_write_node(&c, doc, rebuy_doc_get(root, "histograms"));
+		} else {
+			rebuy_summary_distributions_doc(s, doc, root);
+			r = cli_write_node(&c, doc, rebuy_doc_get(root, "distributions"));
+		}
+	} else {
+		rebuy_summary_doc(s, &o->report, doc, root);
+		struct rebuy_node *periods = rebuy_doc_get(root, "periods");
+		r = x.periods_only ? cli_write_node(&c, doc, periods)
+		                   : cli_write_doc(&c, doc, NULL);
+	}
 	rebuy_doc_free(doc);
 	rebuy_summary_free(s);
 	rebuy_orders_free(o);

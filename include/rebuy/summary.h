@@ -92,6 +92,12 @@ struct rebuy_summary {
 	size_t gap_hist_len;
 	uint64_t *gap_hist;    /* gaps between consecutive purchase days */
 	uint64_t *second_hist; /* first to second purchase day */
+	/* Orders per customer: counts of 0 .. REBUY_ORDERS_HIST - 1 orders in
+	 * orders_hist, and the exact counts of the rare customers with more in
+	 * orders_tail (sorted). */
+	uint64_t *orders_hist;
+	uint64_t *orders_tail;
+	size_t n_orders_tail;
 };
 
 /* Computes the summary of orders. REBUY_EDATA when there is no purchase;
@@ -112,10 +118,36 @@ struct rebuy_node;
 void rebuy_summary_doc(const struct rebuy_summary *summary, const struct rebuy_input_report *report,
                        struct rebuy_doc *doc, struct rebuy_node *parent);
 
+/* Adds `lifecycle`: per period active (E), new (N), returning (retained),
+ * resurrecting (reactivated), dormant, the quick ratio (new + resurrecting)
+ * / dormant, and revenue from new and returning customers. */
+void rebuy_summary_lifecycle_doc(const struct rebuy_summary *summary, struct rebuy_doc *doc,
+                                 struct rebuy_node *parent);
+
+/* Adds `distributions`: days between purchase days, days to the second
+ * purchase and orders per customer, each with n, mean, min, max, quantiles
+ * (p05..p99, R type 7) and a histogram in fixed bins. */
+void rebuy_summary_distributions_doc(const struct rebuy_summary *summary, struct rebuy_doc *doc,
+                                     struct rebuy_node *parent);
+
+/* Adds `histograms`: the histogram bins of the three distributions as one
+ * flat table (distribution, from, to, count, share), for CSV. */
+void rebuy_summary_histograms_doc(const struct rebuy_summary *summary, struct rebuy_doc *doc,
+                                  struct rebuy_node *parent);
+
 /* Adds the `input` block of a report (rows, rows used, rejected by reason,
  * the detected layout) under parent. */
 void rebuy_input_report_doc(const struct rebuy_input_report *report, struct rebuy_doc *doc,
                             struct rebuy_node *parent);
+
+#define REBUY_ORDERS_HIST 4096
+
+/* The p-quantile (0 <= p <= 1) of n values given as a histogram
+ * (hist[k] = how many values equal k, k < len) and a sorted tail of values
+ * of len or more: R's type 7, linear between the order statistics at ranks
+ * floor((n - 1) p) and the next. NaN when n is 0. */
+double rebuy_hist_quantile(const uint64_t *hist, size_t len, const uint64_t *tail, size_t n_tail,
+                           double p);
 
 /* The median of a histogram of n values (mean of the middle two when n is
  * even); NaN when n is 0. */

@@ -7,6 +7,7 @@
  * (E - N) / S, strict retention = |S n E| / S.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -35,9 +36,12 @@ struct pacc {
 struct acc {
 	uint64_t customers, orders, zero, repeat, repeat_days, n_gaps, gap_sum, n_second;
 	int64_t revenue, first_day_revenue;
-	uint64_t *gap_hist, *second_hist;
+	uint64_t *gap_hist, *second_hist, *orders_hist;
+	uint64_t *tail; /* orders of customers with REBUY_ORDERS_HIST or more */
+	size_t n_tail, tail_cap;
 	struct pacc *per, *mon;
 	int overflow;
+	int nomem; /* the orders tail could not grow */
 };
 
 struct job {
@@ -127,6 +131,14 @@ static void one_customer(const struct job *j, struct acc *a, uint64_t lo, uint64
 	}
 	a->repeat += hi - lo >= 2;
 	a->repeat_days += days >= 2;
+	uint64_t n = hi - lo;
+	if (n < REBUY_ORDERS_HIST)
+		a->orders_hist[n]++;
+	else if (rebuy__grow((void **)&a->tail, &a->tail_cap, a->n_tail + 1, sizeof *a->tail,
+	                     SIZE_MAX / sizeof *a->tail) == REBUY_OK)
+		a->tail[a->n_tail++] = n;
+	else
+		a->nomem = 1;
 }
 
 static enum rebuy_status run_range(void *ud, size_t item, unsigned thread)
@@ -142,6 +154,41 @@ static enum rebuy_status run_range(void *ud, size_t item, unsigned thread)
 			one_customer(j, a, lo, hi);
 	}
 	return REBUY_OK;
+}
+
+static int cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+/* The value at 0-based rank r of the histogram then the tail. */
+static double value_at_rank(const uint64_t *hist, size_t len, const uint64_t *tail, uint64_t r)
+{
+	uint64_t seen = 0;
+	for (size_t k = 0; k < len; k++) {
+		seen += hist[k];
+		if (r < seen)
+			return (double)k;
+	}
+	return (double)tail[r - seen];
+}
+
+double rebuy_hist_quantile(const uint64_t *hist, size_t len, const uint64_t *tail, size_t n_tail,
+                           double p)
+{
+	uint64_t n = n_tail;
+	for (size_t k = 0; k < len; k++)
+		n += hist[k];
+	if (n == 0 || !(p >= 0 && p <= 1))
+		return NAN;
+	double h = (double)(n - 1) * p;
+	uint64_t lo = (uint64_t)floor(h);
+	double x = value_at_rank(hist, len, tail, lo);
+	if (lo + 1 >= n || h == (double)lo)
+		return x;
+	double y = value_at_rank(hist, len, tail, lo + 1);
+	return x + (h - (double)lo) * (y - x);
 }
 
 double rebuy_hist_median(const uint64_t *hist, size_t len, uint64_t n)
@@ -176,6 +223,8 @@ static void acc_release(struct acc *a)
 {
 	rebuy__free(a->gap_hist);
 	rebuy__free(a->second_hist);
+	rebuy__free(a->orders_hist);
+	rebuy__free(a->tail);
 	rebuy__free(a->per);
 	rebuy__free(a->mon);
 }
@@ -185,9 +234,10 @@ static int acc_alloc(struct acc *a, size_t span, size_t n_per, size_t n_mon)
 	memset(a, 0, sizeof *a);
 	a->gap_hist = rebuy__calloc(span + 1, sizeof *a->gap_hist);
 	a->second_hist = rebuy__calloc(span + 1, sizeof *a->second_hist);
+	a->orders_hist = rebuy__calloc(REBUY_ORDERS_HIST, sizeof *a->orders_hist);
 	a->per = rebuy__calloc(n_per, sizeof *a->per);
 	a->mon = n_mon ? rebuy__calloc(n_mon, sizeof *a->mon) : NULL;
-	return a->gap_hist && a->second_hist && a->per && (!n_mon || a->mon);
+	return a->gap_hist && a->second_hist && a->orders_hist && a->per && (!n_mon || a->mon);
 }
 
 static void merge_pacc(struct pacc *dst, const struct pacc *src, size_t n, int *overflow)
@@ -216,9 +266,20 @@ static void acc_merge(struct acc *dst, const struct acc *src, size_t span, size_
 	add_money(&dst->revenue, src->revenue, &dst->overflow);
 	add_money(&dst->first_day_revenue, src->first_day_revenue, &dst->overflow);
 	dst->overflow |= src->overflow;
+	dst->nomem |= src->nomem;
 	for (size_t k = 0; k <= span; k++) {
 		dst->gap_hist[k] += src->gap_hist[k];
 		dst->second_hist[k] += src->second_hist[k];
+	}
+	for (size_t k = 0; k < REBUY_ORDERS_HIST; k++)
+		dst->orders_hist[k] += src->orders_hist[k];
+	for (size_t i = 0; i < src->n_tail; i++) {
+		if (rebuy__grow((void **)&dst->tail, &dst->tail_cap, dst->n_tail + 1,
+		                sizeof *dst->tail, SIZE_MAX / sizeof *dst->tail) != REBUY_OK) {
+			dst->nomem = 1;
+			break;
+		}
+		dst->tail[dst->n_tail++] = src->tail[i];
 	}
 	merge_pacc(dst->per, src->per, n_per, &dst->overflow);
 	if (n_mon)
@@ -316,6 +377,8 @@ void rebuy_summary_free(struct rebuy_summary *s)
 	rebuy__free(s->periods);
 	rebuy__free(s->gap_hist);
 	rebuy__free(s->second_hist);
+	rebuy__free(s->orders_hist);
+	rebuy__free(s->orders_tail);
 	rebuy__free(s);
 }
 
@@ -388,6 +451,10 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 			a->overflow = 1;
 	if (__builtin_sub_overflow(s->revenue, s->return_value, &s->net_revenue))
 		a->overflow = 1;
+	if (a->nomem) {
+		st = REBUY_ENOMEM;
+		goto out;
+	}
 	if (a->overflow) {
 		st = rebuy_error_set(err, REBUY_ELIMIT,
 		                     "a revenue total is beyond what rebuy holds (+-922 trillion)");
@@ -437,7 +504,11 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 	s->gap_hist_len = j.span + 1;
 	s->gap_hist = a->gap_hist;
 	s->second_hist = a->second_hist;
-	a->gap_hist = a->second_hist = NULL;
+	s->orders_hist = a->orders_hist;
+	qsort(a->tail, a->n_tail, sizeof *a->tail, cmp_u64);
+	s->orders_tail = a->tail;
+	s->n_orders_tail = a->n_tail;
+	a->gap_hist = a->second_hist = a->orders_hist = a->tail = NULL;
 	st = REBUY_OK;
 out:
 	if (st == REBUY_ENOMEM)

@@ -286,3 +286,154 @@ void rebuy_summary_doc(const struct rebuy_summary *s, const struct rebuy_input_r
 		rebuy_doc_str(doc, d, defs[i].key, defs[i].text);
 	period_rows(s, doc, root);
 }
+
+/* ---- lifecycle and distributions ------------------------------------------ */
+
+void rebuy_summary_lifecycle_doc(const struct rebuy_summary *s, struct rebuy_doc *doc,
+                                 struct rebuy_node *parent)
+{
+	struct rebuy_node *arr = rebuy_doc_arr(doc, parent, "lifecycle");
+	char title[64];
+	snprintf(title, sizeof title, "Lifecycle (%s)", rebuy_period_name(s->period));
+	rebuy_doc_label(doc, arr, title, NULL);
+	for (size_t i = 0; i < s->n_periods; i++) {
+		const struct rebuy_period_row *r = &s->periods[i];
+		struct rebuy_node *o = rebuy_doc_obj(doc, arr, NULL);
+		char buf[32];
+		rebuy_period_label(s->period, r->index, buf, sizeof buf);
+		rebuy_doc_str(doc, o, "period", buf);
+		day_text(r->start_day, buf, sizeof buf);
+		rebuy_doc_table_hide(rebuy_doc_str(doc, o, "start", buf));
+		rebuy_doc_bool(doc, o, "partial", r->is_partial);
+		rebuy_doc_uint(doc, o, "active", r->E);
+		rebuy_doc_uint(doc, o, "new", r->N);
+		rebuy_doc_uint(doc, o, "returning", r->retained);
+		rebuy_doc_uint(doc, o, "resurrecting", r->reactivated);
+		rebuy_doc_uint(doc, o, "dormant", r->dormant);
+		/* Growth accounting: what came in over what went out. */
+		double quick =
+		        r->dormant ? (double)(r->N + r->reactivated) / (double)r->dormant : NAN;
+		rebuy_doc_label(doc,
+		                rebuy_doc_num(doc, o, "quick_ratio", quick, REBUY_SHOW_DECIMAL),
+		                "quick", NULL);
+		if (s->has_amount) {
+			rebuy_doc_label(doc, rebuy_doc_money(doc, o, "revenue_new", r->revenue_new),
+			                "new rev.", NULL);
+			rebuy_doc_label(
+			        doc,
+			        rebuy_doc_money(doc, o, "revenue_returning", r->revenue_returning),
+			        "ret. rev.", NULL);
+		}
+	}
+}
+
+/* How many histogram values (and tail values) lie in [from, to]. */
+static uint64_t count_between(const uint64_t *hist, size_t len, const uint64_t *tail, size_t n_tail,
+                              uint64_t from, uint64_t to)
+{
+	uint64_t n = 0;
+	for (uint64_t k = from; k < len && k <= to; k++)
+		n += hist[k];
+	for (size_t i = 0; i < n_tail; i++)
+		n += tail[i] >= from && tail[i] <= to;
+	return n;
+}
+
+struct bin {
+	uint64_t from, to; /* inclusive; UINT64_MAX: no upper end */
+};
+
+static const struct bin day_bins[] = {{1, 7},   {8, 14},   {15, 30},   {31, 60},
+                                      {61, 90}, {91, 180}, {181, 365}, {366, UINT64_MAX}};
+static const struct bin order_bins[] = {{1, 1},  {2, 2},   {3, 3},   {4, 4},          {5, 5},
+                                        {6, 10}, {11, 20}, {21, 50}, {51, UINT64_MAX}};
+
+/* One distribution as an object under parent, or, when flat is set, only
+ * its histogram rows appended to the array flat (for CSV). */
+static void distribution(struct rebuy_doc *doc, struct rebuy_node *parent, struct rebuy_node *flat,
+                         const char *key, const char *label, const char *what, const uint64_t *hist,
+                         size_t len, const uint64_t *tail, size_t n_tail, const struct bin *bins,
+                         size_t n_bins)
+{
+	uint64_t n = n_tail, sum = 0;
+	double min = NAN, max = NAN;
+	for (size_t k = 0; k < len; k++) {
+		if (!hist[k])
+			continue;
+		n += hist[k];
+		sum += hist[k] * k;
+		if (isnan(min))
+			min = (double)k;
+		max = (double)k;
+	}
+	for (size_t i = 0; i < n_tail; i++) {
+		sum += tail[i];
+		if (isnan(min))
+			min = (double)tail[i];
+		max = (double)tail[i];
+	}
+	struct rebuy_node *d = flat ? NULL : rebuy_doc_obj(doc, parent, key);
+	rebuy_doc_label(doc, d, label, what);
+	rebuy_doc_label(doc, rebuy_doc_uint(doc, d, "n", n), "Count", NULL);
+	rebuy_doc_label(doc,
+	                rebuy_doc_num(doc, d, "mean", n ? (double)sum / (double)n : NAN,
+	                              REBUY_SHOW_DECIMAL),
+	                "Mean", NULL);
+	rebuy_doc_label(doc, rebuy_doc_num(doc, d, "min", min, REBUY_SHOW_PLAIN), "Min", NULL);
+	rebuy_doc_label(doc, rebuy_doc_num(doc, d, "max", max, REBUY_SHOW_PLAIN), "Max", NULL);
+	struct rebuy_node *q = rebuy_doc_obj(doc, d, "quantiles");
+	rebuy_doc_label(doc, q, "Quantiles", "R type 7: linear between order statistics");
+	static const struct {
+		const char *key;
+		double p;
+	} ps[] = {{"p05", 0.05}, {"p10", 0.10}, {"p25", 0.25}, {"p50", 0.50},
+	          {"p75", 0.75}, {"p90", 0.90}, {"p95", 0.95}, {"p99", 0.99}};
+	for (size_t i = 0; i < sizeof ps / sizeof *ps; i++)
+		rebuy_doc_num(doc, q, ps[i].key,
+		              rebuy_hist_quantile(hist, len, tail, n_tail, ps[i].p),
+		              REBUY_SHOW_DECIMAL);
+	struct rebuy_node *h = flat ? flat : rebuy_doc_arr(doc, d, "histogram");
+	rebuy_doc_label(doc, h, "Histogram", NULL);
+	for (size_t i = 0; i < n_bins; i++) {
+		struct rebuy_node *b = rebuy_doc_obj(doc, h, NULL);
+		uint64_t c = count_between(hist, len, tail, n_tail, bins[i].from, bins[i].to);
+		rebuy_doc_table_hide(rebuy_doc_str(doc, b, "distribution", key));
+		rebuy_doc_uint(doc, b, "from", bins[i].from);
+		if (bins[i].to == UINT64_MAX)
+			rebuy_doc_null(doc, b, "to");
+		else
+			rebuy_doc_uint(doc, b, "to", bins[i].to);
+		rebuy_doc_uint(doc, b, "count", c);
+		rebuy_doc_num(doc, b, "share", n ? (double)c / (double)n : NAN, REBUY_SHOW_RATE);
+	}
+}
+
+static void distributions(const struct rebuy_summary *s, struct rebuy_doc *doc,
+                          struct rebuy_node *d, struct rebuy_node *flat)
+{
+	distribution(doc, d, flat, "days_between_purchases", "Days between purchases",
+	             "gaps in days between consecutive purchase days of a customer", s->gap_hist,
+	             s->gap_hist_len, NULL, 0, day_bins, sizeof day_bins / sizeof *day_bins);
+	distribution(doc, d, flat, "days_to_second_purchase", "Days to the second purchase",
+	             "days from the first to the second purchase day, customers with two or more",
+	             s->second_hist, s->gap_hist_len, NULL, 0, day_bins,
+	             sizeof day_bins / sizeof *day_bins);
+	distribution(doc, d, flat, "orders_per_customer", "Orders per customer",
+	             "purchases of each customer", s->orders_hist, REBUY_ORDERS_HIST,
+	             s->orders_tail, s->n_orders_tail, order_bins,
+	             sizeof order_bins / sizeof *order_bins);
+}
+
+void rebuy_summary_distributions_doc(const struct rebuy_summary *s, struct rebuy_doc *doc,
+                                     struct rebuy_node *parent)
+{
+	struct rebuy_node *d = rebuy_doc_obj(doc, parent, "distributions");
+	rebuy_doc_label(doc, d, "Distributions", NULL);
+	distributions(s, doc, d, NULL);
+}
+
+void rebuy_summary_histograms_doc(const struct rebuy_summary *s, struct rebuy_doc *doc,
+                                  struct rebuy_node *parent)
+{
+	distributions(s, doc, NULL, rebuy_doc_arr(doc, parent, "histograms"));
+}

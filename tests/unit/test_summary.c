@@ -964,6 +964,107 @@ static void test_summary__hist_median_takes_the_middle_or_the_mean_of_two(void *
 	NEAR(rebuy_hist_median(h9, 5, 1), 4.0);
 }
 
+/* R type 7 quantiles over a histogram and a sorted tail:
+ *   values 1 2 2 4 (hist {0,1,2,0,1}) and tail 7 100: n = 6, sorted
+ *   1 2 2 4 7 100; h = 5p: p 0 -> 1; p 0.25 -> h 1.25 -> 2 + .25*(2-2) = 2;
+ *   p 0.5 -> h 2.5 -> 2 + .5*(4-2) = 3; p 0.9 -> h 4.5 -> 7 + .5*93 = 53.5;
+ *   p 1 -> 100. One value: every quantile is that value. None: NaN. */
+static void test_summary__hist_quantile_is_r_type_7(void **state)
+{
+	(void)state;
+	static const uint64_t h[] = {0, 1, 2, 0, 1};
+	static const uint64_t tail[] = {7, 100};
+	NEAR(rebuy_hist_quantile(h, 5, tail, 2, 0.0), 1.0);
+	NEAR(rebuy_hist_quantile(h, 5, tail, 2, 0.25), 2.0);
+	NEAR(rebuy_hist_quantile(h, 5, tail, 2, 0.5), 3.0);
+	NEAR(rebuy_hist_quantile(h, 5, tail, 2, 0.9), 53.5);
+	NEAR(rebuy_hist_quantile(h, 5, tail, 2, 1.0), 100.0);
+	static const uint64_t one[] = {0, 0, 0, 1};
+	NEAR(rebuy_hist_quantile(one, 4, NULL, 0, 0.37), 3.0);
+	static const uint64_t none[] = {0, 0};
+	NEAR(rebuy_hist_quantile(none, 2, NULL, 0, 0.5), NAN);
+	NEAR(rebuy_hist_quantile(h, 5, NULL, 0, 0.5), 2.0); /* 1 2 2 4 -> h 1.5 -> 2 */
+}
+
+/* Distributions of fixture A (gaps and second purchases as in
+ * check_kpis_a):
+ *   gaps 1 17 19 36 43 56: n 6; p25 h 1.25 -> 17 + .25*2 = 17.5; p50 h 2.5
+ *   -> 19 + .5*17 = 27.5; p90 h 4.5 -> 43 + .5*13 = 49.5. Bins: [1,7] 1,
+ *   [15,30] 2 (17, 19), [31,60] 3.
+ *   days to second 1 36 43: p50 36, p25 h .5 -> 1 + .5*35 = 18.5.
+ *   orders per customer a 4, b 1, c 2, d 3, e 3: sorted 1 2 3 3 4, p50 3,
+ *   p25 h 1 -> 2; hist[1..4] = 1 1 2 1; no tail. */
+static void test_summary__distributions_of_a_hand_worked_shop(void **state)
+{
+	(void)state;
+	struct rebuy_orders *o = load(fixture_a, NULL);
+	struct rebuy_summary *s = summarize(o, REBUY_PERIOD_MONTH, 0, 1);
+	NEAR(rebuy_hist_quantile(s->gap_hist, s->gap_hist_len, NULL, 0, 0.25), 17.5);
+	NEAR(rebuy_hist_quantile(s->gap_hist, s->gap_hist_len, NULL, 0, 0.5), 27.5);
+	NEAR(rebuy_hist_quantile(s->gap_hist, s->gap_hist_len, NULL, 0, 0.9), 49.5);
+	NEAR(rebuy_hist_quantile(s->second_hist, s->gap_hist_len, NULL, 0, 0.5), 36.0);
+	NEAR(rebuy_hist_quantile(s->second_hist, s->gap_hist_len, NULL, 0, 0.25), 18.5);
+	assert_int_equal(s->orders_hist[0], 0);
+	assert_int_equal(s->orders_hist[1], 1);
+	assert_int_equal(s->orders_hist[2], 1);
+	assert_int_equal(s->orders_hist[3], 2);
+	assert_int_equal(s->orders_hist[4], 1);
+	assert_int_equal(s->n_orders_tail, 0);
+	NEAR(rebuy_hist_quantile(s->orders_hist, REBUY_ORDERS_HIST, NULL, 0, 0.5), 3.0);
+	NEAR(rebuy_hist_quantile(s->orders_hist, REBUY_ORDERS_HIST, NULL, 0, 0.25), 2.0);
+	/* The document: bins and quantiles as computed above. */
+	struct rebuy_doc *doc = rebuy_doc_new();
+	rebuy_summary_distributions_doc(s, doc, rebuy_doc_root(doc));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(rebuy_doc_write_json(doc, NULL, f), REBUY_OK);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"days_between_purchases\": {\n      \"n\": 6,"));
+	assert_non_null(strstr(buf, "\"p25\": 17.5,"));
+	assert_non_null(strstr(buf, "{\"distribution\": \"days_between_purchases\", \"from\": 15, "
+	                            "\"to\": 30, \"count\": 2, \"share\": 0.3333333333333333}"));
+	assert_non_null(strstr(buf, "{\"distribution\": \"orders_per_customer\", \"from\": 3, "
+	                            "\"to\": 3, \"count\": 2, \"share\": 0.4}"));
+	assert_non_null(strstr(buf, "{\"distribution\": \"orders_per_customer\", \"from\": 51, "
+	                            "\"to\": null, \"count\": 0, \"share\": 0}"));
+	free(buf);
+	rebuy_doc_free(doc);
+	rebuy_summary_free(s);
+	rebuy_orders_free(o);
+}
+
+/* Lifecycle of fixture A by month (as months_a): quick ratio = (new +
+ * resurrecting) / dormant: Jan dormant 0 -> null; Feb (1 + 0)/2 = 0.5;
+ * Mar (1 + 1)/1 = 2; Apr (0 + 0)/3 = 0; May dormant 0 -> null. */
+static void test_summary__lifecycle_counts_and_quick_ratio(void **state)
+{
+	(void)state;
+	struct rebuy_orders *o = load(fixture_a, NULL);
+	struct rebuy_summary *s = summarize(o, REBUY_PERIOD_MONTH, 0, 1);
+	struct rebuy_doc *doc = rebuy_doc_new();
+	rebuy_summary_lifecycle_doc(s, doc, rebuy_doc_root(doc));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct rebuy_csv_options co = {0};
+	assert_int_equal(
+	        rebuy_doc_write_csv(doc, rebuy_doc_get(rebuy_doc_root(doc), "lifecycle"), &co, f),
+	        REBUY_OK);
+	fclose(f);
+	assert_string_equal(buf, "period,start,partial,active,new,returning,resurrecting,dormant,"
+	                         "quick_ratio,revenue_new,revenue_returning\n"
+	                         "2021-01,2021-01-01,false,3,3,0,0,0,,63,0\n"
+	                         "2021-02,2021-02-01,false,2,1,1,0,2,0.5,12.5,20\n"
+	                         "2021-03,2021-03-01,false,3,1,1,1,1,2,160,46\n"
+	                         "2021-04,2021-04-01,false,0,0,0,0,3,0,0,0\n"
+	                         "2021-05,2021-05-01,true,1,0,0,1,0,,0,24\n");
+	free(buf);
+	rebuy_doc_free(doc);
+	rebuy_summary_free(s);
+	rebuy_orders_free(o);
+}
+
 /* ------------------------------------------------------------------------
  * Invariance: the same orders give the same summary whatever the thread
  * count and the row order. A synthetic shop of 3,000 customers (more than
@@ -1244,6 +1345,9 @@ int main(void)
 	        cmocka_unit_test(test_summary__json_has_the_documented_keys_and_nulls),
 	        cmocka_unit_test(test_summary__no_purchase_is_an_error),
 	        cmocka_unit_test(test_summary__hist_median_takes_the_middle_or_the_mean_of_two),
+	        cmocka_unit_test(test_summary__hist_quantile_is_r_type_7),
+	        cmocka_unit_test(test_summary__distributions_of_a_hand_worked_shop),
+	        cmocka_unit_test(test_summary__lifecycle_counts_and_quick_ratio),
 	        cmocka_unit_test(test_summary__same_result_for_any_thread_count_and_row_order),
 	        cmocka_unit_test(test_summary__cdnow_master_is_read_with_detected_layout),
 	};
