@@ -345,6 +345,11 @@ static void fuzz_load(const uint8_t *data, size_t size)
 		o.to_day = 21914;    /* 2029-12-31 */
 		o.as_of_day = 18628; /* 2021-01-01 */
 	}
+	/* Odd sizes also keep the second column as an attribute. */
+	if (size & 1) {
+		o.attributes[0] = "2";
+		o.n_attributes = 1;
+	}
 	struct rebuy_orders *t = (struct rebuy_orders *)1;
 	struct rebuy_input_report rep;
 	struct rebuy_error err;
@@ -356,6 +361,14 @@ static void fuzz_load(const uint8_t *data, size_t size)
 		CHECK(t != NULL && err.code == REBUY_OK);
 		CHECK(rep.rows == t->report.rows && rep.lines == t->report.lines);
 		check_table(t, &o);
+		CHECK(t->n_attributes == o.n_attributes);
+		for (size_t k = 0; k < t->n_attributes; k++) {
+			CHECK(rebuy_orders_attribute_name(t, k) != NULL);
+			for (size_t i = 0; i < t->n_orders; i++)
+				CHECK(t->attr[k][i] < t->n_attr_values[k]);
+			for (uint32_t v = 0; v < t->n_attr_values[k]; v++)
+				CHECK(rebuy_orders_attribute_value(t, k, v, NULL) != NULL);
+		}
 		rebuy_orders_free(t);
 	} else {
 		CHECK(t == NULL);
