@@ -505,7 +505,8 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 	s->gap_hist = a->gap_hist;
 	s->second_hist = a->second_hist;
 	s->orders_hist = a->orders_hist;
-	qsort(a->tail, a->n_tail, sizeof *a->tail, cmp_u64);
+	if (a->n_tail > 1)
+		qsort(a->tail, a->n_tail, sizeof *a->tail, cmp_u64);
 	s->orders_tail = a->tail;
 	s->n_orders_tail = a->n_tail;
 	a->gap_hist = a->second_hist = a->orders_hist = a->tail = NULL;
