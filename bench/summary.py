@@ -381,7 +381,7 @@ def cross_check_rss(tools, tmp):
 
 
 def parse_rebuy_timings(stderr_text):
-    # "rebuy: timings: read 0.123 s, merge 0.045 s, group 0.067 s"
+    # "rebuy: timings: read 0.123 s, group 0.067 s; memory ..."
     for line in stderr_text.splitlines():
         if "timings:" in line:
             out = {}

@@ -432,9 +432,9 @@ int cli_load_orders(struct cli_common *c, struct rebuy_orders **out)
 	const struct rebuy_input_report *r = &(*out)->report;
 	if (getenv("REBUY_TIMINGS"))
 		fprintf(stderr,
-		        "rebuy: timings: read %.3f s, merge %.3f s, group %.3f s; "
+		        "rebuy: timings: read %.3f s, group %.3f s; "
 		        "memory %.0f MB now, %.0f MB at most\n",
-		        r->seconds_read, r->seconds_merge, r->seconds_group,
+		        r->seconds_read, r->seconds_group,
 		        (double)rebuy_alloc_in_use() / 1e6, (double)rebuy_alloc_peak() / 1e6);
 	uint64_t left = r->rows - r->rows_used;
 	if (left > 0 && !c->quiet) {

@@ -148,8 +148,7 @@ struct rebuy_input_report {
 	struct rebuy_problem problems[REBUY_MAX_PROBLEMS]; /* the first ones, in file order */
 	char currency[16];    /* the single currency seen or selected, or "" */
 	double seconds_read;  /* wall time reading and parsing */
-	double seconds_merge; /* merging the threads' partials */
-	double seconds_group; /* grouping lines into the orders table */
+	double seconds_group; /* merging the threads' partials and grouping lines into orders */
 };
 
 /* Frees what a report holds (its column names); the struct itself is the
