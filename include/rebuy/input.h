@@ -131,10 +131,9 @@ struct rebuy_input_report {
 	char **column_names;               /* n_columns names ("column 3" when headerless) */
 	struct rebuy_column_info *columns; /* n_columns, or NULL before the first rows were read */
 	int role_column[REBUY_ROLE_COUNT]; /* 0-based column of each role, -1 when absent */
-	int role_by_flag[REBUY_ROLE_COUNT];
-	size_t n_attributes;
-	int attr_column[REBUY_MAX_ATTRIBUTES];
-	        /* 0-based column of each attribute kept */ /* 1 when a flag or --columns set it */
+	int role_by_flag[REBUY_ROLE_COUNT];    /* 1 when a flag or --columns set it */
+	size_t n_attributes;                   /* attribute columns kept */
+	int attr_column[REBUY_MAX_ATTRIBUTES]; /* 0-based column of each */
 	uint64_t bytes;                                     /* bytes read (after decompression) */
 	uint64_t lines;                                     /* physical lines */
 	uint64_t rows; /* data rows (blank lines are not rows) */
