@@ -143,5 +143,6 @@ int cli_write_node(struct cli_common *c, struct rebuy_doc *doc, struct rebuy_nod
 int cmd_gen(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
+int cmd_cohorts(int argc, char **argv);
 
 #endif

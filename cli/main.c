@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
         {"inspect", cmd_inspect, "how rebuy reads a file: layout, column roles, rows by reason"},
         {"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
+        {"cohorts", cmd_cohorts, "cohort matrix: retention, orders, revenue, LTV by first period"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 

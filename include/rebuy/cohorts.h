@@ -69,7 +69,7 @@ struct rebuy_cohorts_options {
 	enum rebuy_period period;        /* cohort and offset unit; default month */
 	enum rebuy_cohort_mode mode;     /* default on */
 	enum rebuy_cohort_metric metric; /* default customers */
-	size_t max_offset;               /* the last offset kept; default REBUY_COHORT_ALL_OFFSETS */
+	size_t max_offset; /* the last offset kept; default REBUY_COHORT_ALL_OFFSETS */
 	int has_as_of;
 	int64_t as_of_day; /* default: the day after the last purchase */
 	int has_by;
@@ -100,10 +100,10 @@ struct rebuy_cohorts {
 	enum rebuy_period period;
 	enum rebuy_cohort_mode mode;
 	enum rebuy_cohort_metric metric;
-	int has_amount; /* of the orders; revenue and ltv need it */
+	int has_amount;              /* of the orders; revenue and ltv need it */
 	int64_t first_day, last_day; /* of purchases */
 	int64_t as_of_day;
-	size_t max_offset; /* as asked (REBUY_COHORT_ALL_OFFSETS: none) */
+	size_t max_offset;  /* as asked (REBUY_COHORT_ALL_OFFSETS: none) */
 	uint64_t customers; /* with at least one purchase = the sum of the sizes */
 
 	/* With by: the attribute's column name and the text of every value id
