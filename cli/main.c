@@ -15,6 +15,7 @@ static const struct command commands[] = {
         {"inspect", cmd_inspect, "how rebuy reads a file: layout, column roles, rows by reason"},
         {"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
         {"cohorts", cmd_cohorts, "cohort matrix: retention, orders, revenue, LTV by first period"},
+        {"rfm", cmd_rfm, "recency/frequency/monetary scores, segments and transitions"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 
