@@ -1,7 +1,8 @@
 /* rebuy — a repeat-sales engine. This header includes the whole public API.
  *
  * Pipeline: input (input.h) -> orders table (orders.h) -> per-customer
- * summary (customers.h) -> measures (summary.h) -> writers (doc.h).
+ * summary (customers.h) -> measures (summary.h, cohorts.h, rfm.h) -> writers
+ * (doc.h).
  * Errors: error.h. Allocation hook: alloc.h. Dates: date.h. Money: money.h.
  * Synthetic data: gen.h.
  */
@@ -9,6 +10,7 @@
 #define REBUY_REBUY_H
 
 #include "rebuy/alloc.h"
+#include "rebuy/cohorts.h"
 #include "rebuy/customers.h"
 #include "rebuy/date.h"
 #include "rebuy/doc.h"
@@ -17,6 +19,7 @@
 #include "rebuy/input.h"
 #include "rebuy/money.h"
 #include "rebuy/orders.h"
+#include "rebuy/rfm.h"
 #include "rebuy/summary.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
