@@ -1035,11 +1035,60 @@ static int cmp_customer_keys(const void *pa, const void *pb)
 	return c ? c : (la > lb) - (la < lb);
 }
 
+/* A customer's place in key order, precomputed so that most comparisons
+ * are two integers: keys of up to 19 significant digits carry their value. */
+struct key_order {
+	uint64_t num; /* the value of a numeric key (leading zeros dropped) */
+	uint32_t id;
+	uint32_t cls; /* 0: numeric and fits, 1: numeric and longer, 2: other */
+};
+
+static int cmp_key_order(const void *pa, const void *pb)
+{
+	const struct key_order *a = pa, *b = pb;
+	if (a->cls == 0 && b->cls == 0 && a->num != b->num)
+		return a->num < b->num ? -1 : 1;
+	if ((a->cls == 2) != (b->cls == 2))
+		return a->cls == 2 ? 1 : -1;
+	uint32_t ia = a->id, ib = b->id;
+	return cmp_customer_keys(&ia, &ib);
+}
+
 enum rebuy_status rebuy_orders_customers_by_key(const struct rebuy_orders *t, uint32_t *ids)
 {
-	for (size_t c = 0; c < t->n_customers; c++)
-		ids[c] = (uint32_t)c;
+	size_t n = t->n_customers;
+	struct key_order *k = rebuy__malloc((n ? n : 1) * sizeof *k);
 	sort_orders = t;
-	qsort(ids, t->n_customers, sizeof *ids, cmp_customer_keys);
+	if (!k) {
+		/* Slower, but no memory needed. */
+		for (size_t c = 0; c < n; c++)
+			ids[c] = (uint32_t)c;
+		qsort(ids, n, sizeof *ids, cmp_customer_keys);
+		return REBUY_OK;
+	}
+	for (size_t c = 0; c < n; c++) {
+		size_t len;
+		const char *key = rebuy_orders_customer_key(t, c, &len);
+		k[c].id = (uint32_t)c;
+		k[c].num = 0;
+		if (!all_digits(key, len)) {
+			k[c].cls = 2;
+			continue;
+		}
+		size_t i = 0;
+		while (i + 1 < len && key[i] == '0')
+			i++;
+		if (len - i > 19) {
+			k[c].cls = 1;
+			continue;
+		}
+		k[c].cls = 0;
+		for (; i < len; i++)
+			k[c].num = k[c].num * 10 + (uint64_t)(key[i] - '0');
+	}
+	qsort(k, n, sizeof *k, cmp_key_order);
+	for (size_t c = 0; c < n; c++)
+		ids[c] = k[c].id;
+	rebuy__free(k);
 	return REBUY_OK;
 }

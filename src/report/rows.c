@@ -26,15 +26,20 @@ static void csv_text(FILE *out, const char *s, int raw)
 	int guard = !raw && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
 	                     s[0] == '\t' || s[0] == '\r');
 	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (!quote && !guard) {
+		fputs(s, out);
+		return;
+	}
 	if (quote)
 		fputc('"', out);
 	if (guard)
 		fputc('\'', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
+	/* Runs between quotes in one write each, every quote doubled. */
+	for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
+		fwrite(s, 1, (size_t)(q - s) + 1, out);
+		fputc('"', out);
 	}
+	fputs(s, out);
 	if (quote)
 		fputc('"', out);
 }
