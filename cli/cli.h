@@ -145,5 +145,6 @@ int cmd_inspect(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_cohorts(int argc, char **argv);
 int cmd_rfm(int argc, char **argv);
+int cmd_survey(int argc, char **argv);
 
 #endif

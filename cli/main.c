@@ -16,6 +16,7 @@ static const struct command commands[] = {
         {"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
         {"cohorts", cmd_cohorts, "cohort matrix: retention, orders, revenue, LTV by first period"},
         {"rfm", cmd_rfm, "recency/frequency/monetary scores, segments and transitions"},
+        {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 

@@ -65,7 +65,8 @@ struct rebuy_node *rebuy_doc_null(struct rebuy_doc *doc, struct rebuy_node *pare
  * (the definition) printed beside the value. Both are copied. */
 void rebuy_doc_label(struct rebuy_doc *doc, struct rebuy_node *node, const char *label,
                      const char *note);
-/* Leaves a node out of text tables (it stays in JSON and CSV). */
+/* Leaves a node out of text tables and of the metric rows of
+ * rebuy_doc_write_csv_fields (it stays in JSON and in CSV tables of rows). */
 void rebuy_doc_table_hide(struct rebuy_node *node);
 
 /* The child of an object by key, or NULL. */

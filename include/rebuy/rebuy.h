@@ -21,6 +21,8 @@
 #include "rebuy/orders.h"
 #include "rebuy/rfm.h"
 #include "rebuy/summary.h"
+#include "rebuy/survey.h"
+#include "rebuy/table.h"
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 const char *rebuy_version(void);

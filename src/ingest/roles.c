@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "rebuy/table.h"
 
 static const char *const role_names[REBUY_ROLE_COUNT] = {
         "customer", "date", "amount", "quantity", "price", "order", "product", "currency",
@@ -80,47 +81,6 @@ enum rebuy_status rebuy_input_set_role(struct rebuy_input_options *opts, const c
 }
 
 /* Lower case, spaces and underscores removed; out holds up to size-1 bytes. */
-/* Lower case (ASCII and Cyrillic in UTF-8), spaces and underscores removed;
- * out holds up to size-1 bytes. */
-static void normalize(const char *s, size_t n, char *out, size_t size)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n && k + 2 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == ' ' || c == '_')
-			continue;
-		if (c >= 'A' && c <= 'Z') {
-			out[k++] = (char)(c - 'A' + 'a');
-			continue;
-		}
-		if (c == 0xD0 && i + 1 < n) {
-			unsigned char d = (unsigned char)s[i + 1];
-			/* А..П (D0 90..9F) -> а..п (D0 B0..BF); Р..Я (D0 A0..AF) -> р..я
-			 * (D1 80..8F); Ё (D0 81) -> ё (D1 91). */
-			if (d >= 0x90 && d <= 0x9F) {
-				out[k++] = (char)0xD0;
-				out[k++] = (char)(d + 0x20);
-				i++;
-				continue;
-			}
-			if (d >= 0xA0 && d <= 0xAF) {
-				out[k++] = (char)0xD1;
-				out[k++] = (char)(d - 0x20);
-				i++;
-				continue;
-			}
-			if (d == 0x81) {
-				out[k++] = (char)0xD1;
-				out[k++] = (char)0x91;
-				i++;
-				continue;
-			}
-		}
-		out[k++] = (char)c;
-	}
-	out[k] = '\0';
-}
-
 void rebuy__report_release_names(struct rebuy_input_report *report)
 {
 	if (report->column_names) {
@@ -158,9 +118,9 @@ int rebuy__roles_find_column(const struct rebuy_input_report *rep, const char *r
 		if (strcmp(rep->column_names[i], ref) == 0)
 			return (int)i;
 	char want[128], have[128];
-	normalize(ref, strlen(ref), want, sizeof want);
+	rebuy_table_normalize_name(ref, want, sizeof want);
 	for (size_t i = 0; i < rep->n_columns; i++) {
-		normalize(rep->column_names[i], strlen(rep->column_names[i]), have, sizeof have);
+		rebuy_table_normalize_name(rep->column_names[i], have, sizeof have);
 		if (strcmp(want, have) == 0)
 			return (int)i;
 	}
@@ -281,8 +241,7 @@ enum rebuy_status rebuy__roles_assign(struct rebuy_input_report *rep,
 				if (taken)
 					continue;
 				char norm[128];
-				normalize(rep->column_names[i], strlen(rep->column_names[i]), norm,
-				          sizeof norm);
+				rebuy_table_normalize_name(rep->column_names[i], norm, sizeof norm);
 				for (size_t k = 0; role_headers[r][k]; k++) {
 					if (strcmp(norm, role_headers[r][k]) != 0)
 						continue;

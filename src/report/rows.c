@@ -121,14 +121,21 @@ static void cell(struct rebuy_rows *w, const char *s, int is_string, int is_null
 		else
 			fputs(s, out);
 		break;
-	default:
+	default: {
 		if (is_null)
 			s = "-";
+		/* A terminal shows control characters from input as '?'. */
+		char safe[256];
+		snprintf(safe, sizeof safe, "%s", s);
+		for (char *p = safe; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		if (i == 0)
-			fprintf(out, "%-*s", TABLE_WIDTH, s);
+			fprintf(out, "%-*s", TABLE_WIDTH, safe);
 		else
-			fprintf(out, "  %*s", TABLE_WIDTH, s);
+			fprintf(out, "  %*s", TABLE_WIDTH, safe);
 		break;
+	}
 	}
 }
 

@@ -56,7 +56,15 @@ static size_t display(const struct rebuy_node *n, char *buf, size_t size)
 		snprintf(tmp, sizeof tmp, "%" PRIu64, n->u);
 		return group_digits(tmp, buf, size);
 	case NODE_MONEY: return money_text(n->i, buf, size);
-	case NODE_STR: return (size_t)snprintf(buf, size, "%s", n->s);
+	case NODE_STR: {
+		/* Text from input files reaches a terminal: control characters
+		 * (escape sequences among them) are shown as '?'. */
+		size_t k = (size_t)snprintf(buf, size, "%s", n->s);
+		for (char *p = buf; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		return k;
+	}
 	case NODE_NUM:
 		switch (n->show) {
 		case REBUY_SHOW_RATE: return (size_t)snprintf(buf, size, "%.1f%%", n->f * 100.0);

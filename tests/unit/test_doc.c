@@ -205,6 +205,22 @@ static void test_doc__table_formats_for_people(void **state)
 	rebuy_doc_free(d);
 }
 
+/* A value read from a file may carry terminal escape sequences: tables show
+ * control characters as '?', JSON escapes them, CSV keeps them (data). */
+static void test_doc__tables_neutralize_control_characters(void **state)
+{
+	(void)state;
+	struct rebuy_doc *d = rebuy_doc_new();
+	rebuy_doc_str(d, rebuy_doc_root(d), "name", "\x1b[31mred\x07");
+	char *s = write_doc(d, NULL, 3);
+	assert_string_equal(s, "name  ?[31mred?\n");
+	free(s);
+	s = write_doc(d, NULL, 0);
+	assert_string_equal(s, "{\n  \"name\": \"\\u001b[31mred\\u0007\"\n}\n");
+	free(s);
+	rebuy_doc_free(d);
+}
+
 /* Building after an allocation failure is a no-op; writers then say so. */
 static void test_doc__allocation_failure_is_reported_by_writers(void **state)
 {
@@ -292,6 +308,7 @@ int main(void)
 	        cmocka_unit_test(test_doc__csv_quotes_flattens_and_guards_formulas),
 	        cmocka_unit_test(test_doc__csv_fields_lists_scalars_with_notes),
 	        cmocka_unit_test(test_doc__table_formats_for_people),
+	        cmocka_unit_test(test_doc__tables_neutralize_control_characters),
 	        cmocka_unit_test(test_doc__allocation_failure_is_reported_by_writers),
 	        cmocka_unit_test(test_rows__stream_csv_json_and_table),
 	};
