@@ -9,6 +9,7 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "core/period.h"
 #include "rebuy/cohorts.h"
 
 #define MAX_CELLS ((size_t)1 << 24)
@@ -250,27 +251,6 @@ static void finish_row(int64_t *cell, size_t n, uint64_t size, enum finish f, in
 	}
 }
 
-static int32_t *make_lut(enum rebuy_period period, int64_t day0, size_t span, int64_t *p0,
-                         size_t *n_periods)
-{
-	int32_t *lut = rebuy__malloc(span * sizeof *lut);
-	if (!lut)
-		return NULL;
-	*p0 = rebuy_period_index(period, day0);
-	*n_periods = (size_t)(rebuy_period_index(period, day0 + (int64_t)span - 1) - *p0 + 1);
-	/* Walk period by period rather than converting every day. */
-	int64_t p = *p0, next = rebuy_period_start(period, p + 1);
-	for (size_t d = 0; d < span; d++) {
-		int64_t day = day0 + (int64_t)d;
-		while (day >= next) {
-			p++;
-			next = rebuy_period_start(period, p + 1);
-		}
-		lut[d] = (int32_t)(p - *p0);
-	}
-	return lut;
-}
-
 void rebuy_cohorts_free(struct rebuy_cohorts *c)
 {
 	if (!c)
@@ -456,7 +436,8 @@ enum rebuy_status rebuy_cohorts_compute(const struct rebuy_orders *o,
 	c->priv = p;
 	rebuy__arena_init(&p->strings, 4096);
 	int64_t p0;
-	if (!(lut = make_lut(opts->period, o->first_day, span, &p0, &j.n_periods)))
+	if (!(lut = rebuy__period_lut(opts->period, o->first_day, span, SIZE_MAX, &p0,
+	                              &j.n_periods)))
 		goto out;
 	j.lut = lut;
 	j.n_off = j.n_periods;

@@ -12,6 +12,7 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "core/period.h"
 #include "rebuy/summary.h"
 
 #define MAX_PERIODS 100000
@@ -344,32 +345,6 @@ static void simple_ltv(struct rebuy_summary *s, const struct rebuy_period_row *m
 	}
 }
 
-static int32_t *make_lut(enum rebuy_period period, int64_t day0, size_t span, int64_t *p0,
-                         size_t *n_periods)
-{
-	int32_t *lut = rebuy__malloc((span ? span : 1) * sizeof *lut);
-	if (!lut)
-		return NULL;
-	*p0 = rebuy_period_index(period, day0);
-	int64_t plast = rebuy_period_index(period, day0 + (int64_t)span - 1);
-	*n_periods = (size_t)(plast - *p0 + 1);
-	if (*n_periods > MAX_PERIODS) {
-		rebuy__free(lut);
-		return NULL;
-	}
-	/* Walk period by period rather than converting every day. */
-	int64_t p = *p0, next = rebuy_period_start(period, p + 1);
-	for (size_t d = 0; d < span; d++) {
-		int64_t day = day0 + (int64_t)d;
-		while (day >= next) {
-			p++;
-			next = rebuy_period_start(period, p + 1);
-		}
-		lut[d] = (int32_t)(p - *p0);
-	}
-	return lut;
-}
-
 void rebuy_summary_free(struct rebuy_summary *s)
 {
 	if (!s)
@@ -410,7 +385,8 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 	if (!s)
 		goto out;
 	int64_t p0 = 0, m0 = 0;
-	if (!(per_lut = make_lut(opts->period, j.day0, j.span, &p0, &j.n_per))) {
+	if (!(per_lut = rebuy__period_lut(opts->period, j.day0, j.span, MAX_PERIODS, &p0,
+	                                  &j.n_per))) {
 		if (j.n_per > MAX_PERIODS) {
 			st = rebuy_error_set(
 			        err, REBUY_ELIMIT,
@@ -420,7 +396,8 @@ enum rebuy_status rebuy_summary_compute(const struct rebuy_orders *o,
 		goto out;
 	}
 	if (opts->period != REBUY_PERIOD_MONTH &&
-	    !(mon_lut = make_lut(REBUY_PERIOD_MONTH, j.day0, j.span, &m0, &j.n_mon)))
+	    !(mon_lut = rebuy__period_lut(REBUY_PERIOD_MONTH, j.day0, j.span, SIZE_MAX, &m0,
+	                                  &j.n_mon)))
 		goto out;
 	if (opts->period == REBUY_PERIOD_MONTH)
 		m0 = p0;

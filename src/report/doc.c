@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "report/defs.h"
 #include "report/doc_int.h"
 
 struct rebuy_doc *rebuy_doc_new(void)
@@ -162,4 +163,17 @@ struct rebuy_node *rebuy_doc_get(const struct rebuy_node *obj, const char *key)
 		if (c->key && strcmp(c->key, key) == 0)
 			return c;
 	return NULL;
+}
+
+struct rebuy_node *rebuy__def_label(struct rebuy_doc *doc, struct rebuy_node *n,
+                                    const struct rebuy__def *defs, size_t n_defs, const char *key,
+                                    int with_text)
+{
+	for (size_t i = 0; i < n_defs; i++) {
+		if (strcmp(defs[i].key, key) == 0) {
+			rebuy_doc_label(doc, n, defs[i].label, with_text ? defs[i].text : NULL);
+			break;
+		}
+	}
+	return n;
 }

@@ -10,13 +10,10 @@
 #include "rebuy/date.h"
 #include "rebuy/rfm.h"
 #include "rebuy/summary.h"
-
-struct def {
-	const char *key, *label, *text;
-};
+#include "report/defs.h"
 
 /* Definitions, in output order. */
-static const struct def defs[] = {
+static const struct rebuy__def defs[] = {
         {"as_of", "As of",
          "the analysis date: purchases before it count (default: the day after the last "
          "purchase)"},
@@ -58,30 +55,10 @@ static const struct def defs[] = {
         {"transitions.shares", "Shares of the row", "matrix cell / the row's customers"},
 };
 
-static const struct def *def_of(const char *key)
-{
-	for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
-		if (strcmp(defs[i].key, key) == 0)
-			return &defs[i];
-	return NULL;
-}
-
-static struct rebuy_node *lab(struct rebuy_doc *doc, struct rebuy_node *n, const char *key)
-{
-	const struct def *d = def_of(key);
-	if (d)
-		rebuy_doc_label(doc, n, d->label, d->text);
-	return n;
-}
+#define lab(doc, n, key) REBUY__LAB(doc, n, key, 1)
 
 /* A label without the note (for table columns). */
-static struct rebuy_node *col(struct rebuy_doc *doc, struct rebuy_node *n, const char *key)
-{
-	const struct def *d = def_of(key);
-	if (d)
-		rebuy_doc_label(doc, n, d->label, NULL);
-	return n;
-}
+#define col(doc, n, key) REBUY__LAB(doc, n, key, 0)
 
 static void day_node(struct rebuy_doc *doc, struct rebuy_node *p, const char *key, int64_t day,
                      const char *def_key)

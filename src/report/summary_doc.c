@@ -8,13 +8,10 @@
 #include "rebuy/doc.h"
 #include "rebuy/input.h"
 #include "rebuy/summary.h"
-
-struct def {
-	const char *key, *label, *text;
-};
+#include "report/defs.h"
 
 /* Definitions, in output order. Keys with a dot live in a nested object. */
-static const struct def defs[] = {
+static const struct rebuy__def defs[] = {
         {"customers", "Customers", "customers with at least one purchase (an order worth >= 0)"},
         {"orders", "Orders",
          "purchases: lines grouped by order key, or by (customer, time) without one; returns "
@@ -69,22 +66,7 @@ static const struct def defs[] = {
          "the period's last day is on or after the as-of date: cut off by the end of the data"},
 };
 
-static const struct def *def_of(const char *key)
-{
-	for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
-		if (strcmp(defs[i].key, key) == 0)
-			return &defs[i];
-	return NULL;
-}
-
-/* Labels a node with the label and definition of key. */
-static struct rebuy_node *lab(struct rebuy_doc *doc, struct rebuy_node *n, const char *key)
-{
-	const struct def *d = def_of(key);
-	if (d)
-		rebuy_doc_label(doc, n, d->label, d->text);
-	return n;
-}
+#define lab(doc, n, key) REBUY__LAB(doc, n, key, 1)
 
 static struct rebuy_node *money_or_null(struct rebuy_doc *doc, struct rebuy_node *p,
                                         const char *key, int has, int64_t v)

@@ -10,12 +10,9 @@
 #include "rebuy/input.h"
 #include "rebuy/summary.h"
 #include "rebuy/survey.h"
+#include "report/defs.h"
 
-struct def {
-	const char *key, *label, *text;
-};
-
-static const struct def defs[] = {
+static const struct rebuy__def defs[] = {
         {"scale", "Scale",
          "nps: scores 0-10; csat: scores 1-5 (given with --scale, or detected: every score in "
          "1-5 reads as csat, else every score in 0-10 as nps)"},
@@ -70,21 +67,7 @@ static const struct def defs[] = {
          "lapsed / observed, among the respondents giving the reason"},
 };
 
-static const struct def *def_of(const char *key)
-{
-	for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
-		if (strcmp(defs[i].key, key) == 0)
-			return &defs[i];
-	return NULL;
-}
-
-static struct rebuy_node *lab(struct rebuy_doc *doc, struct rebuy_node *n, const char *key)
-{
-	const struct def *d = def_of(key);
-	if (d)
-		rebuy_doc_label(doc, n, d->label, d->text);
-	return n;
-}
+#define lab(doc, n, key) REBUY__LAB(doc, n, key, 1)
 
 static void day_text(int64_t day, char *buf, size_t size)
 {
