@@ -1,0 +1,74 @@
+/* Customer-lifetime models: what every model gives the fitting and
+ * prediction code. Each model lives in its own file (bgnbd.c for BG/NBD and
+ * MBG/NBD, pnbd.c, bgbb.c, sbg.c, gg.c) that opens with its paper.
+ *
+ * Parameters are on their natural scale (all > 0) in the order the model
+ * lists them; the optimizer works on their logarithms, so gradients are with
+ * respect to log parameters: d ll / d log(theta) = theta * d ll / d theta.
+ */
+#ifndef REBUY_MODEL_CLV_INT_H
+#define REBUY_MODEL_CLV_INT_H
+
+#include <stddef.h>
+
+#include "rebuy/error.h"
+
+#define REBUY__CLV_MAX_PARAMS 4
+
+/* The data a model is fitted to: unique rows, each with the number of
+ * customers (or contracts) it stands for. What the three columns hold:
+ *   bgnbd, mbgnbd, pnbd: x = repeat transactions, t_x = time of the last
+ *       one from the first purchase (0 when x = 0), T = time from the first
+ *       purchase to the end of calibration (all in the fit's time unit);
+ *   bgbb: x = transactions in the n opportunities, t_x = the opportunity of
+ *       the last one (0 when x = 0), T = n;
+ *   sbg: x = the period t >= 1, t_x = 0 for contracts that ended in period t
+ *       and 1 for contracts still active at the end of period t (censored),
+ *       T unused;
+ *   gg: x = repeat transactions (> 0), t_x = their mean value, T unused.
+ * Rows with w = 0 are allowed and contribute nothing. */
+struct rebuy__clv_rows {
+	size_t n;
+	const double *x, *t_x, *T, *w;
+};
+
+struct rebuy__clv_model {
+	const char *name; /* "bgnbd", "mbgnbd", "pnbd", "bgbb", "sbg", "gg" */
+	int n_params;
+	const char *const *param_names; /* "r", "alpha", ... */
+	/* Precomputes what the likelihood needs from the rows (tables of unique
+	 * values, say) into *state, which may stay NULL. Returns REBUY_OK or
+	 * REBUY_ENOMEM. Optional (NULL). */
+	enum rebuy_status (*prepare)(const struct rebuy__clv_rows *rows, void **state);
+	void (*release)(void *state); /* optional; NULL state is a no-op */
+	/* The total weighted log-likelihood at params into *ll and, when grad is
+	 * not NULL, its gradient with respect to the log parameters. Uses up to
+	 * n_threads threads; the result does not depend on n_threads (sums are
+	 * taken in a fixed order, see rebuy__clv_sum). Returns REBUY_OK or
+	 * REBUY_ENOMEM. A value or gradient that cannot be computed is returned
+	 * as NaN or -inf, never as a guess: the optimizer then treats params as
+	 * outside the domain. */
+	enum rebuy_status (*loglik)(const double *params, const struct rebuy__clv_rows *rows,
+	                            const void *state, unsigned n_threads, double *ll,
+	                            double *grad);
+	/* A reasonable first point for the fit (moments, or fixed values). */
+	void (*start)(const struct rebuy__clv_rows *rows, double *params);
+};
+
+extern const struct rebuy__clv_model rebuy__model_bgnbd;
+extern const struct rebuy__clv_model rebuy__model_mbgnbd;
+extern const struct rebuy__clv_model rebuy__model_pnbd;
+extern const struct rebuy__clv_model rebuy__model_bgbb;
+extern const struct rebuy__clv_model rebuy__model_sbg;
+extern const struct rebuy__clv_model rebuy__model_gg;
+
+/* Sums over rows in parallel, deterministically: rows are cut into chunks
+ * of a fixed size, fn adds the sums of rows [lo, hi) into acc[0..n_acc)
+ * (acc starts at zero for each chunk), and the chunks' sums are added in
+ * chunk order, so the result is the same for any n_threads. n_acc <= 32.
+ * Returns REBUY_OK or REBUY_ENOMEM. */
+typedef void (*rebuy__clv_chunk_fn)(void *ud, size_t lo, size_t hi, double *acc);
+enum rebuy_status rebuy__clv_sum(unsigned n_threads, size_t n, size_t n_acc, rebuy__clv_chunk_fn fn,
+                                 void *ud, double *out);
+
+#endif
