@@ -1,0 +1,237 @@
+/* rebuy — customer-lifetime models: fit them to a customer base and predict
+ * each customer's future (docs/fit.md, docs/predict.md).
+ *
+ * Models: BG/NBD (Fader, Hardie & Lee 2005), MBG/NBD (Batislam, Denizel &
+ * Filiztekin 2007), Pareto/NBD (Schmittlein, Morrison & Colombo 1987) for
+ * purchases in continuous time; BG/BB (Fader, Hardie & Shang 2010) for
+ * discrete opportunities; the shifted-beta-geometric (Fader & Hardie 2007)
+ * for contract retention; Gamma-Gamma (Fader, Hardie & Lee 2005) for spend.
+ *
+ * Fits are maximum likelihood on the log parameters (BFGS, then Newton
+ * polishing) over the unique data rows with their counts. A fit that ends on
+ * a parameter boundary or short of convergence is still a result: converged
+ * is 0 and status says what happened; only a fit that yields no parameters
+ * at all is an error.
+ */
+#ifndef REBUY_CLV_H
+#define REBUY_CLV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rebuy/customers.h"
+#include "rebuy/error.h"
+#include "rebuy/orders.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum rebuy_clv_model {
+	REBUY_CLV_BGNBD,
+	REBUY_CLV_MBGNBD,
+	REBUY_CLV_PNBD,
+	REBUY_CLV_BGBB,
+	REBUY_CLV_SBG,
+	REBUY_CLV_MODEL_COUNT
+};
+
+/* "bgnbd", "mbgnbd", "pnbd", "bgbb", "sbg". */
+const char *rebuy_clv_model_name(enum rebuy_clv_model model);
+enum rebuy_status rebuy_clv_model_from_name(const char *name, enum rebuy_clv_model *out,
+                                            struct rebuy_error *err);
+
+/* How the data describe customers. */
+enum rebuy_clv_layout {
+	/* x repeat purchases, the last at t_x, observed for T time units since
+	 * the first purchase (bgnbd, mbgnbd, pnbd) */
+	REBUY_CLV_CONTINUOUS,
+	/* x purchases in T = n opportunities, the last at opportunity t_x (bgbb) */
+	REBUY_CLV_DISCRETE,
+	/* contracts: x = the period t >= 1 they ended in, or were last seen
+	 * active in when t_x = 1 (sbg) */
+	REBUY_CLV_SURVIVAL
+};
+
+/* The customers to fit and predict: one entry per customer, or per row of
+ * a pre-aggregated table with its weight (a count of customers). */
+struct rebuy_clv_data {
+	enum rebuy_clv_layout layout;
+	enum rebuy_time_unit unit; /* of t_x and T (continuous) */
+	size_t n;                  /* entries */
+	double n_customers;        /* sum of the weights */
+	double *x, *t_x, *T, *w;
+	double *monetary;   /* mean repeat-purchase value; NULL when unknown */
+	double *x_holdout;  /* purchases after the calibration period; NULL when unknown */
+	const char **keys;  /* customer keys, or NULL (then entries are numbered from 1) */
+	int64_t *first_day; /* first purchase day, or NULL */
+	int has_cal_end;
+	int64_t cal_end;       /* the calibration period's last day */
+	double holdout_length; /* time units after cal_end to the end of the data; 0: none */
+	int64_t holdout_end;   /* the last day of the holdout period */
+	/* From orders: repeat purchase days of these customers per day, days
+	 * day0 .. day0 + n_days - 1 (the tracking curve's actual side). */
+	double *repeat_by_day;
+	int64_t day0;
+	size_t n_days;
+	char source[256]; /* for messages */
+	struct rebuy__clv_data_priv *priv;
+};
+
+/* The BTYD summary (customers.h) of every customer whose first purchase is on
+ * or before cal_end, with monetary (when the orders have amounts), the
+ * holdout purchases up to the end of the data, keys and first days. */
+enum rebuy_status rebuy_clv_data_from_orders(const struct rebuy_orders *orders, int64_t cal_end,
+                                             enum rebuy_time_unit unit, struct rebuy_clv_data **out,
+                                             struct rebuy_error *err);
+
+/* A pre-summarized table (CSV or whitespace-separated): continuous layout
+ * with columns customer (optional), x or frequency, t_x or recency, T,
+ * and optionally monetary (or zbar, monetary_value) and x_holdout (or
+ * x_star); the discrete layout when there is a column periods (or n):
+ * frequency, recency, periods and optionally weights (or count). Every
+ * value is checked (x whole and >= 0, 0 <= t_x <= T, t_x = 0 when x = 0,
+ * recency >= frequency in the discrete layout ...): a bad one is an error
+ * naming the file, line and column. */
+enum rebuy_status rebuy_clv_data_read_summary(const char *path, struct rebuy_clv_data **out,
+                                              struct rebuy_error *err);
+
+/* Survival data from a cohort's survivor counts at the start of periods
+ * 0, 1, ..., n-1 (survivors[0] is the cohort size); counts must be whole
+ * and never grow. */
+enum rebuy_status rebuy_clv_data_from_survivors(const double *survivors, size_t n,
+                                                struct rebuy_clv_data **out,
+                                                struct rebuy_error *err);
+
+void rebuy_clv_data_free(struct rebuy_clv_data *data);
+
+#define REBUY_CLV_MAX_PARAMS 4
+#define REBUY_CLV_STATUS_MAX 256
+
+struct rebuy_clv_fit_options {
+	enum rebuy_clv_model model;
+	int spend;          /* also fit Gamma-Gamma spend (needs monetary) */
+	double penalty;     /* L2: maximizes LL / customers - penalty * sum(params^2); 0: none */
+	unsigned n_threads; /* 0: all CPUs; results do not depend on it */
+	int max_iter;       /* quasi-Newton iterations per start; 0: 1,000 */
+};
+
+void rebuy_clv_fit_options_init(struct rebuy_clv_fit_options *opts);
+
+/* One maximum-likelihood fit. */
+struct rebuy_clv_estimate {
+	int n_params;
+	const char *names[REBUY_CLV_MAX_PARAMS];
+	double params[REBUY_CLV_MAX_PARAMS];
+	double se[REBUY_CLV_MAX_PARAMS]; /* from the Hessian; NaN when it is not definite */
+	double log_likelihood;           /* total, at params (without the penalty) */
+	double n_customers;              /* sum of weights of the rows used */
+	size_t n_rows;                   /* unique rows the likelihood ran over */
+	int converged;
+	int iterations, evaluations, starts;
+	double gradient_max;               /* max |d LL / d log param| at the end */
+	char status[REBUY_CLV_STATUS_MAX]; /* "converged", or what happened */
+};
+
+struct rebuy_clv_fit {
+	enum rebuy_clv_model model;
+	struct rebuy_clv_estimate est;
+	int has_spend;
+	struct rebuy_clv_estimate spend; /* Gamma-Gamma p, q, gamma */
+	double seconds;                  /* wall time of the fits */
+};
+
+/* Fits opts->model (and Gamma-Gamma when opts->spend) to data. Errors:
+ * REBUY_EARG (a model that does not take the data's layout; spend without
+ * monetary values), REBUY_EDATA (no customers; no repeat buyers for spend;
+ * the likelihood is not finite at any start), REBUY_ENOMEM. */
+enum rebuy_status rebuy_clv_fit(const struct rebuy_clv_data *data,
+                                const struct rebuy_clv_fit_options *opts, struct rebuy_clv_fit *out,
+                                struct rebuy_error *err);
+
+/* ---- predictions ---- */
+
+#define REBUY_CLV_MAX_PMF 16
+
+struct rebuy_clv_predict_options {
+	/* The prediction horizon in time units (opportunities for bgbb); 0: one
+	 * year (52.18 weeks, 365.25 days, 12 months; 1 opportunity). */
+	double horizon;
+	/* The CLV horizon; 0: the prediction horizon. INFINITY: the whole
+	 * residual lifetime (pnbd and bgbb, which have closed forms). */
+	double clv_horizon;
+	double margin;        /* share of spend that is profit; default 1 */
+	double discount_rate; /* per year (per opportunity for bgbb); default 0.1 */
+	int n_pmf;            /* P(n purchases in the horizon) for n < n_pmf (<= 16) */
+	unsigned n_threads;   /* 0: all CPUs */
+};
+
+void rebuy_clv_predict_options_init(struct rebuy_clv_predict_options *opts);
+
+struct rebuy_clv_prediction {
+	double p_alive, log_p_alive;
+	double expected_purchases; /* in the horizon, given the history */
+	double p_no_purchase;      /* P(0 purchases in the horizon | history) */
+	double expected_spend;     /* Gamma-Gamma mean spend given the history; NaN without */
+	double clv; /* margin x spend x discounted expected purchases; NaN without spend */
+	double discounted_purchases;
+	double next_purchase; /* median wait for the next purchase given alive, time units
+	                         after the calibration end; NaN for bgbb */
+	double pmf[REBUY_CLV_MAX_PMF];
+};
+
+/* Predictions for every entry of d from a fit (d may be the data fitted or
+ * other customers of the same layout and unit). out has d->n entries.
+ * REBUY_EARG for options the model cannot serve (sbg has no customer-level
+ * predictions; an infinite CLV horizon needs pnbd or bgbb). */
+enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
+                                    const struct rebuy_clv_predict_options *opts,
+                                    struct rebuy_clv_prediction *out, struct rebuy_error *err);
+
+/* Expected purchases in (T, T + t] given the history, one customer. */
+double rebuy_clv_expected_purchases(const struct rebuy_clv_fit *fit, double x, double t_x, double T,
+                                    double t);
+/* E[X(t)]: expected repeat purchases of a new customer t after the first. */
+double rebuy_clv_expected_new(const struct rebuy_clv_fit *fit, double t);
+
+/* ---- calibration / holdout validation ---- */
+
+#define REBUY_CLV_HOLDOUT_BINS 8 /* calibration x = 0, 1, ..., 6, 7+ */
+
+struct rebuy_clv_holdout_bin {
+	double customers;
+	double actual, expected, naive; /* mean holdout purchases per customer */
+};
+
+struct rebuy_clv_tracking_point {
+	int64_t day;                     /* the period's last day */
+	double t;                        /* time units from day0 to the end of that day */
+	double actual, expected;         /* repeat purchases in the period */
+	double actual_cum, expected_cum; /* since the start */
+};
+
+struct rebuy_clv_holdout {
+	double length; /* time units */
+	double customers;
+	struct rebuy_clv_holdout_bin by_x[REBUY_CLV_HOLDOUT_BINS];
+	double total_actual, total_expected, total_naive;
+	double mae, mae_naive; /* mean absolute error per customer */
+	double rmse, rmse_naive;
+	/* The tracking curve, one point per time unit (from orders only). */
+	size_t n_tracking;
+	struct rebuy_clv_tracking_point *tracking;
+};
+
+/* Compares the fit's expectations over the holdout period with what the
+ * customers did (d->x_holdout over d->holdout_length), by calibration
+ * frequency, against the naive forecast x / T * length; and the tracking
+ * curve when d came from orders. REBUY_EARG when d has no holdout. */
+enum rebuy_status rebuy_clv_holdout(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
+                                    unsigned n_threads, struct rebuy_clv_holdout **out,
+                                    struct rebuy_error *err);
+void rebuy_clv_holdout_free(struct rebuy_clv_holdout *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

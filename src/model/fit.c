@@ -1,0 +1,426 @@
+/* Fitting the customer-lifetime models: the data compressed to unique rows
+ * with counts, maximum likelihood on the log parameters from several
+ * starts, standard errors from the Hessian, and a status that says how the
+ * fit ended; see rebuy/clv.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/parallel.h"
+#include "model/clv_int.h"
+#include "model/optim.h"
+#include "rebuy/clv.h"
+
+/* |log param| beyond this (a parameter below 1e-6 or above 1e6 times one)
+ * is a parameter running off to a boundary of the model. */
+#define LOG_BOUND 13.815510557964274
+
+static const struct rebuy__clv_model *const models[REBUY_CLV_MODEL_COUNT] = {
+        [REBUY_CLV_BGNBD] = &rebuy__model_bgnbd, [REBUY_CLV_MBGNBD] = &rebuy__model_mbgnbd,
+        [REBUY_CLV_PNBD] = &rebuy__model_pnbd,   [REBUY_CLV_BGBB] = &rebuy__model_bgbb,
+        [REBUY_CLV_SBG] = &rebuy__model_sbg,
+};
+
+static const char *const model_names[REBUY_CLV_MODEL_COUNT] = {
+        "bgnbd", "mbgnbd", "pnbd", "bgbb", "sbg",
+};
+
+const char *rebuy_clv_model_name(enum rebuy_clv_model m)
+{
+	return (unsigned)m < REBUY_CLV_MODEL_COUNT ? model_names[m] : "?";
+}
+
+enum rebuy_status rebuy_clv_model_from_name(const char *name, enum rebuy_clv_model *out,
+                                            struct rebuy_error *err)
+{
+	for (int m = 0; m < REBUY_CLV_MODEL_COUNT; m++) {
+		if (strcmp(name, model_names[m]) == 0) {
+			*out = (enum rebuy_clv_model)m;
+			return REBUY_OK;
+		}
+	}
+	return rebuy_error_set(err, REBUY_EARG,
+	                       "unknown model '%s' (bgnbd, mbgnbd, pnbd, bgbb or sbg)", name);
+}
+
+void rebuy_clv_fit_options_init(struct rebuy_clv_fit_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->model = REBUY_CLV_PNBD;
+}
+
+/* What a parameter at a bound means, per model: the parameter, the
+ * direction (0: -> 0, 1: -> infinity) and the words. */
+struct bound_words {
+	const char *model, *param;
+	int up;
+	const char *means;
+};
+
+static const struct bound_words bounds[] = {
+        {"bgnbd", "a", 0, "the dropout probability vanishes: customers never drop out"},
+        {"bgnbd", "b", 1, "the dropout probability vanishes: customers never drop out"},
+        {"bgnbd", "b", 0, "every customer drops out after the first repeat purchase"},
+        {"mbgnbd", "a", 0, "the dropout probability vanishes: customers never drop out"},
+        {"mbgnbd", "b", 1, "the dropout probability vanishes: customers never drop out"},
+        {"pnbd", "s", 0, "the dropout rate vanishes: customers never drop out"},
+        {"pnbd", "beta", 1, "the dropout rate vanishes: customers never drop out"},
+        {"pnbd", "r", 1, "purchase rates become the same for every customer"},
+        {"pnbd", "alpha", 1, "purchase rates become the same for every customer"},
+        {"bgnbd", "r", 1, "purchase rates become the same for every customer"},
+        {"bgnbd", "alpha", 1, "purchase rates become the same for every customer"},
+        {"bgbb", "gamma", 0, "customers never drop out"},
+        {"bgbb", "delta", 1, "customers never drop out"},
+        {"sbg", "alpha", 0, "no contract ever ends"},
+        {"sbg", "beta", 1, "no contract ever ends"},
+        {"gg", "q", 1, "spend becomes the same for every customer"},
+};
+
+static void boundary_status(const struct rebuy__clv_model *m, const double *y, char *out,
+                            size_t size)
+{
+	size_t len = 0;
+	for (int i = 0; i < m->n_params; i++) {
+		if (fabs(y[i]) <= LOG_BOUND)
+			continue;
+		int up = y[i] > 0;
+		const char *means = NULL;
+		for (size_t k = 0; k < sizeof bounds / sizeof *bounds; k++)
+			if (strcmp(bounds[k].model, m->name) == 0 &&
+			    strcmp(bounds[k].param, m->param_names[i]) == 0 && bounds[k].up == up)
+				means = bounds[k].means;
+		int w = snprintf(out + len, size - len, "%s%s -> %s%s%s",
+		                 len ? "; " : "boundary: ", m->param_names[i],
+		                 up ? "infinity" : "0", means ? ", " : "", means ? means : "");
+		if (w < 0 || (size_t)w >= size - len)
+			return;
+		len += (size_t)w;
+	}
+}
+
+/* ---- compressing the data to unique rows ---- */
+
+struct rows {
+	struct rebuy__clv_rows r;
+	double *x, *t_x, *T, *w;
+};
+
+static void rows_free(struct rows *r)
+{
+	rebuy__free(r->x);
+	rebuy__free(r->t_x);
+	rebuy__free(r->T);
+	rebuy__free(r->w);
+}
+
+struct key3 {
+	double x, t_x, T;
+	size_t i;
+};
+
+static int cmp_key3(const void *pa, const void *pb)
+{
+	const struct key3 *a = pa, *b = pb;
+	if (a->x != b->x)
+		return a->x < b->x ? -1 : 1;
+	if (a->t_x != b->t_x)
+		return a->t_x < b->t_x ? -1 : 1;
+	if (a->T != b->T)
+		return a->T < b->T ? -1 : 1;
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* The unique (x, t_x, T) of the entries that `use` accepts (all when NULL),
+ * with their summed weights, in increasing order. For spend fits, t_x is
+ * the monetary value. */
+static enum rebuy_status compress(const double *x, const double *t_x, const double *T,
+                                  const double *w, size_t n, const unsigned char *use,
+                                  struct rows *out)
+{
+	memset(out, 0, sizeof *out);
+	struct key3 *k = rebuy__malloc((n ? n : 1) * sizeof *k);
+	if (!k)
+		return REBUY_ENOMEM;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((use && !use[i]) || !(w[i] > 0))
+			continue;
+		k[m++] = (struct key3){x[i], t_x[i], T ? T[i] : 0, i};
+	}
+	qsort(k, m, sizeof *k, cmp_key3);
+	size_t cap = m ? m : 1;
+	out->x = rebuy__malloc(cap * sizeof *out->x);
+	out->t_x = rebuy__malloc(cap * sizeof *out->t_x);
+	out->T = rebuy__malloc(cap * sizeof *out->T);
+	out->w = rebuy__malloc(cap * sizeof *out->w);
+	if (!out->x || !out->t_x || !out->T || !out->w) {
+		rebuy__free(k);
+		rows_free(out);
+		return REBUY_ENOMEM;
+	}
+	size_t u = 0;
+	for (size_t i = 0; i < m; i++) {
+		if (u && k[i].x == out->x[u - 1] && k[i].t_x == out->t_x[u - 1] &&
+		    k[i].T == out->T[u - 1]) {
+			out->w[u - 1] += w[k[i].i];
+			continue;
+		}
+		out->x[u] = k[i].x;
+		out->t_x[u] = k[i].t_x;
+		out->T[u] = k[i].T;
+		out->w[u] = w[k[i].i];
+		u++;
+	}
+	rebuy__free(k);
+	out->r = (struct rebuy__clv_rows){u, out->x, out->t_x, out->T, out->w};
+	return REBUY_OK;
+}
+
+/* ---- the objective ---- */
+
+struct objective {
+	const struct rebuy__clv_model *m;
+	const struct rebuy__clv_rows *rows;
+	const void *state;
+	unsigned n_threads;
+	double total_w, penalty;
+};
+
+/* f(y) = -LL(exp y) / W + penalty * sum(exp(2 y)): the mean keeps the scale
+ * of f and of its gradient the same for any number of customers. */
+static enum rebuy_status objective(void *ud, const double *y, double *f, double *g)
+{
+	const struct objective *o = ud;
+	double p[REBUY__CLV_MAX_PARAMS], ll, grad[REBUY__CLV_MAX_PARAMS];
+	int n = o->m->n_params;
+	for (int i = 0; i < n; i++) {
+		p[i] = exp(y[i]);
+		if (!(p[i] > 0) || !isfinite(p[i])) {
+			*f = NAN;
+			return REBUY_OK;
+		}
+	}
+	enum rebuy_status st = o->m->loglik(p, o->rows, o->state, o->n_threads, &ll, grad);
+	if (st != REBUY_OK)
+		return st;
+	*f = -ll / o->total_w;
+	for (int i = 0; i < n; i++) {
+		g[i] = -grad[i] / o->total_w;
+		if (o->penalty > 0) {
+			*f += o->penalty * p[i] * p[i];
+			g[i] += 2 * o->penalty * p[i] * p[i];
+		}
+	}
+	return REBUY_OK;
+}
+
+/* Deterministic extra starts around the first: each parameter scaled by
+ * 10^(+-1) in a fixed pattern. */
+static const signed char start_pattern[][REBUY__CLV_MAX_PARAMS] = {
+        {-1, -1, -1, -1}, {1, 1, 1, 1},   {-1, 1, -1, 1},
+        {1, -1, 1, -1},   {-1, -1, 1, 1}, {1, 1, -1, -1},
+};
+
+static int ranks_better(const struct rebuy__optim_result *a, int a_ok,
+                        const struct rebuy__optim_result *b, int b_ok)
+{
+	if (a_ok != b_ok)
+		return a_ok > b_ok;
+	return a->f < b->f;
+}
+
+static enum rebuy_status fit_one(const struct rebuy__clv_model *m,
+                                 const struct rebuy__clv_rows *rows, double total_w,
+                                 const struct rebuy_clv_fit_options *opts,
+                                 struct rebuy_clv_estimate *est, struct rebuy_error *err)
+{
+	memset(est, 0, sizeof *est);
+	int n = m->n_params;
+	est->n_params = n;
+	for (int i = 0; i < n; i++)
+		est->names[i] = m->param_names[i];
+	est->n_customers = total_w;
+	est->n_rows = rows->n;
+	void *state = NULL;
+	enum rebuy_status st;
+	if (m->prepare && (st = m->prepare(rows, &state)) != REBUY_OK)
+		return rebuy_error_set(err, st, "out of memory");
+	struct objective ob = {m,       rows,
+	                       state,   opts->n_threads ? opts->n_threads : rebuy__cpu_count(),
+	                       total_w, opts->penalty};
+	double p0[REBUY__CLV_MAX_PARAMS], y0[REBUY__CLV_MAX_PARAMS];
+	m->start(rows, p0);
+	for (int i = 0; i < n; i++)
+		y0[i] = log(p0[i]);
+	struct rebuy__optim_options oo = {.max_iter = opts->max_iter};
+	struct rebuy__optim_result best, res;
+	int best_ok = -1, iterations = 0, evaluations = 0, starts = 0;
+	size_t n_starts = 1 + sizeof start_pattern / sizeof *start_pattern;
+	for (size_t s = 0; s < n_starts; s++) {
+		double y[REBUY__CLV_MAX_PARAMS];
+		for (int i = 0; i < n; i++)
+			y[i] = y0[i] + (s ? start_pattern[s - 1][i] * M_LN10 : 0);
+		if ((st = rebuy__optim_minimize(n, objective, &ob, y, &oo, &res)) != REBUY_OK) {
+			if (m->release)
+				m->release(state);
+			return rebuy_error_set(err, st, "out of memory");
+		}
+		starts++;
+		iterations += res.iterations;
+		evaluations += res.evaluations;
+		if (res.end == REBUY__OPTIM_START_OUTSIDE)
+			continue;
+		int in_bounds = 1;
+		for (int i = 0; i < n; i++)
+			in_bounds &= fabs(res.y[i]) <= LOG_BOUND;
+		int ok = res.end == REBUY__OPTIM_CONVERGED && in_bounds;
+		if (best_ok < 0 || ranks_better(&res, ok, &best, best_ok)) {
+			best = res;
+			best_ok = ok;
+		}
+		/* A clean end from the first start is the answer; otherwise
+		 * look around, and stop at the first clean one that is at least
+		 * as good as anything seen. */
+		if (ok && best_ok && res.f <= best.f)
+			break;
+	}
+	if (m->release)
+		m->release(state);
+	est->iterations = iterations;
+	est->evaluations = evaluations;
+	est->starts = starts;
+	if (best_ok < 0)
+		return rebuy_error_set(err, REBUY_EDATA,
+		                       "%s: the likelihood is not finite at any starting point",
+		                       m->name);
+	double hcov[REBUY__OPTIM_MAX * REBUY__OPTIM_MAX];
+	int has_cov = 0;
+	if (best.hess_definite) {
+		double l[REBUY__OPTIM_MAX * REBUY__OPTIM_MAX];
+		memcpy(l, best.hess, sizeof l);
+		if (rebuy__cholesky(n, l)) {
+			rebuy__cholesky_inverse(n, l, hcov);
+			has_cov = 1;
+		}
+	}
+	double gmax = 0;
+	for (int i = 0; i < n; i++) {
+		est->params[i] = exp(best.y[i]);
+		/* Var(log theta) = (H_mean * W)^-1; delta method to theta. */
+		est->se[i] = has_cov ? est->params[i] * sqrt(hcov[i * n + i] / total_w) : NAN;
+		gmax = fmax(gmax, fabs(best.g[i]) * total_w);
+	}
+	est->gradient_max = gmax;
+	/* The log-likelihood without the penalty. */
+	double pen = 0;
+	for (int i = 0; i < n; i++)
+		pen += opts->penalty * est->params[i] * est->params[i];
+	est->log_likelihood = -(best.f - pen) * total_w;
+	est->converged = best_ok == 1;
+	if (est->converged) {
+		snprintf(est->status, sizeof est->status, "converged");
+		return REBUY_OK;
+	}
+	boundary_status(m, best.y, est->status, sizeof est->status);
+	if (est->status[0])
+		return REBUY_OK;
+	switch (best.end) {
+	case REBUY__OPTIM_MAX_ITER:
+		snprintf(est->status, sizeof est->status,
+		         "not converged: the iteration limit was reached (%d iterations)",
+		         iterations);
+		break;
+	case REBUY__OPTIM_NOT_DEFINITE:
+		snprintf(est->status, sizeof est->status,
+		         "not converged: the likelihood is flat or saddle-shaped at the end (the "
+		         "Hessian is not definite); parameters are not identified by these data");
+		break;
+	default:
+		snprintf(est->status, sizeof est->status,
+		         "not converged: no step improves the likelihood, but its gradient is not "
+		         "zero (largest %.3g)",
+		         gmax);
+		break;
+	}
+	return REBUY_OK;
+}
+
+enum rebuy_status rebuy_clv_fit(const struct rebuy_clv_data *d,
+                                const struct rebuy_clv_fit_options *opts, struct rebuy_clv_fit *out,
+                                struct rebuy_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if ((unsigned)opts->model >= REBUY_CLV_MODEL_COUNT)
+		return rebuy_error_set(err, REBUY_EARG, "unknown model");
+	const struct rebuy__clv_model *m = models[opts->model];
+	out->model = opts->model;
+	enum rebuy_clv_layout want = opts->model == REBUY_CLV_BGBB  ? REBUY_CLV_DISCRETE
+	                             : opts->model == REBUY_CLV_SBG ? REBUY_CLV_SURVIVAL
+	                                                            : REBUY_CLV_CONTINUOUS;
+	static const char *const layout_words[] = {
+	        "purchase histories (x, t_x, T)",
+	        "discrete opportunities (frequency, recency, periods)",
+	        "contract survival",
+	};
+	if (d->layout != want)
+		return rebuy_error_set(err, REBUY_EARG, "model %s needs %s, but %s holds %s",
+		                       m->name, layout_words[want], d->source,
+		                       layout_words[d->layout]);
+	if (opts->spend && !d->monetary)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "--spend gg needs purchase values (a monetary column, or "
+		                       "orders with amounts)");
+	if (!(opts->penalty >= 0) || !isfinite(opts->penalty))
+		return rebuy_error_set(err, REBUY_EARG, "the penalty must be a number >= 0");
+	double t0 = rebuy__now();
+	struct rows rows;
+	enum rebuy_status st = compress(d->x, d->t_x, d->layout == REBUY_CLV_SURVIVAL ? NULL : d->T,
+	                                d->w, d->n, NULL, &rows);
+	if (st != REBUY_OK)
+		return rebuy_error_set(err, st, "out of memory");
+	double total = 0;
+	for (size_t i = 0; i < rows.r.n; i++)
+		total += rows.r.w[i];
+	if (!(total > 0)) {
+		rows_free(&rows);
+		return rebuy_error_set(err, REBUY_EDATA, "%s: no customers to fit", d->source);
+	}
+	st = fit_one(m, &rows.r, total, opts, &out->est, err);
+	rows_free(&rows);
+	if (st != REBUY_OK)
+		return st;
+	if (opts->spend) {
+		/* Repeat buyers with a positive mean spend. */
+		unsigned char *use = rebuy__malloc(d->n ? d->n : 1);
+		if (!use)
+			return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
+		size_t n_use = 0;
+		for (size_t i = 0; i < d->n; i++) {
+			use[i] = d->x[i] > 0 && d->monetary[i] > 0 && isfinite(d->monetary[i]);
+			n_use += use[i];
+		}
+		if (n_use == 0) {
+			rebuy__free(use);
+			return rebuy_error_set(
+			        err, REBUY_EDATA,
+			        "--spend gg: no customer has repeat purchases with a "
+			        "positive value");
+		}
+		st = compress(d->x, d->monetary, NULL, d->w, d->n, use, &rows);
+		rebuy__free(use);
+		if (st != REBUY_OK)
+			return rebuy_error_set(err, st, "out of memory");
+		total = 0;
+		for (size_t i = 0; i < rows.r.n; i++)
+			total += rows.r.w[i];
+		st = fit_one(&rebuy__model_gg, &rows.r, total, opts, &out->spend, err);
+		rows_free(&rows);
+		if (st != REBUY_OK)
+			return st;
+		out->has_spend = 1;
+	}
+	out->seconds = rebuy__now() - t0;
+	return REBUY_OK;
+}
