@@ -262,6 +262,95 @@ static void test_clv_fit__sbg_survivors(void **state)
 	}
 }
 
+/* The summary of gen's orders in continuous time (seconds to weeks), so
+ * that the test is about the estimator and not about same-day merging,
+ * written as a summary file and read back. */
+static struct rebuy_clv_data *gen_summary(const struct rebuy_gen_params *gp)
+{
+	struct rebuy_error err = {0};
+	struct rebuy_gen *g = rebuy_gen_new(gp, &err);
+	if (!g)
+		fail_msg("%s", err.msg);
+	size_t n = gp->n_customers;
+	int64_t *first = calloc(n, sizeof *first), *last = calloc(n, sizeof *last);
+	long *count = calloc(n, sizeof *count);
+	assert_non_null(first);
+	assert_non_null(last);
+	assert_non_null(count);
+	struct rebuy_gen_order o;
+	while (rebuy_gen_next(g, &o)) {
+		size_t c = o.customer - 1;
+		if (count[c]++ == 0)
+			first[c] = o.ts;
+		last[c] = o.ts;
+	}
+	rebuy_gen_free(g);
+	double end = (double)gp->start_day * 86400 + gp->weeks * 604800;
+	size_t cap = 64 + n * 64, len = 0;
+	char *csv = malloc(cap);
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv, cap, "customer,x,t_x,T\n");
+	size_t used = 0;
+	for (size_t c = 0; c < n; c++) {
+		if (!count[c])
+			continue;
+		used++;
+		double t_x = (double)(last[c] - first[c]) / 604800,
+		       T = (end - (double)first[c]) / 604800;
+		len += (size_t)snprintf(csv + len, cap - len, "%zu,%ld,%.17g,%.17g\n", c + 1,
+		                        count[c] - 1, count[c] > 1 ? t_x : 0.0, T);
+	}
+	assert_true(used > n * 9 / 10);
+	const char *path = tu_temp_file(0, csv, len);
+	free(csv);
+	free(first);
+	free(last);
+	free(count);
+	struct rebuy_clv_data *d = NULL;
+	if (rebuy_clv_data_read_summary(path, &d, &err) != REBUY_OK)
+		fail_msg("%s", err.msg);
+	return d;
+}
+
+static void check_recovered(const struct rebuy_clv_estimate *e, const double *truth)
+{
+	if (!e->converged)
+		fail_msg("did not converge: %s", e->status);
+	for (int k = 0; k < e->n_params; k++) {
+		double z = (e->params[k] - truth[k]) / e->se[k];
+		print_message("  %s: %.6f (se %.6f), truth %g, z %.2f\n", e->names[k], e->params[k],
+		              e->se[k], truth[k], z);
+		if (!(fabs(z) <= 3))
+			fail_msg("%s = %g is %.2f standard errors from the truth %g", e->names[k],
+			         e->params[k], z, truth[k]);
+	}
+}
+
+/* 100,000 customers acquired over 12 weeks, watched for 78, at the CDNOW
+ * estimates (gen's defaults), fixed seeds. */
+static void test_clv_fit__recovers_known_parameters(void **state)
+{
+	(void)state;
+	struct rebuy_gen_params gp;
+	rebuy_gen_params_init(&gp);
+	gp.n_customers = 100000;
+	gp.seed = 11;
+	struct rebuy_clv_data *d = gen_summary(&gp);
+	struct rebuy_clv_fit f;
+	fit(d, REBUY_CLV_PNBD, 0, &f);
+	const double pn[4] = {gp.r, gp.alpha, gp.s, gp.beta};
+	check_recovered(&f.est, pn);
+	rebuy_clv_data_free(d);
+
+	gp.model = REBUY_GEN_BGNBD;
+	gp.seed = 12;
+	d = gen_summary(&gp);
+	fit(d, REBUY_CLV_BGNBD, 0, &f);
+	const double bg[4] = {gp.r, gp.alpha, gp.a, gp.b};
+	check_recovered(&f.est, bg);
+	rebuy_clv_data_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +359,7 @@ int main(void)
 	        cmocka_unit_test(test_clv_fit__cdnow_a_optima),
 	        cmocka_unit_test(test_clv_fit__bgbb_donations),
 	        cmocka_unit_test(test_clv_fit__sbg_survivors),
+	        cmocka_unit_test(test_clv_fit__recovers_known_parameters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
