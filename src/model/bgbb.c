@@ -7,7 +7,9 @@
  * alive through opportunity n, or died just after opportunity m. The first
  * term over L is P(alive at n | history); the forecasts are that times
  * E[p | history] = (alpha + x) / (alpha + beta + n) times the sBG sums of
- * S(n + k) / S(n).
+ * S(n + k) / S(n). Every beta ratio is an sBG log-survival (sbg.c), never a
+ * difference of log-gammas, which would lose ulps of lgamma(1e6) = 1.3e7
+ * when a parameter is large.
  */
 #include <math.h>
 
@@ -34,21 +36,36 @@ static int valid_history(double x, double t_x, double n)
 	       (x > 0 || t_x == 0);
 }
 
+/* log A(x, m) = log (alpha)_x (beta)_(m - x) / (alpha + beta)_m: the sBG
+ * survival S(x) at {beta, alpha}, (alpha)_x / (alpha + beta)_x, times S(m -
+ * x) at {alpha + x, beta}. */
+static double log_a(double a, double b, double x, double m)
+{
+	const double p1[2] = {b, a}, p2[2] = {a + x, b};
+	return rebuy__sbg_log_survival(p1, x) + rebuy__sbg_log_survival(p2, m - x);
+}
+
+/* log B(gamma + 1, delta + m) / B(gamma, delta) = log S(m) gamma / (gamma +
+ * delta + m): dying just after opportunity m. */
+static double log_death(const double *p, double m)
+{
+	return rebuy__sbg_log_survival(p + 2, m) + log(p[2] / (p[2] + p[3] + m));
+}
+
 /* log L, the log of its alive term A(x, n) S(n) into *log_alive, and when g
  * is not NULL d log L / d params (natural scale). The dead terms are walked
  * from m = t_x up by their ratio, (beta + m - x) / (alpha + beta + m) times
  * (delta + m) / (gamma + delta + m + 1), which is below 1: no term overflows
- * and only the first needs log-gammas. */
-static double row_ll(const double *p, double x, double t_x, double n, double *log_alive,
-                     double *g)
+ * and only the first needs the beta ratios. */
+static double row_ll(const double *p, double x, double t_x, double n, double *log_alive, double *g)
 {
 	double a = p[0], b = p[1], c = p[2], d = p[3];
-	double lab = rebuy__lbeta(a, b), lcd = rebuy__lbeta(c, d);
-	double la = rebuy__lbeta(a + x, b + n - x) - lab + rebuy__lbeta(c, d + n) - lcd;
+	double la = log_a(a, b, x, n) + rebuy__sbg_log_survival(p + 2, n);
 	*log_alive = la;
 	if (t_x == n) {
 		if (g) {
-			double dn = rebuy__digamma_diff(a + b, n), cn = rebuy__digamma_diff(c + d, n);
+			double dn = rebuy__digamma_diff(a + b, n),
+			       cn = rebuy__digamma_diff(c + d, n);
 			g[0] = rebuy__digamma_diff(a, x) - dn;
 			g[1] = rebuy__digamma_diff(b, n - x) - dn;
 			g[2] = -cn;
@@ -56,7 +73,7 @@ static double row_ll(const double *p, double x, double t_x, double n, double *lo
 		}
 		return la;
 	}
-	double l0 = rebuy__lbeta(a + x, b + t_x - x) - lab + rebuy__lbeta(c + 1, d + t_x) - lcd;
+	double l0 = log_a(a, b, x, t_x) + log_death(p, t_x);
 	/* s = sum of the dead terms over the first; sc = sum of each term over
 	 * the first times the derivative of its log ratio to the first. */
 	double rho = 1, s = 0, cum[4] = {0}, sc[4] = {0};
@@ -78,7 +95,8 @@ static double row_ll(const double *p, double x, double t_x, double n, double *lo
 	if (g) {
 		double wa = exp(la - ll), wd = exp(l0 - ll);
 		double dn = rebuy__digamma_diff(a + b, n), cn = rebuy__digamma_diff(c + d, n);
-		double dt = rebuy__digamma_diff(a + b, t_x), ct = rebuy__digamma_diff(c + d, t_x + 1);
+		double dt = rebuy__digamma_diff(a + b, t_x),
+		       ct = rebuy__digamma_diff(c + d, t_x + 1);
 		double dx = rebuy__digamma_diff(a, x);
 		double alive[4] = {dx - dn, rebuy__digamma_diff(b, n - x) - dn, -cn,
 		                   rebuy__digamma_diff(d, n) - cn};
@@ -126,15 +144,14 @@ double rebuy__bgbb_pmf(const double *p, double n, double x)
 		return NAN;
 	if (x < 0 || x > n)
 		return 0;
-	double a = p[0], b = p[1], c = p[2], d = p[3];
-	double lab = rebuy__lbeta(a, b), lcd = rebuy__lbeta(c, d), lfx = rebuy__lgamma(x + 1);
+	double a = p[0], b = p[1], lfx = rebuy__lgamma(x + 1);
 	/* Alive through all n opportunities with x transactions among them, or
 	 * alive through i (x <= i < n) with x among those, then gone. */
-	double sum = exp(rebuy__lgamma(n + 1) - lfx - rebuy__lgamma(n - x + 1) +
-	                 rebuy__lbeta(a + x, b + n - x) - lab + rebuy__lbeta(c, d + n) - lcd);
+	double sum = exp(rebuy__lgamma(n + 1) - lfx - rebuy__lgamma(n - x + 1) + log_a(a, b, x, n) +
+	                 rebuy__sbg_log_survival(p + 2, n));
 	for (double i = x; i < n; i++)
 		sum += exp(rebuy__lgamma(i + 1) - lfx - rebuy__lgamma(i - x + 1) +
-		           rebuy__lbeta(a + x, b + i - x) - lab + rebuy__lbeta(c + 1, d + i) - lcd);
+		           log_a(a, b, x, i) + log_death(p, i));
 	return sum;
 }
 
@@ -178,7 +195,8 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 			continue;
 		}
 		double la, g[4];
-		acc[0] += w * row_ll(j->p, r->x[i], r->t_x[i], r->T[i], &la, j->want_grad ? g : NULL);
+		acc[0] +=
+		        w * row_ll(j->p, r->x[i], r->t_x[i], r->T[i], &la, j->want_grad ? g : NULL);
 		if (j->want_grad)
 			for (int k = 0; k < 4; k++)
 				acc[1 + k] += w * g[k];

@@ -97,8 +97,7 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 }
 
 static enum rebuy_status gg_loglik(const double *params, const struct rebuy__clv_rows *rows,
-                                   const void *state, unsigned n_threads, double *ll,
-                                   double *grad)
+                                   const void *state, unsigned n_threads, double *ll, double *grad)
 {
 	(void)state;
 	if (!valid(params)) {

@@ -3,9 +3,14 @@
  * valuation in a contractual setting: the perils of ignoring
  * heterogeneity"). Each customer leaves at the end of a period with a
  * probability theta ~ Beta(alpha, beta), so
- *   P(T = t) = B(alpha + 1, beta + t - 1) / B(alpha, beta),
  *   S(t)     = B(alpha, beta + t) / B(alpha, beta),
+ *   P(T = t) = B(alpha + 1, beta + t - 1) / B(alpha, beta)
+ *            = S(t - 1) alpha / (alpha + beta + t - 1),
  * and S(n + k) / S(n) = (beta + n)_k / (alpha + beta + n)_k (Pochhammer).
+ * log S is never taken as a difference of four log-gammas, which loses
+ * ulps of lgamma(beta + t) (1e-12 relative at t = 5000, 1e-9 at beta = 1e6):
+ * short integer spans are summed, long ones use Stirling's series for each
+ * ratio of gammas a shift apart.
  */
 #include <math.h>
 
@@ -17,6 +22,8 @@
 /* Up to this many periods the expected renewals are summed term by term
  * (error below m ulps); past it the closed form is cheaper. */
 #define MAX_DIRECT_TERMS 4096
+/* Up to this many periods log S(t) is a sum of t logs. */
+#define MAX_LOG_TERMS 64
 
 static int valid(const double *p)
 {
@@ -28,20 +35,87 @@ static int is_count(double v)
 	return isfinite(v) && v >= 0 && v == floor(v);
 }
 
+/* Stirling's series for log Gamma(y) - (y - 1/2) log y + y - log(2 pi) / 2,
+ * y >= 16, to below 1e-19 (the next term is 3617 / (122400 y^15)). */
+static double stirling_corr(double y)
+{
+	double y2 = 1.0 / (y * y);
+	return (1.0 / 12 -
+	        y2 * (1.0 / 360 -
+	              y2 * (1.0 / 1260 -
+	                    y2 * (1.0 / 1680 -
+	                          y2 * (1.0 / 1188 - y2 * (691.0 / 360360 - y2 / 156.0)))))) /
+	       y;
+}
+
+/* log Gamma(y + c) - log Gamma(y) for y > 0, y + c > 0 (c may be < 0).
+ * When both arguments are >= 16 the difference of the Stirling forms is
+ * taken term by term, (y - 1/2) log1p(c / y) + c (log(y + c) - 1) + the
+ * corrections, whose terms are of the size of the result: no cancellation
+ * of two large log-gammas. */
+static double lgamma_shift(double y, double c)
+{
+	double z = y + c;
+	if (c == 0)
+		return 0;
+	if (y >= 16 && z >= 16)
+		return (y - 0.5) * log1p(c / y) + c * (log(z) - 1) + stirling_corr(z) -
+		       stirling_corr(y);
+	return rebuy__lgamma(z) - rebuy__lgamma(y);
+}
+
+/* log((beta)_t / (alpha + beta)_t), t >= 0: log S(t) at p = {alpha, beta}. */
+static double log_surv(double a, double b, double t)
+{
+	if (t == 0)
+		return 0;
+	if (t <= MAX_LOG_TERMS && t == floor(t)) {
+		/* Each factor 1 - q, q = a / (a + b + k), in the form that
+		 * keeps its digits: log1p(-q) while q < 1/2, else the log of
+		 * (b + k) / (a + b + k), which 1 - q would round away. */
+		double s = 0;
+		for (double k = 0; k < t; k++) {
+			double q = a / (a + b + k);
+			s += q < 0.5 ? log1p(-q) : log((b + k) / (a + b + k));
+		}
+		return s;
+	}
+	/* Two gamma ratios, each of the size of its shift times a log: the
+	 * smaller of alpha and t as the shift keeps their rounding smallest. */
+	if (a <= t)
+		return lgamma_shift(b, a) - lgamma_shift(b + t, a);
+	return lgamma_shift(b, t) - lgamma_shift(a + b, t);
+}
+
+double rebuy__sbg_log_survival(const double *p, double t)
+{
+	if (!valid(p) || !(t >= 0))
+		return NAN;
+	if (t == INFINITY)
+		return -INFINITY;
+	return log_surv(p[0], p[1], t);
+}
+
 double rebuy__sbg_survival(const double *p, double t)
 {
 	if (!valid(p) || !(t >= 0))
 		return NAN;
 	if (t == INFINITY)
 		return 0;
-	return exp(rebuy__lbeta(p[0], p[1] + t) - rebuy__lbeta(p[0], p[1]));
+	return exp(log_surv(p[0], p[1], t));
+}
+
+/* log P(T = t) = log S(t - 1) + log(alpha / (alpha + beta + t - 1)). */
+static double log_churn(double a, double b, double t)
+{
+	return log_surv(a, b, t - 1) + log(a / (a + b + t - 1));
 }
 
 double rebuy__sbg_churn(const double *p, double t)
 {
 	if (!valid(p) || !(t >= 1) || t == INFINITY)
 		return NAN;
-	return exp(rebuy__lbeta(p[0] + 1, p[1] + t - 1) - rebuy__lbeta(p[0], p[1]));
+	return exp(log_churn(p[0], p[1], t));
 }
 
 double rebuy__sbg_retention(const double *p, double t)
@@ -56,20 +130,19 @@ double rebuy__sbg_retention(const double *p, double t)
 static double row_ll(const double *p, double t, int is_active, double *g)
 {
 	double a = p[0], b = p[1];
-	double lb = rebuy__lbeta(a, b);
 	double dab = rebuy__digamma_diff(a + b, t); /* psi(a + b + t) - psi(a + b) */
 	if (is_active) {
 		if (g) {
 			g[0] = -dab;
 			g[1] = rebuy__digamma_diff(b, t) - dab;
 		}
-		return rebuy__lbeta(a, b + t) - lb;
+		return log_surv(a, b, t);
 	}
 	if (g) {
 		g[0] = 1 / a - dab;
 		g[1] = rebuy__digamma_diff(b, t - 1) - dab;
 	}
-	return rebuy__lbeta(a + 1, b + t - 1) - lb;
+	return log_churn(a, b, t);
 }
 
 double rebuy__sbg_ll(const double *p, double t, int is_active)
@@ -93,11 +166,11 @@ double rebuy__sbg_expected_renewals(const double *p, double n, double m)
 		return sum;
 	}
 	/* sum_{k=1..m} (b)_k / (b + a)_k = b / (a - 1) [1 - (b + 1)_m / (b + a)_m],
-	 * which telescopes; at a = 1 its limit is b [psi(b + 1 + m) - psi(b + 1)]. */
+	 * which telescopes; at a = 1 its limit is b [psi(b + 1 + m) - psi(b + 1)].
+	 * log (b + 1)_m / (b + a)_m is taken as two gamma ratios a - 1 apart. */
 	if (a == 1)
 		return b * rebuy__digamma_diff(b + 1, m);
-	double lr = rebuy__lgamma(b + 1 + m) - rebuy__lgamma(b + 1) - rebuy__lgamma(b + a + m) +
-	            rebuy__lgamma(b + a);
+	double lr = lgamma_shift(b + 1, a - 1) - lgamma_shift(b + 1 + m, a - 1);
 	return b / (a - 1) * -expm1(lr);
 }
 
@@ -149,10 +222,11 @@ enum rebuy_status rebuy__sbg_rows_from_survivors(const double *survivors, size_t
 	for (size_t t = 0; t < n_survivors; t++) {
 		double s = survivors[t];
 		if (!isfinite(s) || s < 0)
-			return rebuy_error_set(err, REBUY_EDATA,
-			                       "survivors: count %zu is %g; counts must be finite and "
-			                       ">= 0",
-			                       t, s);
+			return rebuy_error_set(
+			        err, REBUY_EDATA,
+			        "survivors: count %zu is %g; counts must be finite and "
+			        ">= 0",
+			        t, s);
 		if (t == 0 && s == 0)
 			return rebuy_error_set(err, REBUY_EDATA,
 			                       "survivors: the cohort (count 0) is empty");
@@ -205,8 +279,7 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 }
 
 static enum rebuy_status sbg_loglik(const double *params, const struct rebuy__clv_rows *rows,
-                                    const void *state, unsigned n_threads, double *ll,
-                                    double *grad)
+                                    const void *state, unsigned n_threads, double *ll, double *grad)
 {
 	(void)state;
 	if (!valid(params)) {

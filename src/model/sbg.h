@@ -21,6 +21,10 @@
 /* S(t) = P(T > t) = B(alpha, beta + t) / B(alpha, beta), t >= 0. */
 double rebuy__sbg_survival(const double *p, double t);
 
+/* log S(t), t >= 0, finite where S(t) underflows (-inf at t = inf). BG/BB
+ * takes both of its beta ratios from it. */
+double rebuy__sbg_log_survival(const double *p, double t);
+
 /* P(T = t) = B(alpha + 1, beta + t - 1) / B(alpha, beta), t >= 1. */
 double rebuy__sbg_churn(const double *p, double t);
 

@@ -4,9 +4,10 @@
  *
  * Tolerances, stated at each check: closed forms to 1e-13 relative against
  * 40-digit values (mpmath: beta functions and hyp2f1, each also checked
- * against the plain sum of S(t) (1 + d)^-t); log-likelihoods at the optima
- * to 1e-6 absolute (clv.md prints six decimals); analytic gradients against
- * central differences to 1e-6 relative.
+ * against the plain sum of S(t) (1 + d)^-t) and against forms worked by
+ * hand (S(t) = beta / (beta + t) at alpha = 1); log-likelihoods at the
+ * optima to 1e-6 absolute (clv.md prints six decimals); analytic gradients
+ * against central differences to 1e-6 relative.
  */
 #include "testutil.h"
 
@@ -17,8 +18,7 @@
 #include "model/clv_int.h"
 #include "model/sbg.h"
 
-static void near_(const char *what, double got, double want, double rel, const char *file,
-                  int line)
+static void near_(const char *what, double got, double want, double rel, const char *file, int line)
 {
 	if (!(got == want || fabs(got - want) <= rel * fabs(want))) {
 		print_error("%s = %.17g, want %.17g (rel %.3g)\n", what, got, want,
@@ -31,8 +31,10 @@ static void near_(const char *what, double got, double want, double rel, const c
 
 /* Fader & Hardie 2007, Table 1: 13 years of two cohorts of 1000; the fit
  * uses years 0..7 (clv.md) and years 8..12 are the holdout. */
-static const double regular[13] = {1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173};
-static const double high_end[13] = {1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394};
+static const double regular[13] = {1000, 631, 468, 382, 326, 289, 262,
+                                   241,  223, 207, 194, 183, 173};
+static const double high_end[13] = {1000, 869, 743, 653, 593, 551, 517,
+                                    491,  468, 445, 427, 409, 394};
 
 struct sbg_data {
 	double x[16], t_x[16], w[16];
@@ -42,9 +44,9 @@ struct sbg_data {
 static void rows_of(struct sbg_data *d, const double *survivors, size_t n)
 {
 	struct rebuy_error err = {0};
-	assert_int_equal(rebuy__sbg_rows_from_survivors(survivors, n, d->x, d->t_x, d->w, &d->rows,
-	                                                &err),
-	                 REBUY_OK);
+	assert_int_equal(
+	        rebuy__sbg_rows_from_survivors(survivors, n, d->x, d->t_x, d->w, &d->rows, &err),
+	        REBUY_OK);
 }
 
 static double loglik(const double *p, const struct rebuy__clv_rows *rows, unsigned n_threads,
@@ -167,17 +169,27 @@ static void test_sbg__expected_renewals_sum_and_closed_form_agree(void **state)
 	const double p[2] = {0.657, 2.783};
 	NEAR(rebuy__sbg_expected_renewals(p, 3, 4096), 140.2941255672072591394303013504114586,
 	     1e-12);
+	/* Past 4096 terms the closed form, b / (a - 1) (1 - (b + 1)_m / (b +
+	 * a)_m), whose Pochhammer ratio is taken from Stirling differences: a
+	 * difference of lgamma(5000)-sized values would lose 2e-11 here. */
 	NEAR(rebuy__sbg_expected_renewals(p, 6, 5000), 197.3199937951420026934467003161776639,
-	     1e-11);
-	NEAR(rebuy__sbg_expected_renewals(p, 0, 100000), 276.7116470750920358746584974978412269,
-	     1e-10);
+	     1e-12);
+	NEAR(rebuy__sbg_expected_renewals(p, 0, 100000), 276.7116470758920358746584324978412269,
+	     1e-12);
+	NEAR(rebuy__sbg_expected_renewals(p, 0, 1e6), 619.3295709331981217746850689538916027,
+	     1e-12);
+	const double p15[2] = {1.5, 2.5};
+	NEAR(rebuy__sbg_expected_renewals(p15, 3, 1e5), 10.91300542830276602965888372589491750,
+	     1e-12);
 	/* The two paths meet: 4097 terms by the closed form, 4096 summed, plus
 	 * the last term S(n + 4097) / S(n). */
 	double last = rebuy__sbg_survival(p, 3 + 4097) / rebuy__sbg_survival(p, 3);
 	NEAR(rebuy__sbg_expected_renewals(p, 3, 4097),
 	     rebuy__sbg_expected_renewals(p, 3, 4096) + last, 1e-11);
+	/* alpha = 1: S(n + k) / S(n) = b / (b + k) with b = beta + n = 3, so
+	 * the 4097th term is 3 / (3 + 4097). */
 	const double one[2] = {1, 2};
-	double direct = rebuy__sbg_expected_renewals(one, 1, 4096) + 3.0 / (3 + 4096);
+	double direct = rebuy__sbg_expected_renewals(one, 1, 4096) + 3.0 / (3 + 4097);
 	NEAR(rebuy__sbg_expected_renewals(one, 1, 4097), direct, 1e-12);
 	NEAR(rebuy__sbg_expected_renewals(p, 2, 0), 0, 0);
 	assert_true(isnan(rebuy__sbg_expected_renewals(p, 2, 1.5)));
@@ -247,14 +259,15 @@ static void test_sbg__weighted_rows_equal_the_plain_sum(void **state)
 	free(w);
 }
 
-/* Enough rows for several chunks of rebuy__clv_sum: 1 and 3 threads give the
- * same bits. Zero-weight rows in between contribute nothing, even ones the
+/* Enough rows for several chunks of rebuy__clv_sum: 1, 2, 3 and 4 threads
+ * give the same bits. Zero-weight rows in between contribute nothing, even ones the
  * model could not read. */
 static void test_sbg__threads_do_not_change_the_sum(void **state)
 {
 	(void)state;
 	enum { N = 10000 };
-	double *x = malloc(N * sizeof *x), *t_x = malloc(N * sizeof *t_x), *w = malloc(N * sizeof *w);
+	double *x = malloc(N * sizeof *x), *t_x = malloc(N * sizeof *t_x),
+	       *w = malloc(N * sizeof *w);
 	assert_true(x && t_x && w);
 	for (size_t i = 0; i < N; i++) {
 		x[i] = (double)(1 + i % 13);
@@ -266,10 +279,13 @@ static void test_sbg__threads_do_not_change_the_sum(void **state)
 	struct rebuy__clv_rows rows = {.n = N, .x = x, .t_x = t_x, .w = w};
 	const double p[2] = {0.8, 2.1};
 	double g1[2], g3[2];
-	double l1 = loglik(p, &rows, 1, g1), l3 = loglik(p, &rows, 3, g3);
+	double l1 = loglik(p, &rows, 1, g1);
 	assert_true(isfinite(l1));
-	assert_memory_equal(&l1, &l3, sizeof l1);
-	assert_memory_equal(g1, g3, sizeof g1);
+	for (unsigned k = 2; k <= 4; k++) {
+		double l = loglik(p, &rows, k, g3);
+		assert_memory_equal(&l1, &l, sizeof l1);
+		assert_memory_equal(g1, g3, sizeof g1);
+	}
 	/* A row with weight that the model cannot read makes the sum NaN. */
 	w[0] = 1;
 	assert_true(isnan(loglik(p, &rows, 3, g3)));
@@ -277,6 +293,94 @@ static void test_sbg__threads_do_not_change_the_sum(void **state)
 	free(x);
 	free(t_x);
 	free(w);
+}
+
+/* The fit's sum is the weighted sum of rebuy__sbg_ll over the rows: 1e-12
+ * relative (the same terms, summed in chunks). */
+static void test_sbg__loglik_is_the_weighted_sum_of_rebuy_sbg_ll(void **state)
+{
+	(void)state;
+	struct sbg_data d;
+	rows_of(&d, high_end, 13);
+	static const double pts[][2] = {{0.668, 3.806}, {1e-3, 50}, {20, 0.5}};
+	for (size_t i = 0; i < sizeof pts / sizeof *pts; i++) {
+		double sum = 0;
+		for (size_t r = 0; r < d.rows.n; r++)
+			sum += d.rows.w[r] * rebuy__sbg_ll(pts[i], d.rows.x[r], d.rows.t_x[r] == 1);
+		NEAR(loglik(pts[i], &d.rows, 1, NULL), sum, 1e-12);
+	}
+}
+
+/* log S(t), and S(t) itself, at real t, at long horizons and where S
+ * underflows. Hand forms: at alpha = 1, S(t) = (beta)_t / (beta + 1)_t =
+ * beta / (beta + t); at beta = 1, S(t) = Gamma(1 + t) Gamma(alpha + 1) /
+ * Gamma(alpha + 1 + t) = 1 / C(alpha + t, t), which at alpha = 200, t = 1e6
+ * is e^-1899.89 (mpmath, 50 digits: -1899.8902230572340011273816). */
+static void test_sbg__log_survival_where_survival_underflows(void **state)
+{
+	(void)state;
+	const double p[2] = {0.704, 1.182};
+	/* mpmath: S(2.5), S(100.5), S(5000). */
+	NEAR(rebuy__sbg_survival(p, 2.5), 0.4257675868397705786918359478721131, 1e-13);
+	NEAR(rebuy__sbg_survival(p, 100.5), 0.04008723882722826763284546359895269, 1e-13);
+	NEAR(rebuy__sbg_survival(p, 5000), 0.002579426488322060079938126278518257, 1e-13);
+	NEAR(rebuy__sbg_log_survival(p, 5000), log(0.002579426488322060079938126278518257), 1e-14);
+	NEAR(rebuy__sbg_log_survival(p, 0), 0, 0);
+	assert_true(rebuy__sbg_log_survival(p, INFINITY) == -INFINITY);
+
+	const double one[2] = {1, 2};
+	static const double t[5] = {1, 7, 64, 65, 1e6};
+	for (int i = 0; i < 5; i++) {
+		NEAR(rebuy__sbg_survival(one, t[i]), 2 / (2 + t[i]), 1e-13);
+		NEAR(rebuy__sbg_log_survival(one, t[i]), log(2 / (2 + t[i])), 1e-13);
+	}
+	/* beta = 1, alpha = 2: S(t) = 2 / ((t + 1) (t + 2)). */
+	const double two[2] = {2, 1};
+	NEAR(rebuy__sbg_survival(two, 1e4), 2 / (10001.0 * 10002.0), 1e-12);
+
+	const double p200[2] = {200, 1};
+	double l = rebuy__sbg_log_survival(p200, 1e6);
+	assert_true(isfinite(l));
+	NEAR(l, -1899.8902230572340011273816, 1e-13);
+	NEAR(rebuy__sbg_survival(p200, 1e6), 0, 0);
+	/* log P(T = t) = log S(t - 1) + log(alpha / (alpha + beta + t - 1)):
+	 * finite too. */
+	NEAR(rebuy__sbg_ll(p200, 1e6 + 1, 0), l + log(200 / (201 + 1e6)), 1e-13);
+	/* A huge alpha and a tiny beta (mpmath: -7917.6897410506485874469),
+	 * and a tiny alpha and a huge beta, where S(6) is 1 - 6e-9 (mpmath
+	 * log: -5.999984997055014776918e-9): a difference of lgamma(1e6)-sized
+	 * values would keep none of its digits. */
+	const double big_a[2] = {1e6, 1e-3}, big_b[2] = {1e-3, 1e6};
+	NEAR(rebuy__sbg_log_survival(big_a, 1000), -7917.6897410506485874469, 1e-13);
+	NEAR(rebuy__sbg_log_survival(big_b, 6), -5.999984997055014776918e-9, 1e-13);
+	assert_true(isnan(rebuy__sbg_log_survival(p, -1)));
+	const double bad[2] = {0, 1};
+	assert_true(isnan(rebuy__sbg_log_survival(bad, 1)));
+}
+
+/* Finite answers over parameters from 1e-6 to 1e6 and periods from 1 to
+ * 1e9: S and P(T = t) in [0, 1], their logs finite, expected renewals in
+ * [0, m], DERL finite and >= 0. */
+static void test_sbg__extreme_inputs_give_numbers(void **state)
+{
+	(void)state;
+	static const double v[5] = {1e-6, 1e-3, 1, 1e3, 1e6};
+	static const double t[6] = {1, 7, 65, 1000, 1e6, 1e9};
+	for (int i = 0; i < 25; i++) {
+		const double p[2] = {v[i % 5], v[i / 5]};
+		for (int k = 0; k < 6; k++) {
+			double s = rebuy__sbg_survival(p, t[k]), c = rebuy__sbg_churn(p, t[k]);
+			double l0 = rebuy__sbg_ll(p, t[k], 0), l1 = rebuy__sbg_ll(p, t[k], 1);
+			double er = rebuy__sbg_expected_renewals(p, t[k], 1e6);
+			double dl = rebuy__sbg_derl(p, t[k], 0.1);
+			if (!(s >= 0 && s <= 1) || !(c >= 0 && c <= 1) || !isfinite(l0) ||
+			    !isfinite(l1) || l0 > 0 || l1 > 0 || !(er >= 0 && er <= 1e6) ||
+			    !(dl >= 0 && isfinite(dl)))
+				fail_msg("sbg at (%g, %g), t = %g: S %g, P(T = t) %g, ll %g %g, "
+				         "renewals %g, DERL %g",
+				         p[0], p[1], t[k], s, c, l0, l1, er, dl);
+		}
+	}
 }
 
 static void test_sbg__bad_parameters_give_nan(void **state)
@@ -391,6 +495,9 @@ int main(void)
 	        cmocka_unit_test(test_sbg__gradient_matches_central_differences),
 	        cmocka_unit_test(test_sbg__weighted_rows_equal_the_plain_sum),
 	        cmocka_unit_test(test_sbg__threads_do_not_change_the_sum),
+	        cmocka_unit_test(test_sbg__loglik_is_the_weighted_sum_of_rebuy_sbg_ll),
+	        cmocka_unit_test(test_sbg__log_survival_where_survival_underflows),
+	        cmocka_unit_test(test_sbg__extreme_inputs_give_numbers),
 	        cmocka_unit_test(test_sbg__bad_parameters_give_nan),
 	        cmocka_unit_test(test_sbg__rows_from_survivors),
 	        cmocka_unit_test(test_sbg__start_from_the_first_two_retention_rates),
