@@ -43,6 +43,7 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "model/pairs.h"
 #include "model/pnbd.h"
 #include "model/specfun.h"
 
@@ -433,14 +434,10 @@ double rebuy__pnbd_dert(const double *p, double x, double t_x, double T, double 
 
 /* ---- the fit's likelihood over distinct (x, y) pairs ---- */
 
-struct pair_key {
-	double x, y;
-};
-
 struct state {
 	size_t n_rows, n_pairs, n_x;
 	uint32_t *p1, *p2, *ix; /* per row: pair (x, t_x), pair (x, T), distinct x */
-	struct pair_key *pairs; /* distinct (x, y) */
+	struct rebuy__pair *pairs; /* distinct (x, y) as (a, b) */
 	uint32_t *pair_ix;      /* per pair: its distinct x */
 	double *xs;             /* distinct x */
 };
@@ -457,78 +454,10 @@ static void state_free(void *state)
 	rebuy__free(s);
 }
 
-/* Open addressing over (x, y) bit patterns, grown at half full. */
-struct table {
-	uint32_t *slots; /* index + 1 */
-	size_t cap, n, vcap;
-	struct pair_key *vals;
-};
-
-static uint64_t bits(double v)
-{
-	uint64_t k;
-	v += 0.0;
-	memcpy(&k, &v, sizeof k);
-	return k;
-}
-
-static size_t slot_of(struct pair_key k, size_t cap)
-{
-	uint64_t h = bits(k.x) * 0x9e3779b97f4a7c15u ^ bits(k.y);
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9u;
-	h ^= h >> 32;
-	return (size_t)h & (cap - 1);
-}
-
-static int same(struct pair_key a, struct pair_key b)
-{
-	return bits(a.x) == bits(b.x) && bits(a.y) == bits(b.y);
-}
-
-static enum rebuy_status table_add(struct table *t, struct pair_key k, uint32_t *idx)
-{
-	if (2 * (t->n + 1) > t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 1024;
-		uint32_t *slots = rebuy__calloc(cap, sizeof *slots);
-		if (!slots)
-			return REBUY_ENOMEM;
-		for (size_t i = 0; i < t->cap; i++) {
-			if (!t->slots[i])
-				continue;
-			size_t sl = slot_of(t->vals[t->slots[i] - 1], cap);
-			while (slots[sl])
-				sl = (sl + 1) & (cap - 1);
-			slots[sl] = t->slots[i];
-		}
-		rebuy__free(t->slots);
-		t->slots = slots;
-		t->cap = cap;
-	}
-	size_t sl = slot_of(k, t->cap);
-	while (t->slots[sl]) {
-		if (same(t->vals[t->slots[sl] - 1], k)) {
-			*idx = t->slots[sl] - 1;
-			return REBUY_OK;
-		}
-		sl = (sl + 1) & (t->cap - 1);
-	}
-	if (t->n >= UINT32_MAX - 1)
-		return REBUY_ELIMIT;
-	enum rebuy_status st =
-	        rebuy__grow((void **)&t->vals, &t->vcap, t->n + 1, sizeof *t->vals, SIZE_MAX);
-	if (st != REBUY_OK)
-		return st;
-	t->vals[t->n] = k;
-	t->slots[sl] = (uint32_t)(t->n + 1);
-	*idx = (uint32_t)t->n++;
-	return REBUY_OK;
-}
-
 static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 {
 	*out = NULL;
-	struct table tp = {0}, tx = {0};
+	struct rebuy__pair_table tp = {0}, tx = {0};
 	enum rebuy_status st = REBUY_ENOMEM;
 	struct state *s = rebuy__calloc(1, sizeof *s);
 	size_t bytes;
@@ -540,9 +469,9 @@ static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 	s->ix = s->p2 + rows->n;
 	for (size_t i = 0; i < rows->n; i++) {
 		double x = rows->x[i];
-		if ((st = table_add(&tp, (struct pair_key){x, rows->t_x[i]}, &s->p1[i])) ||
-		    (st = table_add(&tp, (struct pair_key){x, rows->T[i]}, &s->p2[i])) ||
-		    (st = table_add(&tx, (struct pair_key){x, 0}, &s->ix[i])))
+		if ((st = rebuy__pair_add(&tp, x, rows->t_x[i], &s->p1[i])) ||
+		    (st = rebuy__pair_add(&tp, x, rows->T[i], &s->p2[i])) ||
+		    (st = rebuy__pair_add(&tx, x, 0, &s->ix[i])))
 			goto out;
 	}
 	s->n_pairs = tp.n;
@@ -552,7 +481,7 @@ static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 	    !(s->xs = rebuy__malloc((tx.n ? tx.n : 1) * sizeof *s->xs)))
 		goto out;
 	for (size_t i = 0; i < tx.n; i++)
-		s->xs[i] = tx.vals[i].x;
+		s->xs[i] = tx.vals[i].a;
 	for (size_t i = 0; i < rows->n; i++) {
 		s->pair_ix[s->p1[i]] = s->ix[i];
 		s->pair_ix[s->p2[i]] = s->ix[i];
@@ -563,10 +492,8 @@ static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 	s = NULL;
 	st = REBUY_OK;
 out:
-	rebuy__free(tp.slots);
-	rebuy__free(tp.vals);
-	rebuy__free(tx.slots);
-	rebuy__free(tx.vals);
+	rebuy__pair_table_release(&tp);
+	rebuy__pair_table_release(&tx);
 	state_free(s);
 	return st;
 }
@@ -582,7 +509,9 @@ struct call {
 	const struct state *s;
 	const struct rebuy__clv_rows *rows;
 	double *pt, *xt;
-	int bad; /* a pair whose J could not be computed */
+	int no_grad; /* log J only */
+	int bad;     /* a pair whose J could not be computed */
+	double *out; /* rebuy__pnbd_log_palive_rows */
 };
 
 #define PAIR_CHUNK 256
@@ -597,10 +526,10 @@ static enum rebuy_status pair_chunk(void *ud, size_t item, unsigned thread)
 	       hi = lo + PAIR_CHUNK < s->n_pairs ? lo + PAIR_CHUNK : s->n_pairs;
 	double r = p[0], alpha = p[1], sp = p[2], beta = p[3], ls = log(sp);
 	for (size_t i = lo; i < hi; i++) {
-		double x = s->pairs[i].x, y = s->pairs[i].y, *o = c->pt + i * P_N;
+		double x = s->pairs[i].a, y = s->pairs[i].b, *o = c->pt + i * P_N;
 		struct jshape j;
 		jshape_init(&j, p, x);
-		o[P_LJ] = log_j(&j, y, o + P_GJ);
+		o[P_LJ] = log_j(&j, y, c->no_grad ? NULL : o + P_GJ);
 		if (isnan(o[P_LJ]))
 			__atomic_store_n(&c->bad, 1, __ATOMIC_RELAXED);
 		double la = log(alpha + y), lb = log(beta + y);
@@ -714,6 +643,54 @@ static enum rebuy_status loglik(const double *p, const struct rebuy__clv_rows *r
 out:
 	rebuy__free(buf);
 	state_free(own);
+	return st;
+}
+
+#define ROW_CHUNK 4096
+
+static enum rebuy_status palive_chunk(void *ud, size_t item, unsigned thread)
+{
+	(void)thread;
+	struct call *c = ud;
+	const struct state *s = c->s;
+	size_t lo = item * ROW_CHUNK, hi = lo + ROW_CHUNK < s->n_rows ? lo + ROW_CHUNK : s->n_rows;
+	double ls = log(c->p[2]);
+	for (size_t i = lo; i < hi; i++) {
+		const double *a = c->pt + (size_t)s->p1[i] * P_N, *b = c->pt + (size_t)s->p2[i] * P_N;
+		double lt = b[P_LT];
+		c->out[i] = s->p1[i] == s->p2[i]
+		                    ? 0
+		                    : -log1p_diff(ls + a[P_LJ] - lt, ls + b[P_LJ] - lt);
+	}
+	return REBUY_OK;
+}
+
+enum rebuy_status rebuy__pnbd_log_palive_rows(const double *p, const struct rebuy__clv_rows *rows,
+                                              unsigned n_threads, double *out)
+{
+	if (!params_ok(p)) {
+		for (size_t i = 0; i < rows->n; i++)
+			out[i] = NAN;
+		return REBUY_OK;
+	}
+	void *state = NULL;
+	enum rebuy_status st = prepare(rows, &state);
+	if (st != REBUY_OK)
+		return st;
+	const struct state *s = state;
+	double *buf = rebuy__malloc((s->n_pairs ? s->n_pairs : 1) * P_N * sizeof *buf);
+	if (!buf) {
+		state_free(state);
+		return REBUY_ENOMEM;
+	}
+	struct call c = {.p = p, .s = s, .rows = rows, .pt = buf, .no_grad = 1, .out = out};
+	unsigned threads = n_threads ? n_threads : 1;
+	st = rebuy__parallel_for(threads, (s->n_pairs + PAIR_CHUNK - 1) / PAIR_CHUNK, pair_chunk, &c);
+	if (st == REBUY_OK)
+		st = rebuy__parallel_for(threads, (s->n_rows + ROW_CHUNK - 1) / ROW_CHUNK, palive_chunk,
+		                         &c);
+	rebuy__free(buf);
+	state_free(state);
 	return st;
 }
 

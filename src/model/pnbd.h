@@ -24,6 +24,14 @@
  * (e1, e2) the exponents of the M and m factors. y >= 0, x >= 0. */
 double rebuy__pnbd_log_j(const double *p, double x, double y, double *grad);
 
+/* log P(alive) of every row of rows (w unused) into out, from log J on the
+ * distinct (x, t_x) and (x, T) pairs: the same values as
+ * rebuy__pnbd_log_palive row by row, at a fraction of the cost when
+ * customers share pairs. History validity is the caller's (rows from
+ * rebuy_clv_data are checked). REBUY_OK or REBUY_ENOMEM. */
+enum rebuy_status rebuy__pnbd_log_palive_rows(const double *p, const struct rebuy__clv_rows *rows,
+                                              unsigned n_threads, double *out);
+
 /* Log-likelihood of one customer. */
 double rebuy__pnbd_ll(const double *p, double x, double t_x, double T);
 /* log P(alive at T | x, t_x, T); finite where P itself underflows. */
