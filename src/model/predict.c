@@ -24,11 +24,11 @@
 #include "model/bgbb.h"
 #include "model/bgnbd.h"
 #include "model/gg.h"
+#include "model/pairs.h"
 #include "model/pnbd.h"
 #include "rebuy/clv.h"
 
 #define DAYS_PER_YEAR 365.25
-#define CHUNK 2048
 
 void rebuy_clv_predict_options_init(struct rebuy_clv_predict_options *o)
 {
@@ -80,17 +80,15 @@ static double log_palive(const struct rebuy_clv_fit *fit, double x, double t_x, 
 	}
 }
 
-static double cond_pmf(const struct rebuy_clv_fit *fit, double x, double t_x, double T, double t,
-                       int n)
-{
-	const double *p = fit->est.params;
-	switch (fit->model) {
-	case REBUY_CLV_BGNBD: return rebuy__bgnbd_cond_pmf(p, x, t_x, T, t, n);
-	case REBUY_CLV_MBGNBD: return rebuy__mbgnbd_cond_pmf(p, x, t_x, T, t, n);
-	case REBUY_CLV_PNBD: return rebuy__pnbd_cond_pmf(p, x, t_x, T, t, n);
-	default: return NAN;
-	}
-}
+/* What a customer alive at T, with x repeat purchases, does next depends on
+ * (x, T) only: the posterior of the purchase rate is Gamma(r + x, alpha +
+ * T) and that of the dropout Beta(a, b + x) (bgnbd; b + x + 1 for mbgnbd,
+ * which can drop at the first purchase) or Gamma(s, beta + T) (pnbd), and
+ * from T on she is a new customer of the model at those parameters. So
+ * every prediction is P(alive) times a quantity of the distinct (x, T)
+ * pair, computed once per pair (a million customers have some tens of
+ * thousands), plus (1 - P(alive)) for "no purchase". */
+enum { F_E, F_P0, F_DISC, F_NEXT, F_PMF };
 
 struct pjob {
 	const struct rebuy_clv_fit *fit;
@@ -98,8 +96,15 @@ struct pjob {
 	const struct rebuy_clv_predict_options *o;
 	struct rebuy_clv_prediction *out;
 	double h, clv_h, delta; /* horizon, CLV horizon, pnbd discount rate per unit */
-	double month;           /* a month in time units */
-	double *uniq_T, *k_T;   /* pnbd: distinct T and K(T) */
+	double month, upy;      /* a month and a year in time units */
+	int n_pmf;
+	/* continuous models */
+	const struct rebuy__pair *pairs; /* distinct (x, T) */
+	size_t n_pairs, width;           /* F_PMF + n_pmf values per pair */
+	uint32_t *pair_of;               /* per customer */
+	double *fut;                     /* n_pairs x width */
+	double *lpa;                     /* pnbd: log P(alive) per customer */
+	double *uniq_T, *k_T;            /* pnbd: distinct T of the pairs and K(T) */
 	size_t n_uniq;
 };
 
@@ -116,74 +121,134 @@ static double pnbd_k(const struct pjob *j, double T)
 	return j->k_T[lo];
 }
 
-static double discounted(const struct pjob *j, double x, double t_x, double T, double pa)
+/* The parameters of a new customer equivalent to one alive at T after x. */
+static void posterior(const struct rebuy_clv_fit *fit, double x, double T, double *q)
 {
-	const struct rebuy_clv_fit *fit = j->fit;
 	const double *p = fit->est.params;
-	if (fit->model == REBUY_CLV_PNBD)
-		return pa * (p[0] + x) / (p[1] + T) * pnbd_k(j, T);
-	if (fit->model == REBUY_CLV_BGBB) {
-		if (isinf(j->clv_h))
-			return rebuy__bgbb_derl(p, x, t_x, T, j->o->discount_rate);
-		double sum = 0, prev = 0;
-		for (double i = 1; i <= j->clv_h; i++) {
-			double c = rebuy__bgbb_cet(p, x, t_x, T, i);
-			sum += (c - prev) / pow(1 + j->o->discount_rate, i);
-			prev = c;
-		}
-		return sum;
-	}
-	/* Months, the last one cut at the horizon. */
-	double sum = 0, prev = 0, upy = units_per_year(j->d->unit);
-	for (double t = 0; t < j->clv_h;) {
-		t = fmin(t + j->month, j->clv_h);
-		double c = rebuy_clv_expected_purchases(fit, x, t_x, T, t);
-		sum += (c - prev) * pow(1 + j->o->discount_rate, -t / upy);
-		prev = c;
-	}
-	return sum;
+	q[0] = p[0] + x;
+	q[1] = p[1] + T;
+	q[2] = p[2];
+	q[3] = fit->model == REBUY_CLV_PNBD     ? p[3] + T
+	       : fit->model == REBUY_CLV_MBGNBD ? p[3] + x + 1
+	                                        : p[3] + x;
 }
 
-static enum rebuy_status predict_chunk(void *ud, size_t item, unsigned thread)
+static double new_expected(const struct rebuy_clv_fit *fit, const double *q, double t)
+{
+	return fit->model == REBUY_CLV_PNBD ? rebuy__pnbd_expected(q, t)
+	                                    : rebuy__bgnbd_expected(q, t);
+}
+
+static double new_pmf(const struct rebuy_clv_fit *fit, const double *q, double t, int n)
+{
+	return fit->model == REBUY_CLV_PNBD ? rebuy__pnbd_pmf(q, t, n) : rebuy__bgnbd_pmf(q, t, n);
+}
+
+static enum rebuy_status pair_chunk(void *ud, size_t item, unsigned thread)
 {
 	(void)thread;
 	const struct pjob *j = ud;
 	const struct rebuy_clv_fit *fit = j->fit;
+	size_t lo = item * 256, hi = lo + 256 < j->n_pairs ? lo + 256 : j->n_pairs;
+	for (size_t k = lo; k < hi; k++) {
+		double x = j->pairs[k].a, T = j->pairs[k].b, q[4], *f = j->fut + k * j->width;
+		posterior(fit, x, T, q);
+		f[F_E] = new_expected(fit, q, j->h);
+		f[F_P0] = new_pmf(fit, q, j->h, 0);
+		for (int n = 1; n < j->n_pmf; n++)
+			f[F_PMF + n] = new_pmf(fit, q, j->h, n);
+		/* Given alive, lambda ~ Gamma(r + x, alpha + T): the wait is
+		 * Lomax, median (alpha + T)(2^(1 / (r + x)) - 1). */
+		f[F_NEXT] = q[1] * expm1(M_LN2 / q[0]);
+		if (fit->model == REBUY_CLV_PNBD) {
+			f[F_DISC] = q[0] / q[1] * pnbd_k(j, T);
+		} else {
+			/* Months, the last one cut at the horizon. */
+			double sum = 0, prev = 0;
+			for (double t = 0; t < j->clv_h;) {
+				t = fmin(t + j->month, j->clv_h);
+				double c = new_expected(fit, q, t);
+				sum += (c - prev) * pow(1 + j->o->discount_rate, -t / j->upy);
+				prev = c;
+			}
+			f[F_DISC] = sum;
+		}
+	}
+	return REBUY_OK;
+}
+
+static void spend(const struct pjob *j, size_t i, struct rebuy_clv_prediction *r)
+{
+	const struct rebuy_clv_fit *fit = j->fit;
+	r->expected_spend = NAN;
+	if (fit->has_spend) {
+		double x = j->d->x[i], m = j->d->monetary ? j->d->monetary[i] : 0;
+		r->expected_spend = x > 0 && m > 0
+		                            ? rebuy__gg_expected_spend(fit->spend.params, x, m)
+		                            : rebuy__gg_population_mean(fit->spend.params);
+	}
+	r->clv = j->o->margin * r->expected_spend * r->discounted_purchases;
+}
+
+#define CHUNK 4096
+
+static enum rebuy_status customer_chunk(void *ud, size_t item, unsigned thread)
+{
+	(void)thread;
+	const struct pjob *j = ud;
 	const struct rebuy_clv_data *d = j->d;
-	const double *p = fit->est.params;
+	size_t lo = item * CHUNK, hi = lo + CHUNK < d->n ? lo + CHUNK : d->n;
+	for (size_t i = lo; i < hi; i++) {
+		struct rebuy_clv_prediction *r = &j->out[i];
+		const double *f = j->fut + (size_t)j->pair_of[i] * j->width;
+		double lpa = j->lpa ? j->lpa[i] : log_palive(j->fit, d->x[i], d->t_x[i], d->T[i]);
+		double pa = exp(lpa);
+		r->log_p_alive = lpa;
+		r->p_alive = pa;
+		r->expected_purchases = pa * f[F_E];
+		r->p_no_purchase = -expm1(lpa) + pa * f[F_P0];
+		for (int n = 0; n < REBUY_CLV_MAX_PMF; n++)
+			r->pmf[n] = n >= j->n_pmf ? NAN
+			            : n == 0      ? r->p_no_purchase
+			                          : pa * f[F_PMF + n];
+		r->next_purchase = f[F_NEXT];
+		r->discounted_purchases = pa * f[F_DISC];
+		spend(j, i, r);
+	}
+	return REBUY_OK;
+}
+
+/* BG/BB: few distinct rows (opportunities are few), one at a time. */
+static enum rebuy_status bgbb_chunk(void *ud, size_t item, unsigned thread)
+{
+	(void)thread;
+	const struct pjob *j = ud;
+	const struct rebuy_clv_data *d = j->d;
+	const double *p = j->fit->est.params;
 	size_t lo = item * CHUNK, hi = lo + CHUNK < d->n ? lo + CHUNK : d->n;
 	for (size_t i = lo; i < hi; i++) {
 		struct rebuy_clv_prediction *r = &j->out[i];
 		double x = d->x[i], t_x = d->t_x[i], T = d->T[i];
-		r->log_p_alive = log_palive(fit, x, t_x, T);
+		r->log_p_alive = rebuy__bgbb_log_palive(p, x, t_x, T);
 		r->p_alive = exp(r->log_p_alive);
-		r->expected_purchases = rebuy_clv_expected_purchases(fit, x, t_x, T, j->h);
-		if (fit->model == REBUY_CLV_BGBB) {
-			/* No purchase in h opportunities: dead, or alive and no hit. */
-			r->p_no_purchase = NAN;
-			for (int n = 0; n < REBUY_CLV_MAX_PMF; n++)
-				r->pmf[n] = NAN;
-			r->next_purchase = NAN;
+		r->expected_purchases = rebuy__bgbb_cet(p, x, t_x, T, j->h);
+		r->p_no_purchase = NAN;
+		for (int n = 0; n < REBUY_CLV_MAX_PMF; n++)
+			r->pmf[n] = NAN;
+		r->next_purchase = NAN;
+		if (isinf(j->clv_h)) {
+			r->discounted_purchases =
+			        rebuy__bgbb_derl(p, x, t_x, T, j->o->discount_rate);
 		} else {
-			r->p_no_purchase = cond_pmf(fit, x, t_x, T, j->h, 0);
-			for (int n = 0; n < j->o->n_pmf && n < REBUY_CLV_MAX_PMF; n++)
-				r->pmf[n] = n == 0 ? r->p_no_purchase
-				                   : cond_pmf(fit, x, t_x, T, j->h, n);
-			for (int n = j->o->n_pmf; n < REBUY_CLV_MAX_PMF; n++)
-				r->pmf[n] = NAN;
-			/* Given alive, lambda ~ Gamma(r + x, alpha + T): the wait is
-			 * Lomax, median (alpha + T)(2^(1 / (r + x)) - 1). */
-			r->next_purchase = (p[1] + T) * expm1(M_LN2 / (p[0] + x));
+			double sum = 0, prev = 0;
+			for (double k = 1; k <= j->clv_h; k++) {
+				double c = rebuy__bgbb_cet(p, x, t_x, T, k);
+				sum += (c - prev) / pow(1 + j->o->discount_rate, k);
+				prev = c;
+			}
+			r->discounted_purchases = sum;
 		}
-		r->expected_spend = NAN;
-		if (fit->has_spend) {
-			double m = d->monetary ? d->monetary[i] : 0;
-			r->expected_spend =
-			        x > 0 && m > 0 ? rebuy__gg_expected_spend(fit->spend.params, x, m)
-			                       : rebuy__gg_population_mean(fit->spend.params);
-		}
-		r->discounted_purchases = discounted(j, x, t_x, T, r->p_alive);
-		r->clv = j->o->margin * r->expected_spend * r->discounted_purchases;
+		spend(j, i, r);
 	}
 	return REBUY_OK;
 }
@@ -192,6 +257,53 @@ static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+static enum rebuy_status prepare_pairs(struct pjob *j, unsigned threads)
+{
+	const struct rebuy_clv_data *d = j->d;
+	const struct rebuy_clv_fit *fit = j->fit;
+	struct rebuy__pair_table t = {0};
+	enum rebuy_status st = REBUY_ENOMEM;
+	if (!(j->pair_of = rebuy__malloc((d->n ? d->n : 1) * sizeof *j->pair_of)))
+		return st;
+	for (size_t i = 0; i < d->n; i++)
+		if ((st = rebuy__pair_add(&t, d->x[i], d->T[i], &j->pair_of[i])) != REBUY_OK)
+			goto out;
+	j->n_pairs = t.n;
+	j->pairs = t.vals;
+	st = REBUY_ENOMEM;
+	if (fit->model == REBUY_CLV_PNBD) {
+		struct rebuy__clv_rows rows = {d->n, d->x, d->t_x, d->T, NULL};
+		if (!(j->lpa = rebuy__malloc((d->n ? d->n : 1) * sizeof *j->lpa)) ||
+		    (st = rebuy__pnbd_log_palive_rows(fit->est.params, &rows, threads, j->lpa)))
+			goto out;
+		st = REBUY_ENOMEM;
+		/* K(T) once per distinct T. */
+		if (!(j->uniq_T = rebuy__malloc((t.n ? t.n : 1) * sizeof *j->uniq_T)) ||
+		    !(j->k_T = rebuy__malloc((t.n ? t.n : 1) * sizeof *j->k_T)))
+			goto out;
+		for (size_t k = 0; k < t.n; k++)
+			j->uniq_T[k] = t.vals[k].b;
+		qsort(j->uniq_T, t.n, sizeof *j->uniq_T, cmp_double);
+		size_t u = 0;
+		for (size_t k = 0; k < t.n; k++)
+			if (u == 0 || j->uniq_T[k] != j->uniq_T[u - 1])
+				j->uniq_T[u++] = j->uniq_T[k];
+		j->n_uniq = u;
+		const double *p = fit->est.params;
+		for (size_t k = 0; k < u; k++)
+			j->k_T[k] = rebuy__pnbd_discount_factor(p[3] + j->uniq_T[k], p[2], j->delta,
+			                                        j->clv_h);
+	}
+	j->width = F_PMF + (size_t)(j->n_pmf > 1 ? j->n_pmf : 1);
+	if (!(j->fut = rebuy__malloc((t.n ? t.n : 1) * j->width * sizeof *j->fut)))
+		goto out;
+	st = rebuy__parallel_for(threads, (t.n + 255) / 256, pair_chunk, j);
+out:
+	t.vals = NULL; /* j->pairs */
+	rebuy__pair_table_release(&t);
+	return st;
 }
 
 enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
@@ -204,10 +316,11 @@ enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struc
 		        "sbg describes a cohort of contracts, not customers: rebuy fit "
 		        "--model sbg prints its survival and retention");
 	struct pjob j = {.fit = fit, .d = d, .o = o, .out = out};
-	double upy = fit->model == REBUY_CLV_BGBB ? 1 : units_per_year(d->unit);
-	j.h = o->horizon > 0 ? o->horizon : upy;
+	j.upy = fit->model == REBUY_CLV_BGBB ? 1 : units_per_year(d->unit);
+	j.h = o->horizon > 0 ? o->horizon : j.upy;
 	j.clv_h = o->clv_horizon > 0 ? o->clv_horizon : j.h;
-	j.month = upy / 12;
+	j.month = j.upy / 12;
+	j.n_pmf = o->n_pmf < 0 ? 0 : o->n_pmf > REBUY_CLV_MAX_PMF ? REBUY_CLV_MAX_PMF : o->n_pmf;
 	if (!isfinite(j.h))
 		return rebuy_error_set(err, REBUY_EARG, "the prediction horizon must be finite");
 	if (isinf(j.clv_h) && fit->model != REBUY_CLV_PNBD && fit->model != REBUY_CLV_BGBB)
@@ -219,30 +332,21 @@ enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struc
 		return rebuy_error_set(err, REBUY_EARG, "bgbb horizons are whole opportunities");
 	if (!(o->discount_rate > -1))
 		return rebuy_error_set(err, REBUY_EARG, "the discount rate must be above -1");
-	enum rebuy_status st = REBUY_OK;
-	if (fit->model == REBUY_CLV_PNBD && d->n) {
-		j.delta = log1p(o->discount_rate) / upy;
-		j.uniq_T = rebuy__malloc(d->n * sizeof *j.uniq_T);
-		j.k_T = rebuy__malloc(d->n * sizeof *j.k_T);
-		if (!j.uniq_T || !j.k_T) {
-			st = REBUY_ENOMEM;
-			goto out;
-		}
-		memcpy(j.uniq_T, d->T, d->n * sizeof *j.uniq_T);
-		qsort(j.uniq_T, d->n, sizeof *j.uniq_T, cmp_double);
-		size_t u = 0;
-		for (size_t i = 0; i < d->n; i++)
-			if (u == 0 || j.uniq_T[i] != j.uniq_T[u - 1])
-				j.uniq_T[u++] = j.uniq_T[i];
-		j.n_uniq = u;
-		const double *p = fit->est.params;
-		for (size_t i = 0; i < u; i++)
-			j.k_T[i] = rebuy__pnbd_discount_factor(p[3] + j.uniq_T[i], p[2], j.delta,
-			                                       j.clv_h);
-	}
+	j.delta = log1p(o->discount_rate) / j.upy;
 	unsigned threads = o->n_threads ? o->n_threads : rebuy__cpu_count();
-	st = rebuy__parallel_for(threads, (d->n + CHUNK - 1) / CHUNK, predict_chunk, &j);
-out:
+	enum rebuy_status st;
+	if (fit->model == REBUY_CLV_BGBB) {
+		st = rebuy__parallel_for(threads, (d->n + CHUNK - 1) / CHUNK, bgbb_chunk, &j);
+	} else {
+		st = prepare_pairs(&j, threads);
+		if (st == REBUY_OK)
+			st = rebuy__parallel_for(threads, (d->n + CHUNK - 1) / CHUNK,
+			                         customer_chunk, &j);
+	}
+	rebuy__free(j.pair_of);
+	rebuy__free((void *)j.pairs);
+	rebuy__free(j.fut);
+	rebuy__free(j.lpa);
 	rebuy__free(j.uniq_T);
 	rebuy__free(j.k_T);
 	if (st != REBUY_OK)

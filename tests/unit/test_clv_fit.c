@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/bgnbd.h"
+#include "model/gg.h"
+#include "model/pnbd.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
 #include "rebuy/gen.h"
@@ -190,6 +193,97 @@ static void test_clv_fit__cdnow_holdout_table(void **state)
 	rebuy_clv_data_free(d);
 }
 
+/* rebuy_clv_predict computes per distinct (x, T) what a customer alive at T
+ * does next; every value must equal the per-customer closed forms at
+ * 1e-12 relative (1e-12 absolute for probabilities near 0). */
+static void same(double got, double want, const char *what, size_t i)
+{
+	if (!(fabs(got - want) <= 1e-12 * fmax(fabs(want), 1) || (isnan(got) && isnan(want)))) {
+		print_error("customer %zu %s: got %.17g, want %.17g\n", i, what, got, want);
+		fail();
+	}
+}
+
+static void test_clv_fit__predictions_equal_the_closed_forms(void **state)
+{
+	(void)state;
+	struct rebuy_clv_data *d = cdnow_b();
+	if (!d) {
+		skip();
+		return;
+	}
+	static const enum rebuy_clv_model models[] = {REBUY_CLV_PNBD, REBUY_CLV_BGNBD,
+	                                              REBUY_CLV_MBGNBD};
+	struct rebuy_clv_prediction *pr = calloc(d->n, sizeof *pr);
+	assert_non_null(pr);
+	for (size_t m = 0; m < 3; m++) {
+		struct rebuy_clv_fit f;
+		fit(d, models[m], 1, &f);
+		struct rebuy_clv_predict_options o;
+		rebuy_clv_predict_options_init(&o);
+		o.horizon = 52;
+		o.n_pmf = 4;
+		o.margin = 0.3;
+		o.discount_rate = 0.15 * 52; /* per year: 0.15 per week simple */
+		if (models[m] == REBUY_CLV_PNBD)
+			o.clv_horizon = INFINITY;
+		else
+			o.clv_horizon = 104;
+		struct rebuy_error err = {0};
+		if (rebuy_clv_predict(&f, d, &o, pr, &err) != REBUY_OK)
+			fail_msg("%s", err.msg);
+		const double *p = f.est.params;
+		double (*lpa)(const double *, double, double, double) =
+		        models[m] == REBUY_CLV_PNBD    ? rebuy__pnbd_log_palive
+		        : models[m] == REBUY_CLV_BGNBD ? rebuy__bgnbd_log_palive
+		                                       : rebuy__mbgnbd_log_palive;
+		double (*cet)(const double *, double, double, double, double) =
+		        models[m] == REBUY_CLV_PNBD    ? rebuy__pnbd_cet
+		        : models[m] == REBUY_CLV_BGNBD ? rebuy__bgnbd_cet
+		                                       : rebuy__mbgnbd_cet;
+		double (*cpmf)(const double *, double, double, double, double, int) =
+		        models[m] == REBUY_CLV_PNBD    ? rebuy__pnbd_cond_pmf
+		        : models[m] == REBUY_CLV_BGNBD ? rebuy__bgnbd_cond_pmf
+		                                       : rebuy__mbgnbd_cond_pmf;
+		for (size_t i = 0; i < d->n; i++) {
+			double x = d->x[i], t_x = d->t_x[i], T = d->T[i];
+			same(pr[i].log_p_alive, lpa(p, x, t_x, T), "log P(alive)", i);
+			same(pr[i].expected_purchases, cet(p, x, t_x, T, 52), "CET(52)", i);
+			same(pr[i].p_no_purchase, cpmf(p, x, t_x, T, 52, 0), "P(0)", i);
+			for (int n = 1; n < 4; n++)
+				same(pr[i].pmf[n], cpmf(p, x, t_x, T, 52, n), "P(n)", i);
+			assert_true(isnan(pr[i].pmf[4]));
+			same(pr[i].next_purchase, (p[1] + T) * (pow(2, 1 / (p[0] + x)) - 1),
+			     "next purchase", i);
+			double disc;
+			if (models[m] == REBUY_CLV_PNBD) {
+				/* DERT at the continuous rate log(1 + 7.8) per year */
+				disc = rebuy__pnbd_dert(p, x, t_x, T,
+				                        log1p(0.15 * 52) / (365.25 / 7));
+			} else {
+				/* the expected purchases of each month, discounted to
+				 * its end */
+				double month = 365.25 / 7 / 12, prev = 0;
+				disc = 0;
+				for (double t = 0; t < 104;) {
+					t = fmin(t + month, 104);
+					double c = cet(p, x, t_x, T, t);
+					disc += (c - prev) * pow(1 + 0.15 * 52, -t / (365.25 / 7));
+					prev = c;
+				}
+			}
+			same(pr[i].discounted_purchases, disc, "discounted purchases", i);
+			double spend =
+			        x > 0 ? rebuy__gg_expected_spend(f.spend.params, x, d->monetary[i])
+			              : rebuy__gg_population_mean(f.spend.params);
+			same(pr[i].expected_spend, spend, "spend", i);
+			same(pr[i].clv, 0.3 * spend * disc, "clv", i);
+		}
+	}
+	free(pr);
+	rebuy_clv_data_free(d);
+}
+
 /* Data A: the summary with recency and T rounded to 0.01 week. */
 static void test_clv_fit__cdnow_a_optima(void **state)
 {
@@ -356,6 +450,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_clv_fit__cdnow_b_optima),
 	        cmocka_unit_test(test_clv_fit__cdnow_holdout_table),
+	        cmocka_unit_test(test_clv_fit__predictions_equal_the_closed_forms),
 	        cmocka_unit_test(test_clv_fit__cdnow_a_optima),
 	        cmocka_unit_test(test_clv_fit__bgbb_donations),
 	        cmocka_unit_test(test_clv_fit__sbg_survivors),
