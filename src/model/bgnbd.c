@@ -69,54 +69,6 @@ static inline double softplus_fit(double u, double *sigmoid)
 	return (u > 0 ? u : 0.0) + log(d);
 }
 
-/* Stirling's series for log Gamma(y) - (y - 1/2) log y + y - log(2 pi)/2,
- * y >= 16, to below 1e-18. */
-static double stirling_corr(double y)
-{
-	double y2 = 1.0 / (y * y);
-	return (1.0 / 12 -
-	        y2 * (1.0 / 360 -
-	              y2 * (1.0 / 1260 -
-	                    y2 * (1.0 / 1680 -
-	                          y2 * (1.0 / 1188 - y2 * (691.0 / 360360 - y2 / 156.0)))))) /
-	       y;
-}
-
-/* log Gamma(b + n) / Gamma(b), b > 0, n >= 0, without the cancellation of
- * two large lgammas when b is large. */
-static double lgamma_ratio(double b, double n)
-{
-	if (n == 0)
-		return 0;
-	if (b >= 16)
-		return (b - 0.5) * log1p(n / b) + n * (log(b + n) - 1) + stirling_corr(b + n) -
-		       stirling_corr(b);
-	if (is_small_int(n)) {
-		double prod = 1; /* at most 47^32 */
-		for (int i = 0; i < (int)n; i++)
-			prod *= b + i;
-		return log(prod);
-	}
-	return rebuy__lgamma(b + n) - rebuy__lgamma(b);
-}
-
-/* psi(b + n) - psi(b), accurate for large b too. */
-static double digamma_ratio(double b, double n)
-{
-	if (n == 0)
-		return 0;
-	if (b >= 16 && !is_small_int(n)) {
-		/* psi(y) = log y - 1/(2y) - sum B_2k / (2k y^2k) */
-		double s = log1p(n / b) + n / (2 * b * (b + n));
-		double y = b + n, u = 1.0 / (b * b), v = 1.0 / (y * y);
-		double u2 = u * u, v2 = v * v;
-		s += (u - v) / 12 - (u2 - v2) / 120 + (u2 * u - v2 * v) / 252 -
-		     (u2 * u2 - v2 * v2) / 240 + (u2 * u2 * u - v2 * v2 * v) / 132;
-		return s;
-	}
-	return rebuy__digamma_diff(b, n);
-}
-
 /* log B(a, b+n) / B(a, b) = sum_{i<n} log(1 - a/(a+b+i)) for integer n:
  * exact when a << b, where two lgamma ratios would cancel. */
 static double lbeta_ratio(double a, double b, double n)
@@ -127,7 +79,7 @@ static double lbeta_ratio(double a, double b, double n)
 			s += log1p(-a / (a + b + i));
 		return s;
 	}
-	return lgamma_ratio(b, n) - lgamma_ratio(a + b, n);
+	return rebuy__lgamma_ratio(b, n) - rebuy__lgamma_ratio(a + b, n);
 }
 
 /* d/db log B(a, b+n) / B(a, b) = psi(b+n) - psi(b) - psi(a+b+n) + psi(a+b). */
@@ -139,7 +91,7 @@ static double lbeta_ratio_db(double a, double b, double n)
 			s += a / ((b + i) * (a + b + i));
 		return s;
 	}
-	return digamma_ratio(b, n) - digamma_ratio(a + b, n);
+	return rebuy__digamma_ratio(b, n) - rebuy__digamma_ratio(a + b, n);
 }
 
 /* ------------------------------------------------------------------------
@@ -152,7 +104,7 @@ static double ll_parts(const double *p, int m, double x, double t_x, double T, d
 	double r = p[0], alpha = p[1], a = p[2], b = p[3], xp = x + m;
 	double l_T = log(alpha + T);
 	*u = xp > 0 ? log(a) - log(b + xp - 1) + (r + x) * (l_T - log(alpha + t_x)) : -INFINITY;
-	return lgamma_ratio(r, x) + r * log(alpha) + lbeta_ratio(a, b, xp) - (r + x) * l_T;
+	return rebuy__lgamma_ratio(r, x) + r * log(alpha) + lbeta_ratio(a, b, xp) - (r + x) * l_T;
 }
 
 static double ll_one(const double *p, int m, double x, double t_x, double T)
@@ -269,7 +221,7 @@ static double pmf_new(double r, double alpha, double a, double b, double t, int 
 	if (t == 0)
 		return n == 0;
 	double l1z = -log1p(t / alpha), lz = log(t) - log(alpha + t);
-	double lnbd = lgamma_ratio(r, n) - rebuy__lgamma(n + 1.0) + r * l1z + (n > 0 ? n * lz : 0);
+	double lnbd = rebuy__lgamma_ratio(r, n) - rebuy__lgamma(n + 1.0) + r * l1z + (n > 0 ? n * lz : 0);
 	double p = exp(lbeta_ratio(a, b, n) + lnbd);
 	if (n == 0)
 		return p;
@@ -537,11 +489,11 @@ struct call {
 static void fill_x(const double *p, int m, double x, double *o)
 {
 	double r = p[0], alpha = p[1], a = p[2], b = p[3], xp = x + m;
-	o[X_K] = lgamma_ratio(r, x) + r * log(alpha) + lbeta_ratio(a, b, xp);
+	o[X_K] = rebuy__lgamma_ratio(r, x) + r * log(alpha) + lbeta_ratio(a, b, xp);
 	o[X_Q] = r + x;
 	o[X_LC] = xp > 0 ? log(a) - log(b + xp - 1) : -INFINITY;
-	o[X_DR] = r * (digamma_ratio(r, x) + log(alpha));
-	o[X_DA] = -a * digamma_ratio(a + b, xp);
+	o[X_DR] = r * (rebuy__digamma_ratio(r, x) + log(alpha));
+	o[X_DA] = -a * rebuy__digamma_ratio(a + b, xp);
 	o[X_DB] = b * lbeta_ratio_db(a, b, xp);
 	o[X_EB] = xp > 0 ? b / (b + xp - 1) : 0;
 }

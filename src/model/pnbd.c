@@ -137,51 +137,77 @@ static void jshape_init(struct jshape *j, const double *p, double x)
 	j->e2 = j->a_big ? p[2] + 1 : p[0] + x;
 }
 
-/* log J(y) by the series; 0 when it does not converge. */
-static int log_j_series(const struct jshape *j, double y, double *lj, double *g)
+/* log term(y) = -(r + x) log(alpha + y) - s log(beta + y), the alive term
+ * of the likelihood at y, and its gradient. */
+static double log_term(const struct jshape *j, double y, double *g)
+{
+	double la = log(j->alpha + y), lb = log(j->beta + y);
+	if (g) {
+		g[0] = -la;
+		g[1] = -(j->r + j->x) / (j->alpha + y);
+		g[2] = -lb;
+		g[3] = -j->s / (j->beta + y);
+	}
+	return -(j->r + j->x) * la - j->s * lb;
+}
+
+/* log R(y) = log J(y) - log term(y) by the series; 0 when it does not
+ * converge. R has no large exponents (S / p, times (alpha + y) / (beta + y)
+ * when alpha < beta), so it stays exact where J and the term are both far
+ * outside double range (r + x in the millions). */
+static int log_r_series(const struct jshape *j, double y, double *lr, double *g)
 {
 	double My = j->M + y, my = j->m + y, pp = j->e1 + j->e2 - 1;
 	double z = j->D / My, S, SA, SC, SZ;
 	if (!series(j->e1, pp + 1, z, &S, &SA, &SC, &SZ))
 		return 0;
-	double lM = log(My), lm = log(my);
-	*lj = -j->e1 * lM + (1 - j->e2) * lm - log(pp) + log(S);
+	*lr = log(S) - log(pp) + (j->a_big ? 0 : log(j->alpha + y) - log(j->beta + y));
 	if (!g)
 		return 1;
-	/* d log S: by e1 (SA), by c = p + 1 (-SC), by z (SZ); z = D / (M + y). */
-	double dS_e1 = SA / S, dS_c = -SC / S, dS_z = SZ / S;
-	double dz_M = (My - j->D) / (My * My), dz_m = -1 / My; /* dD/dM = 1, dD/dm = -1 */
-	/* d log J by the exponents, the offsets and p. */
-	double d_e1 = -lM + dS_e1, d_e2 = -lm, d_p = -1 / pp + dS_c;
-	double d_M = -j->e1 / My + dS_z * dz_M, d_m = (1 - j->e2) / my + dS_z * dz_m;
-	/* r enters e(r + x) and p, s enters e(s + 1) and p. */
-	double d_rx = j->a_big ? d_e1 : d_e2, d_s1 = j->a_big ? d_e2 : d_e1;
-	g[0] = d_rx + d_p;
-	g[2] = d_s1 + d_p;
-	g[1] = j->a_big ? d_M : d_m;
-	g[3] = j->a_big ? d_m : d_M;
+	/* d log S by e1 (SA / S), by c = p + 1 (-SC / S), by z (SZ / S), with
+	 * z = (M - m) / (M + y). */
+	double d_p = -1 / pp - SC / S, dS_z = SZ / S;
+	double dz_M = my / (My * My), dz_m = -1 / My;
+	if (j->a_big) {
+		g[0] = SA / S + d_p;
+		g[1] = dS_z * dz_M;
+		g[2] = d_p;
+		g[3] = dS_z * dz_m;
+	} else {
+		g[0] = d_p;
+		g[1] = 1 / (j->alpha + y) + dS_z * dz_m;
+		g[2] = SA / S + d_p;
+		g[3] = -1 / (j->beta + y) + dS_z * dz_M;
+	}
 	return 1;
 }
 
 /* log J(y) for z near 1: Gauss-Legendre in v = log(m + u) over (y, Y],
- * Y = M - 2m (where z = 1/2), plus J(Y) by the series. */
+ * Y = M - 2m (where z = 1/2), plus J(Y) by the series. The integrand is
+ * log-concave in v, with slope d log f / dv = 1 - e2 - e1 s(v), s(v) =
+ * e^v / (e^v + D) rising from 0 to 1/2: each panel is as wide as keeps the
+ * slope times the width under 8 at its end, and once past the peak the
+ * rest, below f / |slope|, is dropped when it is under 1e-17 of the sum.
+ * More than SPLIT_MAX panels (parameters far out) is a failure, not a
+ * guess. */
+#define SPLIT_MAX 2048
+
 static int log_j_split(const struct jshape *j, double y, double *lj, double *g)
 {
 	double Y = j->M - 2 * j->m;
 	double v0 = log(j->m + y), v1 = log(j->D), lD = v1;
-	/* Panel widths keep the integrand's exponential rate per panel small:
-	 * d log f / dv = 1 - e2 - e1 e^v / (e^v + D), at most |1 - e2| + e1. */
-	double rate = fabs(1 - j->e2) + j->e1 + 1;
-	double width = fmin(0.5, 8 / rate);
-	long n_panels = (long)ceil((v1 - v0) / width);
-	if (n_panels < 1)
-		n_panels = 1;
-	if (n_panels > 1L << 20)
-		return 0;
-	double h = (v1 - v0) / (double)n_panels;
 	double lmax = -INFINITY, sum = 0, gs[4] = {0, 0, 0, 0};
-	for (long k = 0; k < n_panels; k++) {
-		double mid = v0 + (k + 0.5) * h;
+	int is_cut = 0;
+	long k = 0;
+	for (double lo = v0; lo < v1; k++) {
+		if (k >= SPLIT_MAX)
+			return 0;
+		double w = 0.5;
+		for (int it = 0; it < 2; it++) {
+			double e = fmin(lo + w, v1), sg = 1 / (1 + exp(lD - e));
+			w = fmin(0.5, 8 / (fabs(1 - j->e2 - j->e1 * sg) + j->e1 * sg + 1));
+		}
+		double hi = fmin(lo + w, v1), h = hi - lo, mid = lo + 0.5 * h;
 		for (int i = 0; i < 20; i++) {
 			double v = mid + (i < 10 ? -gl_x[i] : gl_x[i - 10]) * 0.5 * h;
 			double wt = gl_w[i < 10 ? i : i - 10] * 0.5 * h;
@@ -203,10 +229,29 @@ static int log_j_split(const struct jshape *j, double y, double *lj, double *g)
 			gs[2] -= f * lb;
 			gs[3] -= f * (j->s + 1) * exp(-lb);
 		}
+		lo = hi;
+		/* past the peak (falling slope) and the rest negligible? */
+		double sg = 1 / (1 + exp(lD - lo)), slope = 1 - j->e2 - j->e1 * sg;
+		double lf = lo - j->e2 * lo - j->e1 * (lD + log1p(exp(lo - lD)));
+		if (slope < 0 && lf - log(-slope) - lmax < log(1e-17 * sum)) {
+			is_cut = 1;
+			break;
+		}
 	}
-	double ljy, gy[4];
-	if (!log_j_series(j, Y, &ljy, g ? gy : NULL))
+	if (is_cut) {
+		*lj = lmax + log(sum);
+		if (g)
+			for (int q = 0; q < 4; q++)
+				g[q] = gs[q] / sum;
+		return 1;
+	}
+	double ljy, gy[4], gt[4];
+	if (!log_r_series(j, Y, &ljy, g ? gy : NULL))
 		return 0;
+	ljy += log_term(j, Y, g ? gt : NULL);
+	if (g)
+		for (int q = 0; q < 4; q++)
+			gy[q] += gt[q];
 	double lq = lmax + log(sum);
 	double top = fmax(lq, ljy), wq = exp(lq - top), wy = exp(ljy - top);
 	*lj = top + log(wq + wy);
@@ -216,15 +261,33 @@ static int log_j_split(const struct jshape *j, double y, double *lj, double *g)
 	return 1;
 }
 
-static double log_j(const struct jshape *j, double y, double *g)
+/* log R(y) and its gradient: the series, or the split quadrature of J less
+ * the term. NaN when neither works. */
+static double log_r(const struct jshape *j, double y, double *g)
 {
-	double lj;
-	if (log_j_series(j, y, &lj, g) || log_j_split(j, y, &lj, g))
-		return lj;
+	double lr, lj, gt[4];
+	if (log_r_series(j, y, &lr, g))
+		return lr;
+	if (log_j_split(j, y, &lj, g)) {
+		lr = lj - log_term(j, y, g ? gt : NULL);
+		if (g)
+			for (int q = 0; q < 4; q++)
+				g[q] -= gt[q];
+		return lr;
+	}
 	if (g)
 		for (int q = 0; q < 4; q++)
 			g[q] = NAN;
 	return NAN;
+}
+
+static double log_j(const struct jshape *j, double y, double *g)
+{
+	double gt[4], lj = log_r(j, y, g) + log_term(j, y, g ? gt : NULL);
+	if (g)
+		for (int q = 0; q < 4; q++)
+			g[q] += gt[q];
+	return lj;
 }
 
 double rebuy__pnbd_log_j(const double *p, double x, double y, double *grad)
@@ -251,39 +314,48 @@ static double log1p_diff(double l1, double l2)
 	return rebuy__logaddexp(0, ld);
 }
 
-/* The likelihood's pieces: the constant, the alive term's log and
- * log(1 + s (J(t_x) - J(T)) / alive term). */
-static int parts(const double *p, double x, double t_x, double T, double *lconst, double *lalive,
-                 double *lrest)
+/* log(term(t_x) / term(T)) = (r + x) log1p(d / (alpha + t_x)) + s log1p(d
+ * / (beta + t_x)), d = T - t_x: exact for any size of r + x. */
+static double log_term_ratio(const struct jshape *j, double t_x, double T)
+{
+	double d = T - t_x;
+	return (j->r + j->x) * log1p(d / (j->alpha + t_x)) + j->s * log1p(d / (j->beta + t_x));
+}
+
+/* The likelihood's pieces: the constant with the alive term at T,
+ *   log(Gamma(r + x) alpha^r beta^s / Gamma(r)) + log term(T)
+ *   = lgamma ratio - r log1p(T / alpha) - x log(alpha + T) - s log1p(T / beta),
+ * and log(1 + s (J(t_x) - J(T)) / term(T)) = log(1 + q1 - q2) with q1 = s
+ * R(t_x) term(t_x) / term(T), q2 = s R(T). */
+static int parts(const double *p, double x, double t_x, double T, double *lconst, double *lrest)
 {
 	if (!params_ok(p) || !history_ok(x, t_x, T))
 		return 0;
 	double r = p[0], alpha = p[1], s = p[2], beta = p[3];
 	struct jshape j;
 	jshape_init(&j, p, x);
-	double lt = -(r + x) * log(alpha + T) - s * log(beta + T);
-	double l1 = log(s) + log_j(&j, t_x, NULL) - lt;
-	double l2 = t_x == T ? l1 : log(s) + log_j(&j, T, NULL) - lt;
+	double l2 = log(s) + log_r(&j, T, NULL);
+	double l1 = t_x == T ? l2 : log(s) + log_r(&j, t_x, NULL) + log_term_ratio(&j, t_x, T);
 	if (isnan(l1) || isnan(l2))
 		return 0;
-	*lconst = rebuy__lgamma(r + x) - rebuy__lgamma(r) + r * log(alpha) + s * log(beta);
-	*lalive = lt;
+	*lconst = rebuy__lgamma_ratio(r, x) - r * log1p(T / alpha) - x * log(alpha + T) -
+	          s * log1p(T / beta);
 	*lrest = log1p_diff(l1, l2);
 	return 1;
 }
 
 double rebuy__pnbd_ll(const double *p, double x, double t_x, double T)
 {
-	double c, a, rest;
-	if (!parts(p, x, t_x, T, &c, &a, &rest))
+	double c, rest;
+	if (!parts(p, x, t_x, T, &c, &rest))
 		return NAN;
-	return c + a + rest;
+	return c + rest;
 }
 
 double rebuy__pnbd_log_palive(const double *p, double x, double t_x, double T)
 {
-	double c, a, rest;
-	if (!parts(p, x, t_x, T, &c, &a, &rest))
+	double c, rest;
+	if (!parts(p, x, t_x, T, &c, &rest))
 		return NAN;
 	return -rest;
 }
@@ -436,10 +508,10 @@ double rebuy__pnbd_dert(const double *p, double x, double t_x, double T, double 
 
 struct state {
 	size_t n_rows, n_pairs, n_x;
-	uint32_t *p1, *p2, *ix; /* per row: pair (x, t_x), pair (x, T), distinct x */
+	uint32_t *p1, *p2, *ix;    /* per row: pair (x, t_x), pair (x, T), distinct x */
 	struct rebuy__pair *pairs; /* distinct (x, y) as (a, b) */
-	uint32_t *pair_ix;      /* per pair: its distinct x */
-	double *xs;             /* distinct x */
+	uint32_t *pair_ix;         /* per pair: its distinct x */
+	double *xs;                /* distinct x */
 };
 
 static void state_free(void *state)
@@ -498,19 +570,21 @@ out:
 	return st;
 }
 
-/* Per pair (x, y): log J and its gradient, the alive term at y (used when y
- * is a T) with its gradient, and q = s J / alive term. */
-enum { P_LJ, P_GJ, P_LT = P_GJ + 4, P_GT, P_Q = P_GT + 4, P_N };
-/* Per distinct x: the constant and its gradient. */
-enum { X_C, X_G, X_N = X_G + 4 };
+/* Per pair (x, y): log R and its gradient; log(alpha + y), log(beta + y)
+ * and their reciprocals; the constant at y used when y is a T,
+ *   C(y) = -r log1p(y / alpha) - x log(alpha + y) - s log1p(y / beta),
+ * with its gradient; and q = s R(y). */
+enum { P_LR, P_GR, P_LA = P_GR + 4, P_LB, P_IA, P_IB, P_C, P_GC, P_Q = P_GC + 4, P_N };
+/* Per distinct x: log Gamma(r + x) / Gamma(r) and its r derivative. */
+enum { X_C, X_DR, X_N };
 
 struct call {
 	const double *p;
 	const struct state *s;
 	const struct rebuy__clv_rows *rows;
 	double *pt, *xt;
-	int no_grad; /* log J only */
-	int bad;     /* a pair whose J could not be computed */
+	int no_grad; /* log R only */
+	int bad;     /* a pair whose R could not be computed */
 	double *out; /* rebuy__pnbd_log_palive_rows */
 };
 
@@ -529,25 +603,53 @@ static enum rebuy_status pair_chunk(void *ud, size_t item, unsigned thread)
 		double x = s->pairs[i].a, y = s->pairs[i].b, *o = c->pt + i * P_N;
 		struct jshape j;
 		jshape_init(&j, p, x);
-		o[P_LJ] = log_j(&j, y, c->no_grad ? NULL : o + P_GJ);
-		if (isnan(o[P_LJ]))
+		o[P_LR] = log_r(&j, y, c->no_grad ? NULL : o + P_GR);
+		if (isnan(o[P_LR]))
 			__atomic_store_n(&c->bad, 1, __ATOMIC_RELAXED);
-		double la = log(alpha + y), lb = log(beta + y);
-		o[P_LT] = -(r + x) * la - sp * lb;
-		o[P_GT + 0] = -la;
-		o[P_GT + 1] = -(r + x) / (alpha + y);
-		o[P_GT + 2] = -lb;
-		o[P_GT + 3] = -sp / (beta + y);
-		o[P_Q] = exp(ls + o[P_LJ] - o[P_LT]);
+		o[P_LA] = log(alpha + y);
+		o[P_LB] = log(beta + y);
+		o[P_IA] = 1 / (alpha + y);
+		o[P_IB] = 1 / (beta + y);
+		double l1a = log1p(y / alpha), l1b = log1p(y / beta);
+		o[P_C] = -r * l1a - x * o[P_LA] - sp * l1b;
+		o[P_GC + 0] = -l1a;
+		o[P_GC + 1] = r * y / (alpha * (alpha + y)) - x * o[P_IA];
+		o[P_GC + 2] = -l1b;
+		o[P_GC + 3] = sp * y / (beta * (beta + y));
+		o[P_Q] = exp(ls + o[P_LR]);
 	}
 	return REBUY_OK;
+}
+
+/* log term(t_x) / term(T) and, when g, its gradient, from the pairs' logs
+ * where that is exact to far below 1e-12 ((r + x) |log(alpha + T)| under
+ * 1e3), from log1p otherwise. */
+static double row_ratio(const double *p, double x, double t_x, double T, const double *a,
+                        const double *b, double *g)
+{
+	double rx = p[0] + x, s = p[2], da, db;
+	if (rx * fabs(b[P_LA]) + s * fabs(b[P_LB]) < 1e3) {
+		da = b[P_LA] - a[P_LA];
+		db = b[P_LB] - a[P_LB];
+	} else {
+		da = log1p((T - t_x) * a[P_IA]);
+		db = log1p((T - t_x) * a[P_IB]);
+	}
+	if (g) {
+		g[0] = da;
+		g[1] = rx * (b[P_IA] - a[P_IA]);
+		g[2] = db;
+		g[3] = s * (b[P_IB] - a[P_IB]);
+	}
+	return rx * da + s * db;
 }
 
 static void row_chunk(void *ud, size_t lo, size_t hi, double *acc)
 {
 	const struct call *c = ud;
 	const struct state *s = c->s;
-	const double *w = c->rows->w;
+	const struct rebuy__clv_rows *rows = c->rows;
+	const double *w = rows->w;
 	double ls = log(c->p[2]), inv_s = 1 / c->p[2];
 	double ll = 0, g[4] = {0, 0, 0, 0};
 	for (size_t i = lo; i < hi; i++) {
@@ -557,29 +659,29 @@ static void row_chunk(void *ud, size_t lo, size_t hi, double *acc)
 		const double *a = c->pt + (size_t)s->p1[i] * P_N; /* (x, t_x) */
 		const double *b = c->pt + (size_t)s->p2[i] * P_N; /* (x, T) */
 		const double *xt = c->xt + (size_t)s->ix[i] * X_N;
-		double lt = b[P_LT], rest = 0, w1 = 0, w2 = 0;
+		double rest = 0, w1 = 0, w2 = 0, ge[4] = {0, 0, 0, 0};
 		if (s->p1[i] != s->p2[i]) {
-			/* rest = log(1 + q1 - q2), q = s J / alive term; the
-			 * gradient's weights are q / (1 + q1 - q2). */
-			double l1 = ls + a[P_LJ] - lt;
+			/* rest = log(1 + q1 - q2); the gradient's weights are
+			 * q / (1 + q1 - q2). */
+			double l1 = ls + a[P_LR] +
+			            row_ratio(c->p, rows->x[i], rows->t_x[i], rows->T[i], a, b, ge);
 			if (l1 < 30) {
 				double q1 = exp(l1), q2 = b[P_Q], den = 1 + q1 - q2;
 				rest = log(den);
 				w1 = q1 / den;
 				w2 = q2 / den;
 			} else {
-				double l2 = ls + b[P_LJ] - lt;
+				double l2 = ls + b[P_LR];
 				rest = log1p_diff(l1, l2);
 				w1 = exp(l1 - rest);
 				w2 = exp(fmin(l2, l1) - rest);
 			}
 		}
-		ll += wi * (xt[X_C] + lt + rest);
+		ll += wi * (xt[X_C] + b[P_C] + rest);
 		for (int k = 0; k < 4; k++) {
 			double ds = k == 2 ? inv_s : 0;
-			double d1 = ds + a[P_GJ + k] - b[P_GT + k];
-			double d2 = ds + b[P_GJ + k] - b[P_GT + k];
-			g[k] += wi * (xt[X_G + k] + b[P_GT + k] + w1 * d1 - w2 * d2);
+			double d1 = ds + a[P_GR + k] + ge[k], d2 = ds + b[P_GR + k];
+			g[k] += wi * ((k == 0 ? xt[X_DR] : 0) + b[P_GC + k] + w1 * d1 - w2 * d2);
 		}
 	}
 	acc[0] += ll;
@@ -612,15 +714,10 @@ static enum rebuy_status loglik(const double *p, const struct rebuy__clv_rows *r
 		goto out;
 	}
 	struct call c = {.p = p, .s = s, .rows = rows, .pt = buf, .xt = buf + s->n_pairs * P_N};
-	double r = p[0], alpha = p[1], sp = p[2], beta = p[3];
-	double base = -rebuy__lgamma(r) + r * log(alpha) + sp * log(beta);
 	for (size_t k = 0; k < s->n_x; k++) {
 		double x = s->xs[k], *o = c.xt + k * X_N;
-		o[X_C] = rebuy__lgamma(r + x) + base;
-		o[X_G + 0] = (x == 0 ? 0 : rebuy__digamma_diff(r, x)) + log(alpha);
-		o[X_G + 1] = r / alpha;
-		o[X_G + 2] = log(beta);
-		o[X_G + 3] = sp / beta;
+		o[X_C] = rebuy__lgamma_ratio(p[0], x);
+		o[X_DR] = rebuy__digamma_ratio(p[0], x);
 	}
 	unsigned threads = n_threads ? n_threads : 1;
 	if ((st = rebuy__parallel_for(threads, (s->n_pairs + PAIR_CHUNK - 1) / PAIR_CHUNK,
@@ -656,11 +753,12 @@ static enum rebuy_status palive_chunk(void *ud, size_t item, unsigned thread)
 	size_t lo = item * ROW_CHUNK, hi = lo + ROW_CHUNK < s->n_rows ? lo + ROW_CHUNK : s->n_rows;
 	double ls = log(c->p[2]);
 	for (size_t i = lo; i < hi; i++) {
-		const double *a = c->pt + (size_t)s->p1[i] * P_N, *b = c->pt + (size_t)s->p2[i] * P_N;
-		double lt = b[P_LT];
-		c->out[i] = s->p1[i] == s->p2[i]
-		                    ? 0
-		                    : -log1p_diff(ls + a[P_LJ] - lt, ls + b[P_LJ] - lt);
+		const double *a = c->pt + (size_t)s->p1[i] * P_N,
+		             *b = c->pt + (size_t)s->p2[i] * P_N;
+		const struct rebuy__clv_rows *rows = c->rows;
+		double l1 = ls + a[P_LR] +
+		            row_ratio(c->p, rows->x[i], rows->t_x[i], rows->T[i], a, b, NULL);
+		c->out[i] = s->p1[i] == s->p2[i] ? 0 : -log1p_diff(l1, ls + b[P_LR]);
 	}
 	return REBUY_OK;
 }
@@ -685,10 +783,11 @@ enum rebuy_status rebuy__pnbd_log_palive_rows(const double *p, const struct rebu
 	}
 	struct call c = {.p = p, .s = s, .rows = rows, .pt = buf, .no_grad = 1, .out = out};
 	unsigned threads = n_threads ? n_threads : 1;
-	st = rebuy__parallel_for(threads, (s->n_pairs + PAIR_CHUNK - 1) / PAIR_CHUNK, pair_chunk, &c);
+	st = rebuy__parallel_for(threads, (s->n_pairs + PAIR_CHUNK - 1) / PAIR_CHUNK, pair_chunk,
+	                         &c);
 	if (st == REBUY_OK)
-		st = rebuy__parallel_for(threads, (s->n_rows + ROW_CHUNK - 1) / ROW_CHUNK, palive_chunk,
-		                         &c);
+		st = rebuy__parallel_for(threads, (s->n_rows + ROW_CHUNK - 1) / ROW_CHUNK,
+		                         palive_chunk, &c);
 	rebuy__free(buf);
 	state_free(state);
 	return st;

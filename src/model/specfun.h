@@ -19,6 +19,13 @@ double rebuy__digamma(double x);
  * two digammas otherwise. */
 double rebuy__digamma_diff(double r, double n);
 
+/* log Gamma(b + n) - log Gamma(b), b > 0, n >= 0, without the cancellation
+ * of two large lgammas when b is large (Stirling's series for b >= 16, a
+ * product for small whole n). */
+double rebuy__lgamma_ratio(double b, double n);
+/* psi(b + n) - psi(b), accurate for large b too. */
+double rebuy__digamma_ratio(double b, double n);
+
 /* log Gamma(x) for x > 0, safe to call from several threads at once
  * (lgamma itself writes the global signgam). */
 double rebuy__lgamma(double x);

@@ -445,6 +445,38 @@ static void test_clv_fit__recovers_known_parameters(void **state)
 	rebuy_clv_data_free(d);
 }
 
+/* Customers who buy like clockwork and are all still buying: the data say
+ * purchase rates are all the same (r, alpha -> infinity), which Pareto/NBD
+ * can only approach. The fit must end, say so, and keep an exact
+ * likelihood out there (r + x near 1e16), not one made of rounding. */
+static void test_clv_fit__regular_buyers_end_on_a_named_boundary(void **state)
+{
+	(void)state;
+	char csv[2048];
+	size_t len = (size_t)snprintf(csv, sizeof csv, "customer,x,t_x,T\n");
+	for (int c = 0; c < 12; c++) {
+		double T = 24 + c % 3, gap = 0.8 + 0.1 * (c % 5);
+		int x = (int)((T - 1) / gap);
+		len += (size_t)snprintf(csv + len, sizeof csv - len, "%d,%d,%.4f,%.4f\n", c, x,
+		                        x * gap, T);
+	}
+	struct rebuy_clv_data *d = NULL;
+	struct rebuy_error err = {0};
+	if (rebuy_clv_data_read_summary(tu_temp_file(1, csv, len), &d, &err) != REBUY_OK)
+		fail_msg("%s", err.msg);
+	struct rebuy_clv_fit f;
+	fit(d, REBUY_CLV_PNBD, 0, &f);
+	assert_false(f.est.converged);
+	assert_true(strncmp(f.est.status, "boundary", 8) == 0);
+	assert_true(isfinite(f.est.log_likelihood) && f.est.log_likelihood < 0);
+	/* the likelihood at the end is the sum of the customers' */
+	double sum = 0;
+	for (size_t i = 0; i < d->n; i++)
+		sum += rebuy__pnbd_ll(f.est.params, d->x[i], d->t_x[i], d->T[i]);
+	near(f.est.log_likelihood, sum, 1e-9, "log-likelihood at the boundary");
+	rebuy_clv_data_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +487,7 @@ int main(void)
 	        cmocka_unit_test(test_clv_fit__bgbb_donations),
 	        cmocka_unit_test(test_clv_fit__sbg_survivors),
 	        cmocka_unit_test(test_clv_fit__recovers_known_parameters),
+	        cmocka_unit_test(test_clv_fit__regular_buyers_end_on_a_named_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
