@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "rebuy/clv.h"
 #include "rebuy/rebuy.h"
 
 /* Exit statuses (DESIGN.md §5). */
@@ -146,5 +147,58 @@ int cmd_summary(int argc, char **argv);
 int cmd_cohorts(int argc, char **argv);
 int cmd_rfm(int argc, char **argv);
 int cmd_survey(int argc, char **argv);
+int cmd_fit(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+
+/* ---- the customer-lifetime commands (fit, predict) ----
+ * What `rebuy fit` and `rebuy predict` share: the options that choose the
+ * data and the model, reading the data, and the fit with its warning.
+ * Defined in cmd_fit.c. */
+enum {
+	OPT_CLV_MODEL = 500,
+	OPT_CLV_TIME_UNIT,
+	OPT_CLV_CAL_END,
+	OPT_CLV_SUMMARY,
+	OPT_CLV_PENALTY,
+	OPT_CLV_MAX_ITER,
+	OPT_CLV_SPEND,
+};
+
+/* The shared options' table (CLI_OPT_END-terminated; --model and --spend
+ * are each command's own: their help differs). cli_clv_opts_join writes own
+ * (also terminated) followed by it into out, which has room for cap
+ * entries; returns out. */
+extern const struct cli_opt cli_clv_opts[];
+const struct cli_opt *cli_clv_opts_join(struct cli_opt *out, size_t cap, const struct cli_opt *own);
+
+struct cli_clv {
+	int has_model;
+	enum rebuy_clv_model model;
+	int has_unit;
+	enum rebuy_time_unit unit;
+	int has_cal_end;
+	int64_t cal_end;
+	const char *summary;
+	const char *survivors; /* fit only */
+	double holdout_length; /* fit only: with --summary; 0 when not given */
+	int spend;             /* -1: the command's default, 0: none, 1: gg */
+	struct rebuy_clv_fit_options fit;
+};
+
+void cli_clv_init(struct cli_clv *x);
+/* Handles a shared option: 0, an exit status, or -2 when id is not one. */
+int cli_clv_option(struct cli_clv *x, int id, const char *value);
+/* Reads a number for --opt (finite); prints the error and returns
+ * EXIT_USAGE when it is not one. */
+int cli_clv_number(const char *opt, const char *value, double *out);
+/* Checks the options together, picks the default model, and reads the data
+ * (orders, --summary or --survivors) into *data; *orders is set when the
+ * data came from orders (free both). Returns 0 or an exit status. */
+int cli_clv_load(struct cli_common *c, struct cli_clv *x, struct rebuy_orders **orders,
+                 struct rebuy_clv_data **data);
+/* Fits x->model (and Gamma-Gamma when spend) and warns on stderr when a fit
+ * did not converge. Returns 0 or an exit status. */
+int cli_clv_fit(struct cli_common *c, const struct cli_clv *x, const struct rebuy_clv_data *d,
+                int spend, struct rebuy_clv_fit *fit);
 
 #endif

@@ -16,6 +16,9 @@ static const struct command commands[] = {
         {"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
         {"cohorts", cmd_cohorts, "cohort matrix: retention, orders, revenue, LTV by first period"},
         {"rfm", cmd_rfm, "recency/frequency/monetary scores, segments and transitions"},
+        {"fit", cmd_fit, "fit a customer-lifetime model: BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG"},
+        {"predict", cmd_predict,
+         "per customer: P(alive), expected purchases, spend, CLV, next purchase date"},
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
