@@ -233,7 +233,17 @@ static enum rebuy_status find(const struct rebuy_table *t, const char *role,
 {
 	struct rebuy_table_role r = {
 	        .role = role, .flag = "summary", .names = names, .is_required = required};
-	return rebuy_table_find_column(t, &r, col, err);
+	enum rebuy_status st = rebuy_table_find_column(t, &r, col, err);
+	/* A summary has no flag to name a column: say which names it takes. */
+	char *hint = st && err ? strstr(err->msg, " (name it with --summary") : NULL;
+	if (hint) {
+		*hint = '\0';
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof err->msg - n,
+		         " (a summary has columns x or frequency, t_x or recency, T, and optionally "
+		         "customer, monetary, x_holdout, periods, weights)");
+	}
+	return st;
 }
 
 enum rebuy_status rebuy_clv_data_read_summary(const char *path, struct rebuy_clv_data **out,
