@@ -109,35 +109,6 @@ static struct {
 	int by_clv;
 } sort_ctx;
 
-static int all_digits(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
-/* As rebuy summary --customers and rfm --customers: keys of digits only
- * first, by value; then bytes. */
-static int cmp_keys(const char *a, const char *b)
-{
-	int da = all_digits(a), db = all_digits(b);
-	if (da != db)
-		return da ? -1 : 1;
-	if (da) {
-		while (a[0] == '0' && a[1])
-			a++;
-		while (b[0] == '0' && b[1])
-			b++;
-		size_t na = strlen(a), nb = strlen(b);
-		if (na != nb)
-			return na < nb ? -1 : 1;
-	}
-	return strcmp(a, b);
-}
-
 static double sort_value(size_t i)
 {
 	const struct rebuy_clv_prediction *p = &sort_ctx.p[i];
@@ -155,7 +126,7 @@ static int cmp_entries(const void *pa, const void *pb)
 		return va > vb ? -1 : 1;
 	const char *const *keys = sort_ctx.d->keys;
 	if (keys) {
-		int c = cmp_keys(keys[a], keys[b]);
+		int c = rebuy_key_compare(keys[a], strlen(keys[a]), keys[b], strlen(keys[b]));
 		if (c)
 			return c;
 	}
@@ -175,28 +146,12 @@ static void json_num(FILE *f, double v)
 	fputs(buf, f);
 }
 
-/* Library strings (model and parameter names, status): ASCII, but escaped
- * anyway. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void json_params(FILE *f, const struct rebuy_clv_estimate *e)
 {
 	fputc('{', f);
 	for (int i = 0; i < e->n_params; i++) {
 		fputs(i ? ", " : "", f);
-		json_str(f, e->names[i]);
+		rebuy_json_string(f, e->names[i]);
 		fputs(": ", f);
 		json_num(f, e->params[i]);
 	}
@@ -209,7 +164,7 @@ static void json_head(FILE *f, const struct rebuy_clv_fit *fit, const struct reb
                       const struct rebuy_clv_predict_options *po)
 {
 	fputs("{\n  \"model\": ", f);
-	json_str(f, rebuy_clv_model_name(fit->model));
+	rebuy_json_string(f, rebuy_clv_model_name(fit->model));
 	fputs(",\n  \"params\": ", f);
 	json_params(f, &fit->est);
 	fputs(",\n  \"horizon\": ", f);
@@ -218,14 +173,14 @@ static void json_head(FILE *f, const struct rebuy_clv_fit *fit, const struct reb
 	json_num(f, po->clv_horizon);
 	fputs(",\n  \"time_unit\": ", f);
 	if (d->layout == REBUY_CLV_CONTINUOUS)
-		json_str(f, rebuy_time_unit_name(d->unit));
+		rebuy_json_string(f, rebuy_time_unit_name(d->unit));
 	else
 		fputs("null", f);
 	fputs(",\n  \"calibration_end\": ", f);
 	if (d->has_cal_end) {
 		char buf[48];
 		rebuy_format_day(d->cal_end, buf, sizeof buf);
-		json_str(f, buf);
+		rebuy_json_string(f, buf);
 	} else {
 		fputs("null", f);
 	}
@@ -236,14 +191,14 @@ static void json_head(FILE *f, const struct rebuy_clv_fit *fit, const struct reb
 	fputs(",\n  \"converged\": ", f);
 	fputs(fit->est.converged ? "true" : "false", f);
 	fputs(",\n  \"status\": ", f);
-	json_str(f, fit->est.status);
+	rebuy_json_string(f, fit->est.status);
 	fputs(",\n  \"spend\": ", f);
 	if (fit->has_spend) {
 		fputs("{\"model\": \"gg\", \"params\": ", f);
 		json_params(f, &fit->spend);
 		fprintf(f, ", \"converged\": %s, \"status\": ",
 		        fit->spend.converged ? "true" : "false");
-		json_str(f, fit->spend.status);
+		rebuy_json_string(f, fit->spend.status);
 		fputc('}', f);
 	} else {
 		fputs("null", f);

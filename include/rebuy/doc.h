@@ -97,6 +97,9 @@ enum rebuy_status rebuy_doc_write_csv_fields(const struct rebuy_doc *doc,
 enum rebuy_status rebuy_doc_write_table(const struct rebuy_doc *doc, const struct rebuy_node *node,
                                         FILE *out);
 
+/* Writes s as a JSON string (quotes included), invalid UTF-8 replaced. */
+void rebuy_json_string(FILE *out, const char *s);
+
 /* Long tables (one row per customer) are streamed, not built as a tree. */
 enum rebuy_format { REBUY_FORMAT_TABLE, REBUY_FORMAT_CSV, REBUY_FORMAT_JSON };
 

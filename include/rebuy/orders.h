@@ -80,6 +80,11 @@ const char *rebuy_orders_attribute_name(const struct rebuy_orders *orders, size_
 const char *rebuy_orders_attribute_value(const struct rebuy_orders *orders, size_t k, uint32_t id,
                                          size_t *len);
 
+/* The order of customer keys everywhere rebuy sorts by them: keys of digits
+ * only first, by numeric value (leading zeros aside), then byte-wise with the
+ * shorter first when one is a prefix of the other. <0, 0 or >0. */
+int rebuy_key_compare(const char *a, size_t la, const char *b, size_t lb);
+
 /* The customer ids 0..n-1 in key order (byte-wise, shorter first when one
  * key is a prefix of the other; keys of digits only compare as numbers
  * first). Writes n_customers ids into ids. REBUY_ENOMEM on failure. */

@@ -1005,12 +1005,8 @@ static int all_digits(const char *s, size_t n)
 	return n > 0;
 }
 
-/* Keys of digits only first, by numeric value; then bytes. */
-static int cmp_customer_keys(const void *pa, const void *pb)
+int rebuy_key_compare(const char *a, size_t la, const char *b, size_t lb)
 {
-	size_t la, lb;
-	const char *a = rebuy_orders_customer_key(sort_orders, *(const uint32_t *)pa, &la);
-	const char *b = rebuy_orders_customer_key(sort_orders, *(const uint32_t *)pb, &lb);
 	int da = all_digits(a, la), db = all_digits(b, lb);
 	if (da != db)
 		return da ? -1 : 1;
@@ -1033,6 +1029,14 @@ static int cmp_customer_keys(const void *pa, const void *pb)
 	}
 	int c = memcmp(a, b, la < lb ? la : lb);
 	return c ? c : (la > lb) - (la < lb);
+}
+
+static int cmp_customer_keys(const void *pa, const void *pb)
+{
+	size_t la, lb;
+	const char *a = rebuy_orders_customer_key(sort_orders, *(const uint32_t *)pa, &la);
+	const char *b = rebuy_orders_customer_key(sort_orders, *(const uint32_t *)pb, &lb);
+	return rebuy_key_compare(a, la, b, lb);
 }
 
 /* A customer's place in key order, precomputed so that most comparisons

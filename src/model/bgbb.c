@@ -175,15 +175,9 @@ double rebuy__bgbb_derl(const double *p, double x, double t_x, double n, double 
 
 /* The model for the fit: rows hold x, t_x and T = n (clv_int.h). */
 
-struct job {
-	const double *p;
-	const struct rebuy__clv_rows *rows;
-	int want_grad;
-};
-
 static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 {
-	const struct job *j = ud;
+	const struct rebuy__clv_job *j = ud;
 	const struct rebuy__clv_rows *r = j->rows;
 	for (size_t i = lo; i < hi; i++) {
 		double w = r->w[i];
@@ -208,23 +202,7 @@ static enum rebuy_status bgbb_loglik(const double *params, const struct rebuy__c
                                      double *grad)
 {
 	(void)state;
-	if (!valid(params)) {
-		*ll = NAN;
-		if (grad)
-			for (int k = 0; k < 4; k++)
-				grad[k] = NAN;
-		return REBUY_OK;
-	}
-	struct job j = {.p = params, .rows = rows, .want_grad = grad != NULL};
-	double acc[5];
-	enum rebuy_status st = rebuy__clv_sum(n_threads, rows->n, 5, chunk, &j, acc);
-	if (st != REBUY_OK)
-		return st;
-	*ll = acc[0];
-	if (grad)
-		for (int k = 0; k < 4; k++)
-			grad[k] = isfinite(acc[0]) ? params[k] * acc[1 + k] : NAN;
-	return REBUY_OK;
+	return rebuy__clv_loglik_sum(4, params, valid(params), rows, n_threads, chunk, ll, grad);
 }
 
 /* The paper's model has no moment estimators; the fit starts from the

@@ -30,6 +30,7 @@
 #include "core/mem.h"
 #include "model/bgnbd.h"
 #include "model/clv_int.h"
+#include "model/pairs.h"
 #include "model/specfun.h"
 
 /* Longest series summed before giving up with NaN (E[X(t)] when t dwarfs
@@ -221,7 +222,8 @@ static double pmf_new(double r, double alpha, double a, double b, double t, int 
 	if (t == 0)
 		return n == 0;
 	double l1z = -log1p(t / alpha), lz = log(t) - log(alpha + t);
-	double lnbd = rebuy__lgamma_ratio(r, n) - rebuy__lgamma(n + 1.0) + r * l1z + (n > 0 ? n * lz : 0);
+	double lnbd =
+	        rebuy__lgamma_ratio(r, n) - rebuy__lgamma(n + 1.0) + r * l1z + (n > 0 ? n * lz : 0);
 	double p = exp(lbeta_ratio(a, b, n) + lnbd);
 	if (n == 0)
 		return p;
@@ -336,93 +338,9 @@ double rebuy__mbgnbd_cond_pmf(const double *p, double x, double t_x, double T, d
 
 struct state {
 	size_t n_rows, n_x, n_times;
-	uint32_t *ix, *itx, *iT; /* per row */
-	double *xs, *times;      /* distinct values */
+	uint32_t *ix, *itx, *iT;        /* per row */
+	struct rebuy__pair *xs, *times; /* distinct values, in .a */
 };
-
-/* Distinct doubles by their bits (open addressing, grown at half full). */
-struct uniq {
-	uint64_t *keys;
-	uint32_t *slots; /* index + 1; 0 = empty */
-	size_t cap, n;
-	double *vals;
-	size_t vals_cap;
-};
-
-static uint64_t key_of(double v)
-{
-	uint64_t k;
-	v += 0.0; /* -0 and 0 are one value */
-	memcpy(&k, &v, sizeof k);
-	return k;
-}
-
-static size_t slot_of(uint64_t k, size_t cap)
-{
-	k ^= k >> 31;
-	k *= 0x9e3779b97f4a7c15u;
-	return (size_t)(k >> 20) & (cap - 1);
-}
-
-static enum rebuy_status uniq_grow(struct uniq *u)
-{
-	size_t cap = u->cap ? u->cap * 2 : 1024;
-	uint64_t *keys = rebuy__malloc(cap * sizeof *keys);
-	uint32_t *slots = rebuy__calloc(cap, sizeof *slots);
-	if (!keys || !slots) {
-		rebuy__free(keys);
-		rebuy__free(slots);
-		return REBUY_ENOMEM;
-	}
-	for (size_t i = 0; i < u->cap; i++) {
-		if (!u->slots[i])
-			continue;
-		size_t s = slot_of(u->keys[i], cap);
-		while (slots[s])
-			s = (s + 1) & (cap - 1);
-		slots[s] = u->slots[i];
-		keys[s] = u->keys[i];
-	}
-	rebuy__free(u->keys);
-	rebuy__free(u->slots);
-	u->keys = keys;
-	u->slots = slots;
-	u->cap = cap;
-	return REBUY_OK;
-}
-
-static enum rebuy_status uniq_add(struct uniq *u, double v, uint32_t *idx)
-{
-	if (2 * (u->n + 1) > u->cap && uniq_grow(u) != REBUY_OK)
-		return REBUY_ENOMEM;
-	uint64_t k = key_of(v);
-	size_t s = slot_of(k, u->cap);
-	while (u->slots[s]) {
-		if (u->keys[s] == k) {
-			*idx = u->slots[s] - 1;
-			return REBUY_OK;
-		}
-		s = (s + 1) & (u->cap - 1);
-	}
-	if (u->n >= UINT32_MAX - 1)
-		return REBUY_ELIMIT;
-	enum rebuy_status st =
-	        rebuy__grow((void **)&u->vals, &u->vals_cap, u->n + 1, sizeof *u->vals, SIZE_MAX);
-	if (st != REBUY_OK)
-		return st;
-	u->vals[u->n] = v + 0.0;
-	u->keys[s] = k;
-	u->slots[s] = (uint32_t)(u->n + 1);
-	*idx = (uint32_t)u->n++;
-	return REBUY_OK;
-}
-
-static void uniq_release(struct uniq *u)
-{
-	rebuy__free(u->keys);
-	rebuy__free(u->slots);
-	rebuy__free(u->vals);
-}
 
 static void state_free(void *state)
 {
@@ -438,7 +356,7 @@ static void state_free(void *state)
 static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 {
 	*out = NULL;
-	struct uniq ux = {0}, ut = {0};
+	struct rebuy__pair_table ux = {0}, ut = {0};
 	enum rebuy_status st = REBUY_ENOMEM;
 	struct state *s = rebuy__calloc(1, sizeof *s);
 	size_t n_idx;
@@ -450,9 +368,9 @@ static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 	s->itx = s->ix + rows->n;
 	s->iT = s->itx + rows->n;
 	for (size_t i = 0; i < rows->n; i++) {
-		if ((st = uniq_add(&ux, rows->x[i], &s->ix[i])) != REBUY_OK ||
-		    (st = uniq_add(&ut, rows->t_x[i], &s->itx[i])) != REBUY_OK ||
-		    (st = uniq_add(&ut, rows->T[i], &s->iT[i])) != REBUY_OK)
+		if ((st = rebuy__pair_add(&ux, rows->x[i], 0, &s->ix[i])) != REBUY_OK ||
+		    (st = rebuy__pair_add(&ut, rows->t_x[i], 0, &s->itx[i])) != REBUY_OK ||
+		    (st = rebuy__pair_add(&ut, rows->T[i], 0, &s->iT[i])) != REBUY_OK)
 			goto out;
 	}
 	s->n_x = ux.n;
@@ -464,8 +382,8 @@ static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 	s = NULL;
 	st = REBUY_OK;
 out:
-	uniq_release(&ux);
-	uniq_release(&ut);
+	rebuy__pair_table_release(&ux);
+	rebuy__pair_table_release(&ut);
 	state_free(s);
 	return st;
 }
@@ -552,10 +470,10 @@ static enum rebuy_status loglik(const double *p, int m, const struct rebuy__clv_
 	}
 	double *l = buf + s->n_x * X_N, *h = l + s->n_times;
 	for (size_t j = 0; j < s->n_x; j++)
-		fill_x(p, m, s->xs[j], buf + j * X_N);
+		fill_x(p, m, s->xs[j].a, buf + j * X_N);
 	for (size_t j = 0; j < s->n_times; j++) {
-		l[j] = log(p[1] + s->times[j]);
-		h[j] = p[1] / (p[1] + s->times[j]);
+		l[j] = log(p[1] + s->times[j].a);
+		h[j] = p[1] / (p[1] + s->times[j].a);
 	}
 	struct call c = {.s = s, .w = rows->w, .xt = buf, .l = l, .h = h, .r = p[0]};
 	double sums[5];

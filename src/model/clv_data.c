@@ -239,9 +239,10 @@ static enum rebuy_status find(const struct rebuy_table *t, const char *role,
 	if (hint) {
 		*hint = '\0';
 		size_t n = strlen(err->msg);
-		snprintf(err->msg + n, sizeof err->msg - n,
-		         " (a summary has columns x or frequency, t_x or recency, T, and optionally "
-		         "customer, monetary, x_holdout, periods, weights)");
+		snprintf(
+		        err->msg + n, sizeof err->msg - n,
+		        " (a summary has columns x or frequency, t_x or recency, T, and optionally "
+		        "customer, monetary, x_holdout, periods, weights)");
 	}
 	return st;
 }

@@ -71,4 +71,21 @@ typedef void (*rebuy__clv_chunk_fn)(void *ud, size_t lo, size_t hi, double *acc)
 enum rebuy_status rebuy__clv_sum(unsigned n_threads, size_t n, size_t n_acc, rebuy__clv_chunk_fn fn,
                                  void *ud, double *out);
 
+/* What the row sums of bgbb, gg and sbg see: the parameters, the rows, and
+ * whether to add the derivatives too. */
+struct rebuy__clv_job {
+	const double *p;
+	const struct rebuy__clv_rows *rows;
+	int want_grad;
+};
+
+/* The loglik of a model whose rows fn sums into 1 + n_params accumulators
+ * (the log-likelihood, then its derivatives by the natural parameters),
+ * given a struct rebuy__clv_job: NaN outside the domain (valid == 0), else
+ * the sums with the gradient turned to log parameters (NaN when the
+ * log-likelihood is not finite). */
+enum rebuy_status rebuy__clv_loglik_sum(int n_params, const double *params, int valid,
+                                        const struct rebuy__clv_rows *rows, unsigned n_threads,
+                                        rebuy__clv_chunk_fn fn, double *ll, double *grad);
+
 #endif

@@ -1,4 +1,5 @@
 /* Deterministic parallel sums over the rows of a fit; see clv_int.h. */
+#include <math.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -58,4 +59,26 @@ enum rebuy_status rebuy__clv_sum(unsigned n_threads, size_t n, size_t n_acc, reb
 	}
 	rebuy__free(j.sums);
 	return st;
+}
+
+enum rebuy_status rebuy__clv_loglik_sum(int n_params, const double *params, int valid,
+                                        const struct rebuy__clv_rows *rows, unsigned n_threads,
+                                        rebuy__clv_chunk_fn fn, double *ll, double *grad)
+{
+	if (!valid) {
+		*ll = NAN;
+		for (int k = 0; grad && k < n_params; k++)
+			grad[k] = NAN;
+		return REBUY_OK;
+	}
+	struct rebuy__clv_job j = {.p = params, .rows = rows, .want_grad = grad != NULL};
+	double acc[1 + REBUY__CLV_MAX_PARAMS];
+	enum rebuy_status st =
+	        rebuy__clv_sum(n_threads, rows->n, 1 + (size_t)n_params, fn, &j, acc);
+	if (st != REBUY_OK)
+		return st;
+	*ll = acc[0];
+	for (int k = 0; grad && k < n_params; k++)
+		grad[k] = isfinite(acc[0]) ? params[k] * acc[1 + k] : NAN;
+	return REBUY_OK;
 }

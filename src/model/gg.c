@@ -69,15 +69,9 @@ double rebuy__gg_population_mean(const double *p)
 
 /* The model for the fit: rows hold x and t_x = the mean value. */
 
-struct job {
-	const double *p;
-	const struct rebuy__clv_rows *rows;
-	int want_grad;
-};
-
 static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 {
-	const struct job *j = ud;
+	const struct rebuy__clv_job *j = ud;
 	const struct rebuy__clv_rows *r = j->rows;
 	for (size_t i = lo; i < hi; i++) {
 		double w = r->w[i];
@@ -100,23 +94,7 @@ static enum rebuy_status gg_loglik(const double *params, const struct rebuy__clv
                                    const void *state, unsigned n_threads, double *ll, double *grad)
 {
 	(void)state;
-	if (!valid(params)) {
-		*ll = NAN;
-		if (grad)
-			for (int k = 0; k < 3; k++)
-				grad[k] = NAN;
-		return REBUY_OK;
-	}
-	struct job j = {.p = params, .rows = rows, .want_grad = grad != NULL};
-	double acc[4];
-	enum rebuy_status st = rebuy__clv_sum(n_threads, rows->n, 4, chunk, &j, acc);
-	if (st != REBUY_OK)
-		return st;
-	*ll = acc[0];
-	if (grad)
-		for (int k = 0; k < 3; k++)
-			grad[k] = isfinite(acc[0]) ? params[k] * acc[1 + k] : NAN;
-	return REBUY_OK;
+	return rebuy__clv_loglik_sum(3, params, valid(params), rows, n_threads, chunk, ll, grad);
 }
 
 /* Moments of the customers' means m (weights w): E[m] = p gamma / (q - 1)

@@ -377,7 +377,8 @@ enum rebuy_status rebuy__optim_minimize(int n, rebuy__optim_fg fg, void *ud, con
 		for (double a = 1; a > 1e-4; a *= 0.5) {
 			if ((st = eval_at(&c, &x, d, a, &next)) != REBUY_OK)
 				return st;
-			if (next.f < x.f || (next.f == x.f && max_abs(n, next.g) < max_abs(n, x.g))) {
+			if (next.f < x.f ||
+			    (next.f == x.f && max_abs(n, next.g) < max_abs(n, x.g))) {
 				moved = 1;
 				break;
 			}

@@ -510,7 +510,6 @@ struct state {
 	size_t n_rows, n_pairs, n_x;
 	uint32_t *p1, *p2, *ix;    /* per row: pair (x, t_x), pair (x, T), distinct x */
 	struct rebuy__pair *pairs; /* distinct (x, y) as (a, b) */
-	uint32_t *pair_ix;         /* per pair: its distinct x */
 	double *xs;                /* distinct x */
 };
 
@@ -521,7 +520,6 @@ static void state_free(void *state)
 		return;
 	rebuy__free(s->p1);
 	rebuy__free(s->pairs);
-	rebuy__free(s->pair_ix);
 	rebuy__free(s->xs);
 	rebuy__free(s);
 }
@@ -549,15 +547,10 @@ static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
 	s->n_pairs = tp.n;
 	s->n_x = tx.n;
 	st = REBUY_ENOMEM;
-	if (!(s->pair_ix = rebuy__malloc((tp.n ? tp.n : 1) * sizeof *s->pair_ix)) ||
-	    !(s->xs = rebuy__malloc((tx.n ? tx.n : 1) * sizeof *s->xs)))
+	if (!(s->xs = rebuy__malloc((tx.n ? tx.n : 1) * sizeof *s->xs)))
 		goto out;
 	for (size_t i = 0; i < tx.n; i++)
 		s->xs[i] = tx.vals[i].a;
-	for (size_t i = 0; i < rows->n; i++) {
-		s->pair_ix[s->p1[i]] = s->ix[i];
-		s->pair_ix[s->p2[i]] = s->ix[i];
-	}
 	s->pairs = tp.vals;
 	tp.vals = NULL;
 	*out = s;

@@ -35,35 +35,6 @@ static int is_count(double v)
 	return isfinite(v) && v >= 0 && v == floor(v);
 }
 
-/* Stirling's series for log Gamma(y) - (y - 1/2) log y + y - log(2 pi) / 2,
- * y >= 16, to below 1e-19 (the next term is 3617 / (122400 y^15)). */
-static double stirling_corr(double y)
-{
-	double y2 = 1.0 / (y * y);
-	return (1.0 / 12 -
-	        y2 * (1.0 / 360 -
-	              y2 * (1.0 / 1260 -
-	                    y2 * (1.0 / 1680 -
-	                          y2 * (1.0 / 1188 - y2 * (691.0 / 360360 - y2 / 156.0)))))) /
-	       y;
-}
-
-/* log Gamma(y + c) - log Gamma(y) for y > 0, y + c > 0 (c may be < 0).
- * When both arguments are >= 16 the difference of the Stirling forms is
- * taken term by term, (y - 1/2) log1p(c / y) + c (log(y + c) - 1) + the
- * corrections, whose terms are of the size of the result: no cancellation
- * of two large log-gammas. */
-static double lgamma_shift(double y, double c)
-{
-	double z = y + c;
-	if (c == 0)
-		return 0;
-	if (y >= 16 && z >= 16)
-		return (y - 0.5) * log1p(c / y) + c * (log(z) - 1) + stirling_corr(z) -
-		       stirling_corr(y);
-	return rebuy__lgamma(z) - rebuy__lgamma(y);
-}
-
 /* log((beta)_t / (alpha + beta)_t), t >= 0: log S(t) at p = {alpha, beta}. */
 static double log_surv(double a, double b, double t)
 {
@@ -83,8 +54,8 @@ static double log_surv(double a, double b, double t)
 	/* Two gamma ratios, each of the size of its shift times a log: the
 	 * smaller of alpha and t as the shift keeps their rounding smallest. */
 	if (a <= t)
-		return lgamma_shift(b, a) - lgamma_shift(b + t, a);
-	return lgamma_shift(b, t) - lgamma_shift(a + b, t);
+		return rebuy__lgamma_ratio(b, a) - rebuy__lgamma_ratio(b + t, a);
+	return rebuy__lgamma_ratio(b, t) - rebuy__lgamma_ratio(a + b, t);
 }
 
 double rebuy__sbg_log_survival(const double *p, double t)
@@ -170,7 +141,7 @@ double rebuy__sbg_expected_renewals(const double *p, double n, double m)
 	 * log (b + 1)_m / (b + a)_m is taken as two gamma ratios a - 1 apart. */
 	if (a == 1)
 		return b * rebuy__digamma_diff(b + 1, m);
-	double lr = lgamma_shift(b + 1, a - 1) - lgamma_shift(b + 1 + m, a - 1);
+	double lr = rebuy__lgamma_ratio(b + 1, a - 1) - rebuy__lgamma_ratio(b + 1 + m, a - 1);
 	return b / (a - 1) * -expm1(lr);
 }
 
@@ -250,15 +221,9 @@ enum rebuy_status rebuy__sbg_rows_from_survivors(const double *survivors, size_t
 
 /* The model for the fit. */
 
-struct job {
-	const double *p;
-	const struct rebuy__clv_rows *rows;
-	int want_grad;
-};
-
 static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 {
-	const struct job *j = ud;
+	const struct rebuy__clv_job *j = ud;
 	const struct rebuy__clv_rows *r = j->rows;
 	for (size_t i = lo; i < hi; i++) {
 		double w = r->w[i], t = r->x[i], state = r->t_x[i];
@@ -282,24 +247,7 @@ static enum rebuy_status sbg_loglik(const double *params, const struct rebuy__cl
                                     const void *state, unsigned n_threads, double *ll, double *grad)
 {
 	(void)state;
-	if (!valid(params)) {
-		*ll = NAN;
-		if (grad)
-			grad[0] = grad[1] = NAN;
-		return REBUY_OK;
-	}
-	struct job j = {.p = params, .rows = rows, .want_grad = grad != NULL};
-	double acc[3];
-	enum rebuy_status st = rebuy__clv_sum(n_threads, rows->n, 3, chunk, &j, acc);
-	if (st != REBUY_OK)
-		return st;
-	*ll = acc[0];
-	if (grad) {
-		int ok = isfinite(acc[0]);
-		grad[0] = ok ? params[0] * acc[1] : NAN;
-		grad[1] = ok ? params[1] * acc[2] : NAN;
-	}
-	return REBUY_OK;
+	return rebuy__clv_loglik_sum(2, params, valid(params), rows, n_threads, chunk, ll, grad);
 }
 
 /* Moments: the retention rates of periods 1 and 2, r1 = beta / (alpha +

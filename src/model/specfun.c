@@ -73,7 +73,7 @@ double rebuy__lgamma_ratio(double b, double n)
 {
 	if (n == 0)
 		return 0;
-	if (b >= 16)
+	if (b >= 16 && b + n >= 16)
 		return (b - 0.5) * log1p(n / b) + n * (log(b + n) - 1) + stirling_corr(b + n) -
 		       stirling_corr(b);
 	if (small_int(n)) {
@@ -101,4 +101,3 @@ double rebuy__digamma_ratio(double b, double n)
 	}
 	return rebuy__digamma_diff(b, n);
 }
-

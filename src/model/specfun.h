@@ -19,9 +19,10 @@ double rebuy__digamma(double x);
  * two digammas otherwise. */
 double rebuy__digamma_diff(double r, double n);
 
-/* log Gamma(b + n) - log Gamma(b), b > 0, n >= 0, without the cancellation
- * of two large lgammas when b is large (Stirling's series for b >= 16, a
- * product for small whole n). */
+/* log Gamma(b + n) - log Gamma(b), b > 0, b + n > 0 (n may be negative),
+ * without the cancellation of two large lgammas when both arguments are
+ * large (the difference of Stirling's series term by term when both are >=
+ * 16, a product for small whole n >= 0). */
 double rebuy__lgamma_ratio(double b, double n);
 /* psi(b + n) - psi(b), accurate for large b too. */
 double rebuy__digamma_ratio(double b, double n);

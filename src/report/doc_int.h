@@ -43,7 +43,4 @@ struct rebuy_doc {
  * CSV, "null" in JSON is the writer's business). Returns the length. */
 size_t rebuy__node_plain(const struct rebuy_node *n, char *buf, size_t size);
 
-/* Writes s as a JSON string (quotes included), invalid UTF-8 replaced. */
-void rebuy__json_string(FILE *out, const char *s);
-
 #endif

@@ -52,7 +52,7 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-void rebuy__json_string(FILE *out, const char *str)
+void rebuy_json_string(FILE *out, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', out);
@@ -103,7 +103,7 @@ static void write_node(FILE *out, const struct rebuy_node *n, int depth)
 	char buf[64];
 	switch (n->type) {
 	case NODE_NULL: fputs("null", out); return;
-	case NODE_STR: rebuy__json_string(out, n->s); return;
+	case NODE_STR: rebuy_json_string(out, n->s); return;
 	case NODE_OBJ:
 	case NODE_ARR: {
 		int obj = n->type == NODE_OBJ;
@@ -123,7 +123,7 @@ static void write_node(FILE *out, const struct rebuy_node *n, int depth)
 				indent(out, depth + 1);
 			}
 			if (obj) {
-				rebuy__json_string(out, c->key ? c->key : "");
+				rebuy_json_string(out, c->key ? c->key : "");
 				fputs(": ", out);
 			}
 			write_node(out, c, depth + 1);

@@ -79,7 +79,7 @@ struct rebuy_rows *rebuy_rows_new(FILE *out, enum rebuy_format format, const cha
 	case REBUY_FORMAT_JSON:
 		if (json_key) {
 			fputs("{\n  ", out);
-			rebuy__json_string(out, json_key);
+			rebuy_json_string(out, json_key);
 			fputs(": [", out);
 			w->has_key = 1;
 		} else {
@@ -112,12 +112,12 @@ static void cell(struct rebuy_rows *w, const char *s, int is_string, int is_null
 			fprintf(out, "%s\n%s{", w->n_rows ? "," : "", w->has_key ? "    " : "  ");
 		else
 			fputs(", ", out);
-		rebuy__json_string(out, i < w->n_columns ? w->columns[i] : "");
+		rebuy_json_string(out, i < w->n_columns ? w->columns[i] : "");
 		fputs(": ", out);
 		if (is_null)
 			fputs("null", out);
 		else if (is_string)
-			rebuy__json_string(out, s);
+			rebuy_json_string(out, s);
 		else
 			fputs(s, out);
 		break;
