@@ -182,20 +182,40 @@ static int log_r_series(const struct jshape *j, double y, double *lr, double *g)
 	return 1;
 }
 
-/* log J(y) for z near 1: Gauss-Legendre in v = log(m + u) over (y, Y],
- * Y = M - 2m (where z = 1/2), plus J(Y) by the series. The integrand is
- * log-concave in v, with slope d log f / dv = 1 - e2 - e1 s(v), s(v) =
- * e^v / (e^v + D) rising from 0 to 1/2: each panel is as wide as keeps the
- * slope times the width under 8 at its end, and once past the peak the
- * rest, below f / |slope|, is dropped when it is under 1e-17 of the sum.
- * More than SPLIT_MAX panels (parameters far out) is a failure, not a
- * guess. */
+/* log(term(y0) / term(y1)), y0 <= y1: (r + x) log1p(d / (alpha + y0)) + s
+ * log1p(d / (beta + y0)), d = y1 - y0, exact for any size of r + x; and
+ * its gradient when g. */
+static double log_term_ratio(const struct jshape *j, double y0, double y1, double *g)
+{
+	double d = y1 - y0, la = log1p(d / (j->alpha + y0)), lb = log1p(d / (j->beta + y0));
+	if (g) {
+		g[0] = la;
+		g[1] = (j->r + j->x) * (1 / (j->alpha + y1) - 1 / (j->alpha + y0));
+		g[2] = lb;
+		g[3] = j->s * (1 / (j->beta + y1) - 1 / (j->beta + y0));
+	}
+	return (j->r + j->x) * la + j->s * lb;
+}
+
+/* log R(y) for z near 1: Gauss-Legendre in v = log(m + u) over (y, Y],
+ * Y = M - 2m (where z = 1/2), plus J(Y) by the series. Every node's log
+ * integrand is taken relative to its value at y by log1p, so that nothing
+ * of the size of (r + x) log(alpha + y) is ever formed (it is 1e17 when r
+ * runs to infinity, and its rounding would be the answer). The integrand
+ * is log-concave in v, with slope 1 - e2 - e1 s(v), s(v) = e^v / (e^v + D)
+ * rising from 0 to 1/2: each panel is as wide as keeps the slope times the
+ * width under 8 at its end, and once past the peak the rest, below f /
+ * |slope|, is dropped when it is under 1e-17 of the sum. More than
+ * SPLIT_MAX panels (parameters far out) is a failure, not a guess. */
 #define SPLIT_MAX 2048
 
-static int log_j_split(const struct jshape *j, double y, double *lj, double *g)
+static int log_r_split(const struct jshape *j, double y, double *lr, double *g)
 {
-	double Y = j->M - 2 * j->m;
-	double v0 = log(j->m + y), v1 = log(j->D), lD = v1;
+	double Y = j->M - 2 * j->m, My = j->M + y, my = j->m + y;
+	double ay = j->alpha + y, by = j->beta + y, rx = j->r + j->x;
+	double v0 = log(my), v1 = log(j->D), lD = v1;
+	/* f(y) (m + y) / term(y) */
+	double pref = j->a_big ? 0 : log(ay) - log(by);
 	double lmax = -INFINITY, sum = 0, gs[4] = {0, 0, 0, 0};
 	int is_cut = 0;
 	long k = 0;
@@ -211,9 +231,9 @@ static int log_j_split(const struct jshape *j, double y, double *lj, double *g)
 		for (int i = 0; i < 20; i++) {
 			double v = mid + (i < 10 ? -gl_x[i] : gl_x[i - 10]) * 0.5 * h;
 			double wt = gl_w[i < 10 ? i : i - 10] * 0.5 * h;
-			/* m + u = e^v, M + u = e^v + D */
-			double lmu = v, lMu = lD + log1p(exp(v - lD));
-			double lf = v - j->e2 * lmu - j->e1 * lMu;
+			/* eu = u - y; m + u = e^v, M + u = M + y + eu */
+			double dv = v - v0, eu = my * expm1(dv), lM = log1p(eu / My);
+			double lf = (1 - j->e2) * dv - j->e1 * lM;
 			if (lf > lmax) {
 				double sc = exp(lmax - lf);
 				sum *= sc;
@@ -222,59 +242,51 @@ static int log_j_split(const struct jshape *j, double y, double *lj, double *g)
 				lmax = lf;
 			}
 			double f = wt * exp(lf - lmax);
-			double la = j->a_big ? lMu : lmu, lb = j->a_big ? lmu : lMu;
+			/* log((alpha + u) / (alpha + y)) and the same for beta */
+			double la = j->a_big ? lM : dv, lb = j->a_big ? dv : lM;
 			sum += f;
 			gs[0] -= f * la;
-			gs[1] -= f * (j->r + j->x) * exp(-la);
+			gs[1] += f * rx * eu / ((ay + eu) * ay);
 			gs[2] -= f * lb;
-			gs[3] -= f * (j->s + 1) * exp(-lb);
+			gs[3] += f * (j->s / by - (j->s + 1) / (by + eu));
 		}
 		lo = hi;
 		/* past the peak (falling slope) and the rest negligible? */
 		double sg = 1 / (1 + exp(lD - lo)), slope = 1 - j->e2 - j->e1 * sg;
-		double lf = lo - j->e2 * lo - j->e1 * (lD + log1p(exp(lo - lD)));
+		double dv = lo - v0, lf = (1 - j->e2) * dv - j->e1 * log1p(my * expm1(dv) / My);
 		if (slope < 0 && lf - log(-slope) - lmax < log(1e-17 * sum)) {
 			is_cut = 1;
 			break;
 		}
 	}
+	double lq = pref + lmax + log(sum);
 	if (is_cut) {
-		*lj = lmax + log(sum);
+		*lr = lq;
 		if (g)
 			for (int q = 0; q < 4; q++)
 				g[q] = gs[q] / sum;
 		return 1;
 	}
-	double ljy, gy[4], gt[4];
-	if (!log_r_series(j, Y, &ljy, g ? gy : NULL))
+	/* J(Y) / term(y) = R(Y) term(Y) / term(y) */
+	double ly, gy[4], gt[4];
+	if (!log_r_series(j, Y, &ly, g ? gy : NULL))
 		return 0;
-	ljy += log_term(j, Y, g ? gt : NULL);
+	ly -= log_term_ratio(j, y, Y, g ? gt : NULL);
+	double top = fmax(lq, ly), wq = exp(lq - top), wy = exp(ly - top);
+	*lr = top + log(wq + wy);
 	if (g)
 		for (int q = 0; q < 4; q++)
-			gy[q] += gt[q];
-	double lq = lmax + log(sum);
-	double top = fmax(lq, ljy), wq = exp(lq - top), wy = exp(ljy - top);
-	*lj = top + log(wq + wy);
-	if (g)
-		for (int q = 0; q < 4; q++)
-			g[q] = (gs[q] / sum * wq + gy[q] * wy) / (wq + wy);
+			g[q] = (gs[q] / sum * wq + (gy[q] - gt[q]) * wy) / (wq + wy);
 	return 1;
 }
 
-/* log R(y) and its gradient: the series, or the split quadrature of J less
- * the term. NaN when neither works. */
+/* log R(y) and its gradient: the series, or the split quadrature. NaN when
+ * neither works. */
 static double log_r(const struct jshape *j, double y, double *g)
 {
-	double lr, lj, gt[4];
-	if (log_r_series(j, y, &lr, g))
+	double lr;
+	if (log_r_series(j, y, &lr, g) || log_r_split(j, y, &lr, g))
 		return lr;
-	if (log_j_split(j, y, &lj, g)) {
-		lr = lj - log_term(j, y, g ? gt : NULL);
-		if (g)
-			for (int q = 0; q < 4; q++)
-				g[q] -= gt[q];
-		return lr;
-	}
 	if (g)
 		for (int q = 0; q < 4; q++)
 			g[q] = NAN;
@@ -314,14 +326,6 @@ static double log1p_diff(double l1, double l2)
 	return rebuy__logaddexp(0, ld);
 }
 
-/* log(term(t_x) / term(T)) = (r + x) log1p(d / (alpha + t_x)) + s log1p(d
- * / (beta + t_x)), d = T - t_x: exact for any size of r + x. */
-static double log_term_ratio(const struct jshape *j, double t_x, double T)
-{
-	double d = T - t_x;
-	return (j->r + j->x) * log1p(d / (j->alpha + t_x)) + j->s * log1p(d / (j->beta + t_x));
-}
-
 /* The likelihood's pieces: the constant with the alive term at T,
  *   log(Gamma(r + x) alpha^r beta^s / Gamma(r)) + log term(T)
  *   = lgamma ratio - r log1p(T / alpha) - x log(alpha + T) - s log1p(T / beta),
@@ -335,7 +339,8 @@ static int parts(const double *p, double x, double t_x, double T, double *lconst
 	struct jshape j;
 	jshape_init(&j, p, x);
 	double l2 = log(s) + log_r(&j, T, NULL);
-	double l1 = t_x == T ? l2 : log(s) + log_r(&j, t_x, NULL) + log_term_ratio(&j, t_x, T);
+	double l1 =
+	        t_x == T ? l2 : log(s) + log_r(&j, t_x, NULL) + log_term_ratio(&j, t_x, T, NULL);
 	if (isnan(l1) || isnan(l2))
 		return 0;
 	*lconst = rebuy__lgamma_ratio(r, x) - r * log1p(T / alpha) - x * log(alpha + T) -

@@ -227,6 +227,34 @@ static void test_pnbd__no_nan_for_finite_input(void **state)
 	assert_true(isnan(rebuy__pnbd_ll(bad, 1, 1, 2)));
 }
 
+/* As r, alpha -> infinity with r / alpha = lambda the purchase rate is the
+ * same for everyone, and the likelihood tends to
+ *   lambda^x [e^(-lambda T) (beta / (beta + T))^s
+ *             + s beta^s integral over (t_x, T) of e^(-lambda u) (beta + u)^-(s+1) du]
+ * (the gap is of order 1 / r). Regular buyers drive fits there, so the
+ * likelihood must stay exact at r = 1e15, where its pieces are of size 1e16
+ * and naive forms round to garbage. The integral by Simpson's rule. */
+static void test_pnbd__exact_where_purchase_rates_become_equal(void **state)
+{
+	(void)state;
+	const double lambda = 1.2, s = 0.02, beta = 1500;
+	const double h[][3] = {{28, 23.5, 24}, {20, 19, 25}, {1, 0.5, 30}, {0, 0, 12}};
+	for (int k = 0; k < 4; k++) {
+		double x = h[k][0], t_x = h[k][1], T = h[k][2];
+		double p[4] = {1e15, 1e15 / lambda, s, beta};
+		int n = 20000;
+		double dx = (T - t_x) / n, sum = 0;
+		for (int i = 0; i <= n; i++) {
+			double u = t_x + i * dx;
+			double f = exp(-lambda * u - (s + 1) * log(beta + u));
+			sum += f * (i == 0 || i == n ? 1 : i % 2 ? 4 : 2);
+		}
+		double want = x * log(lambda) + log(exp(-lambda * T + s * log(beta / (beta + T))) +
+		                                     s * exp(s * log(beta)) * sum * dx / 3);
+		near(rebuy__pnbd_ll(p, x, t_x, T), want, 1e-9, "limit r -> infinity");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +264,7 @@ int main(void)
 	        cmocka_unit_test(test_pnbd__j_series_and_quadrature),
 	        cmocka_unit_test(test_pnbd__loglik_sums_rows_and_its_gradient_is_right),
 	        cmocka_unit_test(test_pnbd__no_nan_for_finite_input),
+	        cmocka_unit_test(test_pnbd__exact_where_purchase_rates_become_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
