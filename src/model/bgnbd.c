@@ -422,7 +422,7 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 	const struct state *s = c->s;
 	const double *w = c->w, *l = c->l, *h = c->h;
 	double r = c->r;
-	double ll = 0, gr = 0, ga = 0, gaa = 0, gb = 0;
+	double ll = 0, llc = 0, gr = 0, ga = 0, gaa = 0, gb = 0;
 	for (size_t i = lo; i < hi; i++) {
 		double wi = w ? w[i] : 1.0;
 		if (wi == 0)
@@ -431,13 +431,15 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 		uint32_t jt = s->itx[i], jT = s->iT[i];
 		double lT = l[jT], d = lT - l[jt], q = xt[X_Q], hT = h[jT];
 		double sig, sp = softplus_fit(xt[X_LC] + q * d, &sig);
-		ll += wi * (xt[X_K] - q * lT + sp);
+		double term = wi * (xt[X_K] - q * lT + sp), t = ll + term;
+		llc += fabs(ll) >= fabs(term) ? (ll - t) + term : (term - t) + ll;
+		ll = t;
 		gr += wi * (xt[X_DR] - r * lT + r * sig * d);
 		ga += wi * (r - q * hT + sig * q * (hT - h[jt]));
 		gaa += wi * (xt[X_DA] + sig);
 		gb += wi * (xt[X_DB] - sig * xt[X_EB]);
 	}
-	acc[0] += ll;
+	acc[0] += ll + llc;
 	acc[1] += gr;
 	acc[2] += ga;
 	acc[3] += gaa;

@@ -11,6 +11,7 @@
 #include "core/parallel.h"
 #include "model/clv_int.h"
 #include "model/optim.h"
+#include "model/pairs.h"
 #include "rebuy/clv.h"
 
 /* |log param| beyond this (a parameter below 1e-6 or above 1e6 times one)
@@ -115,67 +116,50 @@ static void rows_free(struct rows *r)
 	rebuy__free(r->w);
 }
 
-struct key3 {
-	double x, t_x, T;
-	size_t i;
-};
-
-static int cmp_key3(const void *pa, const void *pb)
-{
-	const struct key3 *a = pa, *b = pb;
-	if (a->x != b->x)
-		return a->x < b->x ? -1 : 1;
-	if (a->t_x != b->t_x)
-		return a->t_x < b->t_x ? -1 : 1;
-	if (a->T != b->T)
-		return a->T < b->T ? -1 : 1;
-	return a->i < b->i ? -1 : a->i > b->i;
-}
-
 /* The unique (x, t_x, T) of the entries that `use` accepts (all when NULL),
- * with their summed weights, in increasing order. For spend fits, t_x is
- * the monetary value. */
+ * with their summed weights, in the order they are first seen (a hash of
+ * (x, t_x), then of (that pair, T): a million customers take a fraction of
+ * what sorting them did). For spend fits, t_x is the monetary value. */
 static enum rebuy_status compress(const double *x, const double *t_x, const double *T,
                                   const double *w, size_t n, const unsigned char *use,
                                   struct rows *out)
 {
 	memset(out, 0, sizeof *out);
-	struct key3 *k = rebuy__malloc((n ? n : 1) * sizeof *k);
-	if (!k)
-		return REBUY_ENOMEM;
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if ((use && !use[i]) || !(w[i] > 0))
-			continue;
-		k[m++] = (struct key3){x[i], t_x[i], T ? T[i] : 0, i};
-	}
-	qsort(k, m, sizeof *k, cmp_key3);
-	size_t cap = m ? m : 1;
+	struct rebuy__pair_table first = {0}, rows = {0};
+	size_t cap = n ? n : 1, u = 0;
+	enum rebuy_status st = REBUY_ENOMEM;
 	out->x = rebuy__malloc(cap * sizeof *out->x);
 	out->t_x = rebuy__malloc(cap * sizeof *out->t_x);
 	out->T = rebuy__malloc(cap * sizeof *out->T);
 	out->w = rebuy__malloc(cap * sizeof *out->w);
-	if (!out->x || !out->t_x || !out->T || !out->w) {
-		rebuy__free(k);
-		rows_free(out);
-		return REBUY_ENOMEM;
-	}
-	size_t u = 0;
-	for (size_t i = 0; i < m; i++) {
-		if (u && k[i].x == out->x[u - 1] && k[i].t_x == out->t_x[u - 1] &&
-		    k[i].T == out->T[u - 1]) {
-			out->w[u - 1] += w[k[i].i];
+	if (!out->x || !out->t_x || !out->T || !out->w)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if ((use && !use[i]) || !(w[i] > 0))
 			continue;
+		uint32_t a, row;
+		double Ti = T ? T[i] : 0;
+		if ((st = rebuy__pair_add(&first, x[i], t_x[i], &a)) != REBUY_OK ||
+		    (st = rebuy__pair_add(&rows, a, Ti, &row)) != REBUY_OK)
+			goto fail;
+		if (row == u) {
+			out->x[u] = x[i];
+			out->t_x[u] = t_x[i];
+			out->T[u] = Ti;
+			out->w[u++] = w[i];
+		} else {
+			out->w[row] += w[i];
 		}
-		out->x[u] = k[i].x;
-		out->t_x[u] = k[i].t_x;
-		out->T[u] = k[i].T;
-		out->w[u] = w[k[i].i];
-		u++;
 	}
-	rebuy__free(k);
+	rebuy__pair_table_release(&first);
+	rebuy__pair_table_release(&rows);
 	out->r = (struct rebuy__clv_rows){u, out->x, out->t_x, out->T, out->w};
 	return REBUY_OK;
+fail:
+	rebuy__pair_table_release(&first);
+	rebuy__pair_table_release(&rows);
+	rows_free(out);
+	return st;
 }
 
 /* ---- the objective ---- */

@@ -339,12 +339,15 @@ enum rebuy_status rebuy__optim_minimize(int n, rebuy__optim_fg fg, void *ud, con
 	enum rebuy__optim_end end;
 	if ((st = bfgs(&c, &x, max_iter, gtol, &iterations, &end)) != REBUY_OK)
 		return st;
-	/* Newton polishing; the Hessian is always that of the final point. */
+	/* Newton polishing. The Hessian is that of the final point, or of a
+	 * point within 1e-6 of it: after so short a step it is kept, since it
+	 * differs by less than its own differencing error (and costs 2n
+	 * evaluations). */
 	double hess[N_MAX * N_MAX], l[N_MAX * N_MAX];
-	int has = 0, definite = 0;
+	int has = 0, definite = 0, keep = 0;
 	double dec = NAN;
 	for (int k = 0;; k++) {
-		if ((st = hessian(&c, &x, h, hess, &has)) != REBUY_OK)
+		if (!keep && (st = hessian(&c, &x, h, hess, &has)) != REBUY_OK)
 			return st;
 		if (!has)
 			break;
@@ -372,13 +375,19 @@ enum rebuy_status rebuy__optim_minimize(int n, rebuy__optim_fg fg, void *ud, con
 				end = REBUY__OPTIM_MAX_ITER;
 			break;
 		}
+		/* With a gain below the objective's rounding, f cannot tell a
+		 * better point: the full step is taken when it does not raise f
+		 * beyond that rounding and shrinks the gradient, and shorter ones
+		 * are not tried (at a gradient's own noise floor none would do). */
 		struct pt next;
 		int moved = 0;
-		for (double a = 1; a > 1e-4; a *= 0.5) {
+		double a = 1, tol = 1e-15 * fmax(1, fabs(x.f));
+		for (; a > (small_gain ? 0.75 : 1e-4); a *= 0.5) {
 			if ((st = eval_at(&c, &x, d, a, &next)) != REBUY_OK)
 				return st;
 			if (next.f < x.f ||
-			    (next.f == x.f && max_abs(n, next.g) < max_abs(n, x.g))) {
+			    (next.f <= x.f + (small_gain ? tol : 0) &&
+			     max_abs(n, next.g) < max_abs(n, x.g))) {
 				moved = 1;
 				break;
 			}
@@ -392,6 +401,7 @@ enum rebuy_status rebuy__optim_minimize(int n, rebuy__optim_fg fg, void *ud, con
 				end = REBUY__OPTIM_STALLED;
 			break;
 		}
+		keep = a * max_abs(n, d) <= 1e-6;
 		x = next;
 		iterations++;
 		end = REBUY__OPTIM_MAX_ITER; /* until the next round says otherwise */
