@@ -431,6 +431,8 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 		uint32_t jt = s->itx[i], jT = s->iT[i];
 		double lT = l[jT], d = lT - l[jt], q = xt[X_Q], hT = h[jT];
 		double sig, sp = softplus_fit(xt[X_LC] + q * d, &sig);
+		/* Neumaier's compensated sum: near the optimum the fit compares
+		 * objectives that differ by less than a plain sum's rounding. */
 		double term = wi * (xt[X_K] - q * lT + sp), t = ll + term;
 		llc += fabs(ll) >= fabs(term) ? (ll - t) + term : (term - t) + ll;
 		ll = t;

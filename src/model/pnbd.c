@@ -649,7 +649,7 @@ static void row_chunk(void *ud, size_t lo, size_t hi, double *acc)
 	const struct rebuy__clv_rows *rows = c->rows;
 	const double *w = rows->w;
 	double ls = log(c->p[2]), inv_s = 1 / c->p[2];
-	double ll = 0, g[4] = {0, 0, 0, 0};
+	double ll = 0, llc = 0, g[4] = {0, 0, 0, 0};
 	for (size_t i = lo; i < hi; i++) {
 		double wi = w ? w[i] : 1.0;
 		if (wi == 0)
@@ -675,14 +675,18 @@ static void row_chunk(void *ud, size_t lo, size_t hi, double *acc)
 				w2 = exp(fmin(l2, l1) - rest);
 			}
 		}
-		ll += wi * (xt[X_C] + b[P_C] + rest);
+		/* Neumaier's compensated sum: near the optimum the fit compares
+		 * objectives that differ by less than a plain sum's rounding. */
+		double term = wi * (xt[X_C] + b[P_C] + rest), t = ll + term;
+		llc += fabs(ll) >= fabs(term) ? (ll - t) + term : (term - t) + ll;
+		ll = t;
 		for (int k = 0; k < 4; k++) {
 			double ds = k == 2 ? inv_s : 0;
 			double d1 = ds + a[P_GR + k] + ge[k], d2 = ds + b[P_GR + k];
 			g[k] += wi * ((k == 0 ? xt[X_DR] : 0) + b[P_GC + k] + w1 * d1 - w2 * d2);
 		}
 	}
-	acc[0] += ll;
+	acc[0] += ll + llc;
 	for (int k = 0; k < 4; k++)
 		acc[1 + k] += g[k];
 }
