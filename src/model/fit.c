@@ -132,7 +132,9 @@ static enum rebuy_status compress(const double *x, const double *t_x, const doub
 	out->t_x = rebuy__malloc(cap * sizeof *out->t_x);
 	out->T = rebuy__malloc(cap * sizeof *out->T);
 	out->w = rebuy__malloc(cap * sizeof *out->w);
-	if (!out->x || !out->t_x || !out->T || !out->w)
+	if (!out->x || !out->t_x || !out->T || !out->w ||
+	    rebuy__pair_table_reserve(&first, n) != REBUY_OK ||
+	    rebuy__pair_table_reserve(&rows, n) != REBUY_OK)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if ((use && !use[i]) || !(w[i] > 0))

@@ -22,9 +22,8 @@ static size_t slot_of(double a, double b, size_t cap)
 	return (size_t)h & (cap - 1);
 }
 
-static enum rebuy_status grow(struct rebuy__pair_table *t)
+static enum rebuy_status grow_to(struct rebuy__pair_table *t, size_t cap)
 {
-	size_t cap = t->cap ? 2 * t->cap : 1024;
 	uint32_t *slots = rebuy__calloc(cap, sizeof *slots);
 	if (!slots)
 		return REBUY_ENOMEM;
@@ -41,6 +40,21 @@ static enum rebuy_status grow(struct rebuy__pair_table *t)
 	t->slots = slots;
 	t->cap = cap;
 	return REBUY_OK;
+}
+
+static enum rebuy_status grow(struct rebuy__pair_table *t)
+{
+	return grow_to(t, t->cap ? 2 * t->cap : 1024);
+}
+
+enum rebuy_status rebuy__pair_table_reserve(struct rebuy__pair_table *t, size_t n)
+{
+	size_t cap = 1024;
+	while (cap < 2 * n && cap < ((size_t)1 << 40))
+		cap *= 2;
+	if (cap > t->cap && grow_to(t, cap) != REBUY_OK)
+		return REBUY_ENOMEM;
+	return rebuy__grow((void **)&t->vals, &t->vcap, n ? n : 1, sizeof *t->vals, SIZE_MAX);
 }
 
 enum rebuy_status rebuy__pair_add(struct rebuy__pair_table *t, double a, double b, uint32_t *idx)

@@ -23,6 +23,9 @@ struct rebuy__pair_table {
 /* Adds (a, b) if new; *idx is its index either way. REBUY_ENOMEM, or
  * REBUY_ELIMIT past 2^32 - 2 pairs. */
 enum rebuy_status rebuy__pair_add(struct rebuy__pair_table *t, double a, double b, uint32_t *idx);
+/* Sizes an empty table for up to n distinct pairs, so that filling it does
+ * not rehash (a hint: more still fit). REBUY_ENOMEM. */
+enum rebuy_status rebuy__pair_table_reserve(struct rebuy__pair_table *t, size_t n);
 void rebuy__pair_table_release(struct rebuy__pair_table *t);
 
 #endif
