@@ -8,7 +8,15 @@
 
 #include "cli.h"
 
-enum { OPT_HORIZON = 1, OPT_CLV_HORIZON, OPT_MARGIN, OPT_DISCOUNT, OPT_PMF };
+enum {
+	OPT_HORIZON = 1,
+	OPT_CLV_HORIZON,
+	OPT_MARGIN,
+	OPT_DISCOUNT,
+	OPT_PMF,
+	OPT_INTERVALS,
+	OPT_LEVEL
+};
 
 static const struct cli_opt own_opts[] = {
         {"model", "M", OPT_CLV_MODEL,
@@ -28,13 +36,18 @@ static const struct cli_opt own_opts[] = {
          "the yearly discount rate for CLV (default 0.1; per opportunity for bgbb)"},
         {"pmf", "K", OPT_PMF,
          "also columns p_0 .. p_K-1: P(n purchases in the horizon), K from 1 to 16"},
+        {"intervals", "N", OPT_INTERVALS,
+         "also columns expected_purchases_lo/_hi and clv_lo/_hi: parametric-bootstrap "
+         "intervals from N draws of the parameters (10 to 10000; 200 is a good start; the "
+         "run takes about N times as long)"},
+        {"level", "P", OPT_LEVEL, "the intervals' coverage, 0 to 1 (default 0.9)"},
         CLI_OPT_END,
 };
 
 struct ctx {
 	struct cli_clv clv;
-	double horizon, clv_horizon, margin, discount_rate;
-	int n_pmf;
+	double horizon, clv_horizon, margin, discount_rate, level;
+	int n_pmf, draws;
 };
 
 static int own(void *ud, int id, const char *v)
@@ -97,6 +110,25 @@ static int own(void *ud, int id, const char *v)
 		x->n_pmf = (int)n;
 		return 0;
 	}
+	case OPT_INTERVALS: {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*v == '\0' || *end || n < 10 || n > 10000) {
+			cli_error("--intervals: '%s' is not a number of draws from 10 to 10000", v);
+			return EXIT_USAGE;
+		}
+		x->draws = (int)n;
+		return 0;
+	}
+	case OPT_LEVEL:
+		if (cli_clv_number("level", v, &d))
+			return EXIT_USAGE;
+		if (!(d > 0 && d < 1)) {
+			cli_error("--level: '%s' is not a share between 0 and 1 (0.9 is 90 %%)", v);
+			return EXIT_USAGE;
+		}
+		x->level = d;
+		return 0;
 	}
 	return 0;
 }
@@ -161,7 +193,7 @@ static void json_params(FILE *f, const struct rebuy_clv_estimate *e)
 /* The JSON object's fields before the customers (rebuy_rows writes them as
  * an array after). */
 static void json_head(FILE *f, const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
-                      const struct rebuy_clv_predict_options *po)
+                      const struct rebuy_clv_predict_options *po, int draws, double level)
 {
 	fputs("{\n  \"model\": ", f);
 	rebuy_json_string(f, rebuy_clv_model_name(fit->model));
@@ -203,6 +235,13 @@ static void json_head(FILE *f, const struct rebuy_clv_fit *fit, const struct reb
 	} else {
 		fputs("null", f);
 	}
+	if (draws) {
+		fprintf(f, ",\n  \"intervals\": {\"draws\": %d, \"level\": ", draws);
+		json_num(f, level);
+		fputc('}', f);
+	} else {
+		fputs(",\n  \"intervals\": null", f);
+	}
 	fputs(",\n  \"customers\": ", f);
 }
 
@@ -231,8 +270,12 @@ static const char *const base_cols[] = {
 
 #define N_BASE (sizeof base_cols / sizeof *base_cols)
 
+static const char *const interval_cols[] = {"expected_purchases_lo", "expected_purchases_hi",
+                                            "clv_lo", "clv_hi"};
+
 static void write_row(struct rebuy_rows *w, const struct rebuy_clv_data *d, size_t i,
-                      const struct rebuy_clv_prediction *p, int n_pmf)
+                      const struct rebuy_clv_prediction *p, int n_pmf,
+                      const struct rebuy_clv_interval *iv)
 {
 	char buf[48];
 	if (d->keys) {
@@ -262,33 +305,43 @@ static void write_row(struct rebuy_rows *w, const struct rebuy_clv_data *d, size
 	}
 	for (int n = 0; n < n_pmf; n++)
 		rebuy_rows_num(w, p->pmf[n]);
+	if (iv) {
+		rebuy_rows_num(w, iv->expected_lo);
+		rebuy_rows_num(w, iv->expected_hi);
+		rebuy_rows_num(w, iv->clv_lo);
+		rebuy_rows_num(w, iv->clv_hi);
+	}
 	rebuy_rows_end_row(w);
 }
 
 static int write_predictions(struct cli_common *c, const struct rebuy_clv_fit *fit,
                              const struct rebuy_clv_data *d,
                              const struct rebuy_clv_predict_options *po,
-                             const struct rebuy_clv_prediction *pred, const size_t *order)
+                             const struct rebuy_clv_prediction *pred,
+                             const struct rebuy_clv_interval *iv, int draws, double level,
+                             const size_t *order)
 {
 	char pmf_names[REBUY_CLV_MAX_PMF][16];
-	const char *cols[N_BASE + REBUY_CLV_MAX_PMF];
+	const char *cols[N_BASE + REBUY_CLV_MAX_PMF + 4];
 	memcpy(cols, base_cols, sizeof base_cols);
+	size_t n_cols = N_BASE;
 	for (int n = 0; n < po->n_pmf; n++) {
 		snprintf(pmf_names[n], sizeof pmf_names[n], "p_%d", n);
-		cols[N_BASE + (size_t)n] = pmf_names[n];
+		cols[n_cols++] = pmf_names[n];
 	}
+	for (size_t k = 0; iv && k < 4; k++)
+		cols[n_cols++] = interval_cols[k];
 	struct cli_out out;
 	int r = cli_out_open(&out, c->output);
 	if (r)
 		return r;
 	enum rebuy_format fmt = row_format(c);
 	if (fmt == REBUY_FORMAT_JSON)
-		json_head(out.f, fit, d, po);
+		json_head(out.f, fit, d, po, iv ? draws : 0, level);
 	struct rebuy_csv_options copts = {.raw = c->raw};
-	struct rebuy_rows *w =
-	        rebuy_rows_new(out.f, fmt, NULL, cols, N_BASE + (size_t)po->n_pmf, &copts);
+	struct rebuy_rows *w = rebuy_rows_new(out.f, fmt, NULL, cols, n_cols, &copts);
 	for (size_t k = 0; w && k < d->n; k++)
-		write_row(w, d, order[k], &pred[order[k]], po->n_pmf);
+		write_row(w, d, order[k], &pred[order[k]], po->n_pmf, iv ? &iv[order[k]] : NULL);
 	enum rebuy_status st = rebuy_rows_finish(w);
 	if (st == REBUY_OK && fmt == REBUY_FORMAT_JSON)
 		fputs("}\n", out.f);
@@ -319,6 +372,7 @@ static int run(struct cli_common *c, struct ctx *x)
 	struct rebuy_orders *o = NULL;
 	struct rebuy_clv_data *d = NULL;
 	struct rebuy_clv_prediction *pred = NULL;
+	struct rebuy_clv_interval *iv = NULL;
 	size_t *order = NULL;
 	struct rebuy_clv_fit fit;
 	if (isinf(x->clv_horizon) && x->clv.model != REBUY_CLV_PNBD &&
@@ -369,15 +423,30 @@ static int run(struct cli_common *c, struct ctx *x)
 		r = cli_fail(&err);
 		goto out;
 	}
+	if (x->draws) {
+		/* a fixed seed: the same run gives the same intervals */
+		iv = malloc((d->n ? d->n : 1) * sizeof *iv);
+		if (!iv) {
+			cli_error("out of memory");
+			r = EXIT_FAIL;
+			goto out;
+		}
+		if (rebuy_clv_predict_intervals(&fit, d, &po, x->draws, x->level, 1, iv, &err) !=
+		    REBUY_OK) {
+			r = cli_fail(&err);
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < d->n; i++)
 		order[i] = i;
 	sort_ctx.p = pred;
 	sort_ctx.d = d;
 	sort_ctx.by_clv = fit.has_spend;
 	qsort(order, d->n, sizeof *order, cmp_entries);
-	r = write_predictions(c, &fit, d, &po, pred, order);
+	r = write_predictions(c, &fit, d, &po, pred, iv, x->draws, x->level, order);
 out:
 	free(pred);
+	free(iv);
 	free(order);
 	rebuy_clv_data_free(d);
 	rebuy_orders_free(o);
@@ -405,7 +474,7 @@ int cmd_predict(int argc, char **argv)
 	};
 	struct cli_common c;
 	cli_common_init(&c, "predict");
-	struct ctx x = {.margin = 1, .discount_rate = 0.1};
+	struct ctx x = {.margin = 1, .discount_rate = 0.1, .level = 0.9};
 	cli_clv_init(&x.clv);
 	int r = cli_parse(argc, argv, &c, &help, own, &x);
 	if (r)

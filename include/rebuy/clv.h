@@ -124,9 +124,14 @@ struct rebuy_clv_estimate {
 	const char *names[REBUY_CLV_MAX_PARAMS];
 	double params[REBUY_CLV_MAX_PARAMS];
 	double se[REBUY_CLV_MAX_PARAMS]; /* from the Hessian; NaN when it is not definite */
-	double log_likelihood;           /* total, at params (without the penalty) */
-	double n_customers;              /* sum of weights of the rows used */
-	size_t n_rows;                   /* unique rows the likelihood ran over */
+	/* Covariance of the log parameters (row major, n_params x n_params),
+	 * the inverse Hessian of the log-likelihood; has_cov 0 when it is
+	 * not definite. */
+	int has_cov;
+	double cov_log[REBUY_CLV_MAX_PARAMS * REBUY_CLV_MAX_PARAMS];
+	double log_likelihood; /* total, at params (without the penalty) */
+	double n_customers;    /* sum of weights of the rows used */
+	size_t n_rows;         /* unique rows the likelihood ran over */
 	int converged;
 	int iterations, evaluations, starts;
 	double gradient_max;               /* max |d LL / d log param| at the end */
@@ -187,6 +192,26 @@ struct rebuy_clv_prediction {
 enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
                                     const struct rebuy_clv_predict_options *opts,
                                     struct rebuy_clv_prediction *out, struct rebuy_error *err);
+
+/* Parametric-bootstrap intervals: the parameters (and the spend model's)
+ * are drawn from the asymptotic normal of their logarithms (mean the
+ * estimate, covariance cov_log), the predictions recomputed for each draw,
+ * and each customer's interval is the central `level` share of the draws
+ * (quantiles by linear interpolation between order statistics). */
+struct rebuy_clv_interval {
+	double expected_lo, expected_hi; /* expected purchases in the horizon */
+	double clv_lo, clv_hi;           /* NaN without a spend model */
+};
+
+/* Intervals for every entry of d from `draws` parameter draws (10 ..
+ * 10,000) at `level` (0 < level < 1) with a fixed seed, so the same call
+ * gives the same intervals. Costs about `draws` times rebuy_clv_predict.
+ * REBUY_EARG when a fit has no covariance (its Hessian is not definite) or
+ * the arguments are out of range. */
+enum rebuy_status
+rebuy_clv_predict_intervals(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
+                            const struct rebuy_clv_predict_options *opts, int draws, double level,
+                            uint64_t seed, struct rebuy_clv_interval *out, struct rebuy_error *err);
 
 /* Expected purchases in (T, T + t] given the history, one customer. */
 double rebuy_clv_expected_purchases(const struct rebuy_clv_fit *fit, double x, double t_x, double T,

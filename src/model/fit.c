@@ -291,6 +291,9 @@ static enum rebuy_status fit_one(const struct rebuy__clv_model *m,
 			has_cov = 1;
 		}
 	}
+	est->has_cov = has_cov;
+	for (int i = 0; has_cov && i < n * n; i++)
+		est->cov_log[i] = hcov[i] / total_w;
 	double gmax = 0;
 	for (int i = 0; i < n; i++) {
 		est->params[i] = exp(best.y[i]);

@@ -21,9 +21,11 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "core/rng.h"
 #include "model/bgbb.h"
 #include "model/bgnbd.h"
 #include "model/gg.h"
+#include "model/optim.h"
 #include "model/pairs.h"
 #include "model/pnbd.h"
 #include "rebuy/clv.h"
@@ -259,6 +261,14 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_double_nan_last(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	if (isnan(x) || isnan(y))
+		return isnan(x) - isnan(y);
+	return x < y ? -1 : x > y;
+}
+
 static enum rebuy_status prepare_pairs(struct pjob *j, unsigned threads)
 {
 	const struct rebuy_clv_data *d = j->d;
@@ -483,5 +493,127 @@ fail:
 fail_quiet:
 	rebuy__free(pred);
 	rebuy_clv_holdout_free(h);
+	return st;
+}
+
+/* ---- parametric-bootstrap intervals ---- */
+
+/* A parameter draw: exp(log estimate + L z), L the Cholesky factor of the
+ * covariance of the log parameters. 0 when the covariance is not definite. */
+static int draw_params(const struct rebuy_clv_estimate *e, struct rebuy__rng *rng, double *out)
+{
+	int n = e->n_params;
+	double l[REBUY_CLV_MAX_PARAMS * REBUY_CLV_MAX_PARAMS], z[REBUY_CLV_MAX_PARAMS];
+	memcpy(l, e->cov_log, sizeof l);
+	if (!e->has_cov || !rebuy__cholesky(n, l))
+		return 0;
+	for (int i = 0; i < n; i++)
+		z[i] = rebuy__rng_normal(rng);
+	for (int i = 0; i < n; i++) {
+		double y = log(e->params[i]);
+		for (int j = 0; j <= i; j++)
+			y += l[i * n + j] * z[j];
+		out[i] = exp(y);
+	}
+	return 1;
+}
+
+/* The central `level` share of v[0..n) (sorted here; NaN last): quantiles
+ * by linear interpolation between order statistics (type 7). NaN when fewer
+ * than half the draws gave a number. */
+static void central(double *v, int n, double level, double *lo, double *hi)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double_nan_last);
+	int m = 0;
+	while (m < n && !isnan(v[m]))
+		m++;
+	if (2 * m < n || m < 2) {
+		*lo = *hi = NAN;
+		return;
+	}
+	double q[2] = {(1 - level) / 2, (1 + level) / 2}, *o[2] = {lo, hi};
+	for (int k = 0; k < 2; k++) {
+		double h = (m - 1) * q[k];
+		int i = (int)h;
+		*o[k] = i + 1 < m ? v[i] + (h - i) * (v[i + 1] - v[i]) : v[m - 1];
+	}
+}
+
+#define INTERVAL_BLOCK 8192
+
+enum rebuy_status
+rebuy_clv_predict_intervals(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
+                            const struct rebuy_clv_predict_options *o, int draws, double level,
+                            uint64_t seed, struct rebuy_clv_interval *out, struct rebuy_error *err)
+{
+	if (draws < 10 || draws > 10000)
+		return rebuy_error_set(err, REBUY_EARG, "intervals take 10 to 10,000 draws");
+	if (!(level > 0 && level < 1))
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "the interval level must be between 0 and 1");
+	if (!fit->est.has_cov || (fit->has_spend && !fit->spend.has_cov))
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "intervals need the parameters' covariance, and the fit's "
+		                       "Hessian is not definite (%s)",
+		                       fit->est.has_cov ? fit->spend.status : fit->est.status);
+	struct rebuy_clv_fit *fits = rebuy__malloc((size_t)draws * sizeof *fits);
+	size_t block = d->n < INTERVAL_BLOCK ? (d->n ? d->n : 1) : INTERVAL_BLOCK;
+	double *ve = rebuy__malloc((size_t)draws * block * sizeof *ve);
+	double *vc = rebuy__malloc((size_t)draws * block * sizeof *vc);
+	struct rebuy_clv_prediction *pred = rebuy__malloc(block * sizeof *pred);
+	enum rebuy_status st = REBUY_ENOMEM;
+	if (!fits || !ve || !vc || !pred) {
+		rebuy_error_set(err, st, "out of memory");
+		goto out;
+	}
+	struct rebuy__rng rng;
+	rebuy__rng_seed(&rng, seed);
+	for (int b = 0; b < draws; b++) {
+		fits[b] = *fit;
+		if (!draw_params(&fit->est, &rng, fits[b].est.params) ||
+		    (fit->has_spend && !draw_params(&fit->spend, &rng, fits[b].spend.params))) {
+			st = rebuy_error_set(err, REBUY_EARG, "the covariance is not definite");
+			goto out;
+		}
+	}
+	struct rebuy_clv_predict_options po = *o;
+	po.n_pmf = 0;
+	for (size_t lo = 0; lo < d->n; lo += block) {
+		size_t m = d->n - lo < block ? d->n - lo : block;
+		/* The customers lo .. lo + m as data of their own. */
+		struct rebuy_clv_data v = *d;
+		v.n = m;
+		v.x = d->x + lo;
+		v.t_x = d->t_x + lo;
+		v.T = d->T + lo;
+		v.w = d->w + lo;
+		v.monetary = d->monetary ? d->monetary + lo : NULL;
+		v.x_holdout = d->x_holdout ? d->x_holdout + lo : NULL;
+		v.keys = d->keys ? d->keys + lo : NULL;
+		v.first_day = d->first_day ? d->first_day + lo : NULL;
+		for (int b = 0; b < draws; b++) {
+			if ((st = rebuy_clv_predict(&fits[b], &v, &po, pred, err)) != REBUY_OK)
+				goto out;
+			for (size_t i = 0; i < m; i++) {
+				ve[i * (size_t)draws + (size_t)b] = pred[i].expected_purchases;
+				vc[i * (size_t)draws + (size_t)b] = pred[i].clv;
+			}
+		}
+		for (size_t i = 0; i < m; i++) {
+			struct rebuy_clv_interval *r = &out[lo + i];
+			central(ve + i * (size_t)draws, draws, level, &r->expected_lo,
+			        &r->expected_hi);
+			r->clv_lo = r->clv_hi = NAN;
+			if (fit->has_spend)
+				central(vc + i * (size_t)draws, draws, level, &r->clv_lo,
+				        &r->clv_hi);
+		}
+	}
+	st = REBUY_OK;
+out:
+	rebuy__free(fits);
+	rebuy__free(ve);
+	rebuy__free(vc);
+	rebuy__free(pred);
 	return st;
 }
