@@ -103,9 +103,14 @@ static double lbeta_ratio_db(double a, double b, double n)
 static double ll_parts(const double *p, int m, double x, double t_x, double T, double *u)
 {
 	double r = p[0], alpha = p[1], a = p[2], b = p[3], xp = x + m;
-	double l_T = log(alpha + T);
-	*u = xp > 0 ? log(a) - log(b + xp - 1) + (r + x) * (l_T - log(alpha + t_x)) : -INFINITY;
-	return rebuy__lgamma_ratio(r, x) + r * log(alpha) + lbeta_ratio(a, b, xp) - (r + x) * l_T;
+	/* r log alpha - (r + x) log(alpha + T) and (r + x) log((alpha + T) /
+	 * (alpha + t_x)) by log1p: both stay exact as r, alpha run to
+	 * infinity (regular buyers), where the plain forms are differences of
+	 * numbers near 1e19. */
+	*u = xp > 0 ? log(a) - log(b + xp - 1) + (r + x) * log1p((T - t_x) / (alpha + t_x))
+	            : -INFINITY;
+	return rebuy__lgamma_ratio(r, x) + lbeta_ratio(a, b, xp) - r * log1p(T / alpha) -
+	       x * log(alpha + T);
 }
 
 static double ll_one(const double *p, int m, double x, double t_x, double T)
@@ -389,28 +394,36 @@ out:
 }
 
 /* Per distinct x, with q = r + x and x' = x + m (row terms in brackets):
- *   ll   = k - q L_T + softplus(u),  u = lc + q (L_T - L_tx)
- *   r dr = dr - r L_T + r s (L_T - L_tx)           s = sigmoid(u)
- *   alpha d alpha = r - q H_T + s q (H_T - H_tx)   H = alpha / (alpha + time)
+ *   ll   = k - r P_T - x L_T + softplus(u),  u = lc + q (L_T - L_tx)
+ *   r dr = dr - r P_T + r s (L_T - L_tx)                s = sigmoid(u)
+ *   alpha d alpha = r G_T - x H_T + s q (G_tx - G_T)
  *   a da = da + s,  b db = db - s eb
- * with L = log(alpha + time). */
-enum { X_K, X_Q, X_LC, X_DR, X_DA, X_DB, X_EB, X_N };
+ * with L = log(alpha + time), P = log1p(time / alpha), H = alpha / (alpha +
+ * time), G = time / (alpha + time), and L_T - L_tx by log1p when q is large:
+ * the forms without r log alpha - (r + x) log(alpha + T), which are
+ * differences of numbers near 1e19 when r runs to infinity. */
+enum { X_K, X_Q, X_X, X_LC, X_DR, X_DA, X_DB, X_EB, X_N };
 
 struct call {
 	const struct state *s;
 	const double *w;
-	const double *xt;    /* n_x * X_N */
-	const double *l, *h; /* per distinct time */
+	const double *xt; /* n_x * X_N */
+	/* per distinct time t: log(alpha + t), log1p(t / alpha), alpha / (alpha
+	 * + t) and t / (alpha + t) */
+	const double *l, *lp, *h, *g;
+	const double *times;
+	double alpha;
 	double r;
 };
 
 static void fill_x(const double *p, int m, double x, double *o)
 {
-	double r = p[0], alpha = p[1], a = p[2], b = p[3], xp = x + m;
-	o[X_K] = rebuy__lgamma_ratio(r, x) + r * log(alpha) + lbeta_ratio(a, b, xp);
+	double r = p[0], a = p[2], b = p[3], xp = x + m;
+	o[X_K] = rebuy__lgamma_ratio(r, x) + lbeta_ratio(a, b, xp);
 	o[X_Q] = r + x;
+	o[X_X] = x; /* not q - r, which rounds x away when r is large */
 	o[X_LC] = xp > 0 ? log(a) - log(b + xp - 1) : -INFINITY;
-	o[X_DR] = r * (rebuy__digamma_ratio(r, x) + log(alpha));
+	o[X_DR] = r * rebuy__digamma_ratio(r, x);
 	o[X_DA] = -a * rebuy__digamma_ratio(a + b, xp);
 	o[X_DB] = b * lbeta_ratio_db(a, b, xp);
 	o[X_EB] = xp > 0 ? b / (b + xp - 1) : 0;
@@ -420,7 +433,7 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 {
 	const struct call *c = ud;
 	const struct state *s = c->s;
-	const double *w = c->w, *l = c->l, *h = c->h;
+	const double *w = c->w, *l = c->l, *lp = c->lp, *h = c->h, *g = c->g;
 	double r = c->r;
 	double ll = 0, llc = 0, gr = 0, ga = 0, gaa = 0, gb = 0;
 	for (size_t i = lo; i < hi; i++) {
@@ -429,15 +442,19 @@ static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 			continue;
 		const double *xt = c->xt + (size_t)s->ix[i] * X_N;
 		uint32_t jt = s->itx[i], jT = s->iT[i];
-		double lT = l[jT], d = lT - l[jt], q = xt[X_Q], hT = h[jT];
+		double lT = l[jT], q = xt[X_Q], hT = h[jT], d = lT - l[jt];
+		/* log((alpha + T) / (alpha + t_x)) by log1p where q times the
+		 * logs would round to more than 1e-13 */
+		if (q * fabs(lT) >= 1e3)
+			d = log1p((c->times[jT] - c->times[jt]) / (c->alpha + c->times[jt]));
 		double sig, sp = softplus_fit(xt[X_LC] + q * d, &sig);
 		/* Neumaier's compensated sum: near the optimum the fit compares
 		 * objectives that differ by less than a plain sum's rounding. */
-		double term = wi * (xt[X_K] - q * lT + sp), t = ll + term;
+		double term = wi * (xt[X_K] - r * lp[jT] - xt[X_X] * lT + sp), t = ll + term;
 		llc += fabs(ll) >= fabs(term) ? (ll - t) + term : (term - t) + ll;
 		ll = t;
-		gr += wi * (xt[X_DR] - r * lT + r * sig * d);
-		ga += wi * (r - q * hT + sig * q * (hT - h[jt]));
+		gr += wi * (xt[X_DR] - r * lp[jT] + r * sig * d);
+		ga += wi * (r * g[jT] - xt[X_X] * hT + sig * q * (g[jt] - g[jT]));
 		gaa += wi * (xt[X_DA] + sig);
 		gb += wi * (xt[X_DB] - sig * xt[X_EB]);
 	}
@@ -467,19 +484,33 @@ static enum rebuy_status loglik(const double *p, int m, const struct rebuy__clv_
 		state = own;
 	}
 	const struct state *s = state;
-	size_t n_buf = s->n_x * X_N + 2 * s->n_times;
+	size_t n_buf = s->n_x * X_N + 5 * s->n_times;
 	if (!(buf = rebuy__malloc((n_buf ? n_buf : 1) * sizeof *buf))) {
 		st = REBUY_ENOMEM;
 		goto out;
 	}
-	double *l = buf + s->n_x * X_N, *h = l + s->n_times;
+	double *l = buf + s->n_x * X_N, *lp = l + s->n_times, *h = lp + s->n_times,
+	       *g = h + s->n_times, *times = g + s->n_times;
 	for (size_t j = 0; j < s->n_x; j++)
 		fill_x(p, m, s->xs[j].a, buf + j * X_N);
 	for (size_t j = 0; j < s->n_times; j++) {
-		l[j] = log(p[1] + s->times[j].a);
-		h[j] = p[1] / (p[1] + s->times[j].a);
+		double t = s->times[j].a;
+		l[j] = log(p[1] + t);
+		lp[j] = log1p(t / p[1]);
+		h[j] = p[1] / (p[1] + t);
+		g[j] = t / (p[1] + t);
+		times[j] = t;
 	}
-	struct call c = {.s = s, .w = rows->w, .xt = buf, .l = l, .h = h, .r = p[0]};
+	struct call c = {.s = s,
+	                 .w = rows->w,
+	                 .xt = buf,
+	                 .l = l,
+	                 .lp = lp,
+	                 .h = h,
+	                 .g = g,
+	                 .times = times,
+	                 .r = p[0],
+	                 .alpha = p[1]};
 	double sums[5];
 	if ((st = rebuy__clv_sum(n_threads, s->n_rows, 5, chunk, &c, sums)) != REBUY_OK)
 		goto out;

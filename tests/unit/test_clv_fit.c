@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "model/bgnbd.h"
+#include "model/clv_int.h"
 #include "model/gg.h"
 #include "model/pnbd.h"
 #include "rebuy/clv.h"
@@ -550,6 +551,22 @@ static void test_clv_fit__regular_buyers_end_on_a_named_boundary(void **state)
 	for (size_t i = 0; i < d->n; i++)
 		sum += rebuy__pnbd_ll(f.est.params, d->x[i], d->t_x[i], d->T[i]);
 	near(f.est.log_likelihood, sum, 1e-9, "log-likelihood at the boundary");
+	/* BG/NBD runs to the same boundary model (one purchase rate, nobody
+	 * drops out), so the two log-likelihoods meet; and its sum over rows
+	 * there equals the per-customer values (at r = 1e20, q - r once
+	 * rounded x away and the sum came out +11156). */
+	struct rebuy_clv_fit b;
+	fit(d, REBUY_CLV_BGNBD, 0, &b);
+	assert_false(b.est.converged);
+	near(b.est.log_likelihood, f.est.log_likelihood, 1e-6, "bgnbd and pnbd at the boundary");
+	const double far[4] = {1e20, 1e20 / 1.2, 1e-40, 1e40};
+	struct rebuy__clv_rows rows = {d->n, d->x, d->t_x, d->T, d->w};
+	double ll, g[4];
+	assert_int_equal(rebuy__model_bgnbd.loglik(far, &rows, NULL, 1, &ll, g), REBUY_OK);
+	sum = 0;
+	for (size_t i = 0; i < d->n; i++)
+		sum += rebuy__bgnbd_ll(far, d->x[i], d->t_x[i], d->T[i]);
+	near(ll, sum, 1e-12, "bgnbd rows at r = 1e20");
 	rebuy_clv_data_free(d);
 }
 
