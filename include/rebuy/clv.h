@@ -106,7 +106,7 @@ enum rebuy_status rebuy_clv_data_from_survivors(const double *survivors, size_t 
 void rebuy_clv_data_free(struct rebuy_clv_data *data);
 
 #define REBUY_CLV_MAX_PARAMS 4
-#define REBUY_CLV_STATUS_MAX 256
+#define REBUY_CLV_STATUS_MAX 512
 
 struct rebuy_clv_fit_options {
 	enum rebuy_clv_model model;

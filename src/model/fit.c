@@ -52,53 +52,105 @@ void rebuy_clv_fit_options_init(struct rebuy_clv_fit_options *o)
 	o->model = REBUY_CLV_PNBD;
 }
 
-/* What a parameter at a bound means, per model: the parameter, the
- * direction (0: -> 0, 1: -> infinity) and the words. */
+/* What parameters at a bound mean, per model: one or two parameters with
+ * their directions (0: -> 0, 1: -> infinity) and the words. Pairs come
+ * first: a Gamma or Beta mixing distribution whose two parameters both run
+ * to infinity (their ratio settling) is one with no spread left, which is
+ * not what either limit means alone. */
 struct bound_words {
-	const char *model, *param;
-	int up;
+	const char *model, *p1;
+	int up1;
+	const char *p2; /* NULL: a rule for p1 alone */
+	int up2;
 	const char *means;
 };
 
 static const struct bound_words bounds[] = {
-        {"bgnbd", "a", 0, "the dropout probability vanishes: customers never drop out"},
-        {"bgnbd", "b", 1, "the dropout probability vanishes: customers never drop out"},
-        {"bgnbd", "b", 0, "every customer drops out after the first repeat purchase"},
-        {"mbgnbd", "a", 0, "the dropout probability vanishes: customers never drop out"},
-        {"mbgnbd", "b", 1, "the dropout probability vanishes: customers never drop out"},
-        {"pnbd", "s", 0, "the dropout rate vanishes: customers never drop out"},
-        {"pnbd", "beta", 1, "the dropout rate vanishes: customers never drop out"},
-        {"pnbd", "r", 1, "purchase rates become the same for every customer"},
-        {"pnbd", "alpha", 1, "purchase rates become the same for every customer"},
-        {"bgnbd", "r", 1, "purchase rates become the same for every customer"},
-        {"bgnbd", "alpha", 1, "purchase rates become the same for every customer"},
-        {"bgbb", "gamma", 0, "customers never drop out"},
-        {"bgbb", "delta", 1, "customers never drop out"},
-        {"sbg", "alpha", 0, "no contract ever ends"},
-        {"sbg", "beta", 1, "no contract ever ends"},
-        {"gg", "q", 1, "spend becomes the same for every customer"},
+        {"bgnbd", "r", 1, "alpha", 1, "purchase rates become the same for every customer"},
+        {"mbgnbd", "r", 1, "alpha", 1, "purchase rates become the same for every customer"},
+        {"pnbd", "r", 1, "alpha", 1, "purchase rates become the same for every customer"},
+        {"bgnbd", "a", 1, "b", 1, "the dropout probability becomes the same for every customer"},
+        {"mbgnbd", "a", 1, "b", 1, "the dropout probability becomes the same for every customer"},
+        {"pnbd", "s", 1, "beta", 1, "dropout rates become the same for every customer"},
+        {"bgbb", "alpha", 1, "beta", 1,
+         "the transaction probability becomes the same for every customer"},
+        {"bgbb", "gamma", 1, "delta", 1,
+         "the dropout probability becomes the same for every customer"},
+        {"sbg", "alpha", 1, "beta", 1, "the churn probability becomes the same for every customer"},
+        {"gg", "q", 1, "gamma", 1, "the spend level becomes the same for every customer"},
+        {"gg", "p", 1, "gamma", 0, "each customer's purchases all have the same value"},
+        {"bgnbd", "a", 0, "b", 1, "customers never drop out"},
+        {"mbgnbd", "a", 0, "b", 1, "customers never drop out"},
+        {"bgnbd", "a", 0, NULL, 0, "customers never drop out"},
+        {"bgnbd", "b", 1, NULL, 0, "customers never drop out"},
+        {"bgnbd", "b", 0, NULL, 0, "every customer drops out after the first repeat purchase"},
+        {"mbgnbd", "a", 0, NULL, 0, "customers never drop out"},
+        {"mbgnbd", "b", 1, NULL, 0, "customers never drop out"},
+        {"mbgnbd", "b", 0, NULL, 0, "every customer drops out at the first purchase"},
+        {"pnbd", "s", 0, "beta", 1, "customers never drop out"},
+        {"pnbd", "s", 0, NULL, 0, "the dropout rate vanishes: customers never drop out"},
+        {"pnbd", "beta", 1, NULL, 0, "the dropout rate vanishes: customers never drop out"},
+        {"bgbb", "gamma", 0, NULL, 0, "customers never drop out"},
+        {"bgbb", "delta", 1, NULL, 0, "customers never drop out"},
+        {"sbg", "alpha", 0, NULL, 0, "no contract ever ends"},
+        {"sbg", "beta", 1, NULL, 0, "no contract ever ends"},
 };
 
+static int param_index(const struct rebuy__clv_model *m, const char *name)
+{
+	for (int i = 0; i < m->n_params; i++)
+		if (strcmp(m->param_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* Appends "p1 -> dir[, p2 -> dir][: means]" (one dir when both agree). */
+static void emit(char *out, size_t size, size_t *len, const struct rebuy__clv_model *m,
+                 const double *y, int a1, int a2, const char *means)
+{
+	const char *d1 = y[a1] > 0 ? "infinity" : "0", *sep = *len ? "; " : "boundary: ";
+	char names[96];
+	if (a2 < 0)
+		snprintf(names, sizeof names, "%s -> %s", m->param_names[a1], d1);
+	else if ((y[a1] > 0) == (y[a2] > 0))
+		snprintf(names, sizeof names, "%s, %s -> %s", m->param_names[a1],
+		         m->param_names[a2], d1);
+	else
+		snprintf(names, sizeof names, "%s -> %s, %s -> %s", m->param_names[a1], d1,
+		         m->param_names[a2], y[a2] > 0 ? "infinity" : "0");
+	int w = snprintf(out + *len, size - *len, "%s%s%s%s", sep, names, means ? ": " : "",
+	                 means ? means : "");
+	if (w > 0 && (size_t)w < size - *len)
+		*len += (size_t)w;
+}
+
+/* "boundary: r, alpha -> infinity: purchase rates become the same for every
+ * customer; ..." for the parameters beyond LOG_BOUND, each explained by the
+ * first rule that covers it (those no rule covers are listed bare); "" when
+ * none is at a bound. */
 static void boundary_status(const struct rebuy__clv_model *m, const double *y, char *out,
                             size_t size)
 {
+	int done[REBUY__CLV_MAX_PARAMS] = {0};
 	size_t len = 0;
-	for (int i = 0; i < m->n_params; i++) {
-		if (fabs(y[i]) <= LOG_BOUND)
+	out[0] = '\0';
+#define AT(i, up) ((i) >= 0 && !done[i] && fabs(y[i]) > LOG_BOUND && (y[i] > 0) == (up))
+	for (size_t k = 0; k < sizeof bounds / sizeof *bounds; k++) {
+		const struct bound_words *b = &bounds[k];
+		if (strcmp(b->model, m->name) != 0)
 			continue;
-		int up = y[i] > 0;
-		const char *means = NULL;
-		for (size_t k = 0; k < sizeof bounds / sizeof *bounds; k++)
-			if (strcmp(bounds[k].model, m->name) == 0 &&
-			    strcmp(bounds[k].param, m->param_names[i]) == 0 && bounds[k].up == up)
-				means = bounds[k].means;
-		int w = snprintf(out + len, size - len, "%s%s -> %s%s%s",
-		                 len ? "; " : "boundary: ", m->param_names[i],
-		                 up ? "infinity" : "0", means ? ", " : "", means ? means : "");
-		if (w < 0 || (size_t)w >= size - len)
-			return;
-		len += (size_t)w;
+		int i = param_index(m, b->p1), j = b->p2 ? param_index(m, b->p2) : -1;
+		if (!AT(i, b->up1) || (b->p2 && !AT(j, b->up2)))
+			continue;
+		emit(out, size, &len, m, y, i, j, b->means);
+		done[i] = 1;
+		if (j >= 0)
+			done[j] = 1;
 	}
+	for (int i = 0; i < m->n_params; i++)
+		if (AT(i, y[i] > 0))
+			emit(out, size, &len, m, y, i, -1, NULL);
+#undef AT
 }
 
 /* ---- compressing the data to unique rows ---- */
