@@ -399,6 +399,12 @@ static const struct def defs[] = {
         {"spend.n_customers", "Customers",
          "repeat buyers (x > 0) of the calibration period with a mean spend > 0"},
         {"spend.n_rows", "Unique rows", "distinct (x, mean spend) rows the likelihood ran over"},
+        {"periods", "Survival by period",
+         "sbg: per period t, the cohort's active customers after it (active, from the data), "
+         "the share still active (survival_actual; model: survival, S(t) = B(alpha, beta + t) "
+         "/ B(alpha, beta)) and the period's retention rate, S(t) / S(t - 1) (retention_actual; "
+         "model: retention); the model is projected to twice the periods observed (at least "
+         "12)"},
         {"holdout", "Calibration vs holdout",
          "the fit's expectations over the holdout period against what the calibration "
          "customers did; null without a holdout"},
@@ -445,7 +451,8 @@ static void definitions_node(struct rebuy_doc *doc, struct rebuy_node *root,
 		const char *key = defs[i].key, *text = defs[i].text;
 		if (strcmp(key, "model") == 0)
 			text = model_papers[fit->model];
-		if ((!fit->has_spend && starts_with(key, "spend.")) ||
+		if ((fit->model != REBUY_CLV_SBG && strcmp(key, "periods") == 0) ||
+		    (!fit->has_spend && starts_with(key, "spend.")) ||
 		    (!has_holdout && starts_with(key, "holdout.")))
 			continue;
 		rebuy_doc_str(doc, d, key, text);
@@ -545,6 +552,47 @@ static void holdout_node(struct rebuy_doc *doc, struct rebuy_node *root,
 	}
 }
 
+/* sbg: the observed survivors (from the data's rows: contracts that ended
+ * in period x when t_x = 0, still active after period x when t_x = 1) next
+ * to the model's survival and retention, projected on. */
+static void periods_node(struct rebuy_doc *doc, struct rebuy_node *root,
+                         const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d)
+{
+	int last = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->x[i] > last && d->x[i] < 10000)
+			last = (int)d->x[i];
+	int upto = 2 * last > 12 ? 2 * last : 12;
+	struct rebuy_node *arr = lab(doc, rebuy_doc_arr(doc, root, "periods"), "periods");
+	double prev = d->n_customers;
+	for (int t = 0; t <= upto; t++) {
+		struct rebuy_node *row = rebuy_doc_obj(doc, arr, NULL);
+		rebuy_doc_int(doc, row, "t", t);
+		double ended = 0;
+		for (size_t i = 0; i < d->n; i++)
+			if (d->t_x[i] == 0 && d->x[i] <= t)
+				ended += d->w[i];
+		double active = d->n_customers - ended;
+		if (t <= last) {
+			rebuy_doc_num(doc, row, "active", active, REBUY_SHOW_PLAIN);
+			rebuy_doc_num(doc, row, "survival_actual", active / d->n_customers,
+			              REBUY_SHOW_DECIMAL);
+		} else {
+			rebuy_doc_null(doc, row, "active");
+			rebuy_doc_null(doc, row, "survival_actual");
+		}
+		rebuy_doc_num(doc, row, "survival", rebuy_clv_survival(fit, t), REBUY_SHOW_DECIMAL);
+		if (t >= 1 && t <= last && prev > 0)
+			rebuy_doc_num(doc, row, "retention_actual", active / prev,
+			              REBUY_SHOW_DECIMAL);
+		else
+			rebuy_doc_null(doc, row, "retention_actual");
+		rebuy_doc_num(doc, row, "retention", t >= 1 ? rebuy_clv_retention(fit, t) : NAN,
+		              REBUY_SHOW_DECIMAL);
+		prev = active;
+	}
+}
+
 static void fit_doc(struct rebuy_doc *doc, const struct rebuy_clv_fit *fit,
                     const struct rebuy_clv_data *d, const struct rebuy_clv_holdout *h,
                     const struct rebuy_orders *o)
@@ -568,6 +616,8 @@ static void fit_doc(struct rebuy_doc *doc, const struct rebuy_clv_fit *fit,
 	} else {
 		lab(doc, rebuy_doc_null(doc, root, "spend"), "spend");
 	}
+	if (fit->model == REBUY_CLV_SBG)
+		periods_node(doc, root, fit, d);
 	if (h)
 		holdout_node(doc, root, d, h);
 	else

@@ -213,6 +213,13 @@ rebuy_clv_predict_intervals(const struct rebuy_clv_fit *fit, const struct rebuy_
                             const struct rebuy_clv_predict_options *opts, int draws, double level,
                             uint64_t seed, struct rebuy_clv_interval *out, struct rebuy_error *err);
 
+/* sbg: the share of a cohort still active after period t, S(t) = B(alpha,
+ * beta + t) / B(alpha, beta), and the retention rate of period t, S(t) /
+ * S(t - 1) = (beta + t - 1) / (alpha + beta + t - 1) (Fader & Hardie 2007).
+ * NaN for other models or t out of range (t >= 0; t >= 1 for retention). */
+double rebuy_clv_survival(const struct rebuy_clv_fit *fit, double t);
+double rebuy_clv_retention(const struct rebuy_clv_fit *fit, double t);
+
 /* Expected purchases in (T, T + t] given the history, one customer. */
 double rebuy_clv_expected_purchases(const struct rebuy_clv_fit *fit, double x, double t_x, double T,
                                     double t);

@@ -28,6 +28,7 @@
 #include "model/optim.h"
 #include "model/pairs.h"
 #include "model/pnbd.h"
+#include "model/sbg.h"
 #include "rebuy/clv.h"
 
 #define DAYS_PER_YEAR 365.25
@@ -68,6 +69,16 @@ double rebuy_clv_expected_new(const struct rebuy_clv_fit *fit, double t)
 	case REBUY_CLV_BGBB: return rebuy__bgbb_expected(p, t);
 	default: return NAN;
 	}
+}
+
+double rebuy_clv_survival(const struct rebuy_clv_fit *fit, double t)
+{
+	return fit->model == REBUY_CLV_SBG ? rebuy__sbg_survival(fit->est.params, t) : NAN;
+}
+
+double rebuy_clv_retention(const struct rebuy_clv_fit *fit, double t)
+{
+	return fit->model == REBUY_CLV_SBG ? rebuy__sbg_retention(fit->est.params, t) : NAN;
 }
 
 static double log_palive(const struct rebuy_clv_fit *fit, double x, double t_x, double T)

@@ -160,6 +160,7 @@ static void test_clv_fit__cdnow_holdout_table(void **state)
 	}
 	struct rebuy_clv_fit f;
 	fit(d, REBUY_CLV_PNBD, 0, &f);
+	assert_true(isnan(rebuy_clv_survival(&f, 1))); /* sbg only */
 	/* At the reference's parameters exactly, for the independent check. */
 	const double ref[4] = {0.553277, 10.577683, 0.606240, 11.668734};
 	memcpy(f.est.params, ref, sizeof ref);
@@ -429,6 +430,15 @@ static void test_clv_fit__sbg_survivors(void **state)
 		fit(d, REBUY_CLV_SBG, 0, &f);
 		check_estimate(&f.est, want[k], ll[k], NULL, 1e-5,
 		               k ? "sbg high end" : "sbg regular");
+		/* survival and retention by hand: S(1) = b / (a + b), S(2) = S(1) (b + 1) /
+		 * (a + b + 1), r(t) = (b + t - 1) / (a + b + t - 1) */
+		double a = f.est.params[0], b = f.est.params[1];
+		near(rebuy_clv_survival(&f, 0), 1, 1e-15, "S(0)");
+		near(rebuy_clv_survival(&f, 1), b / (a + b), 1e-14, "S(1)");
+		near(rebuy_clv_survival(&f, 2), b / (a + b) * (b + 1) / (a + b + 1), 1e-14, "S(2)");
+		for (int t = 1; t <= 12; t++)
+			near(rebuy_clv_retention(&f, t), (b + t - 1) / (a + b + t - 1), 1e-14,
+			     "r(t)");
 		rebuy_clv_data_free(d);
 	}
 }
