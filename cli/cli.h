@@ -179,9 +179,11 @@ struct cli_clv {
 	int has_cal_end;
 	int64_t cal_end;
 	const char *summary;
-	const char *survivors; /* fit only */
-	double holdout_length; /* fit only: with --summary; 0 when not given */
-	int spend;             /* -1: the command's default, 0: none, 1: gg */
+	const char *survivors;    /* fit only */
+	const char *contracts;    /* fit only */
+	enum rebuy_period period; /* of --contracts */
+	double holdout_length;    /* fit only: with --summary; 0 when not given */
+	int spend;                /* -1: the command's default, 0: none, 1: gg */
 	struct rebuy_clv_fit_options fit;
 };
 

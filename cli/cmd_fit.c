@@ -47,6 +47,7 @@ void cli_clv_init(struct cli_clv *x)
 	x->model = REBUY_CLV_BGNBD;
 	x->unit = REBUY_UNIT_WEEK;
 	x->spend = -1;
+	x->period = REBUY_PERIOD_MONTH;
 	rebuy_clv_fit_options_init(&x->fit);
 }
 
@@ -171,11 +172,14 @@ static int read_survivors(const char *list, struct rebuy_clv_data **out)
 /* The options that go together, before anything is read. */
 static int check_options(const struct cli_common *c, const struct cli_clv *x)
 {
-	if (x->summary && x->survivors) {
-		cli_error("--summary and --survivors are two different inputs: give one");
+	if (!!x->summary + !!x->survivors + !!x->contracts > 1) {
+		cli_error("--summary, --survivors and --contracts are different inputs: give one");
 		return EXIT_USAGE;
 	}
-	const char *replaces = x->summary ? "--summary" : x->survivors ? "--survivors" : NULL;
+	const char *replaces = x->summary     ? "--summary"
+	                       : x->survivors ? "--survivors"
+	                       : x->contracts ? "--contracts"
+	                                      : NULL;
 	if (replaces && c->n_positional) {
 		cli_error("%s replaces INPUT: give one of them, not both ('%s')", replaces,
 		          c->positional[0]);
@@ -195,15 +199,16 @@ static int check_options(const struct cli_common *c, const struct cli_clv *x)
 		          "the calibration end to the last purchase");
 		return EXIT_USAGE;
 	}
-	if (x->survivors && x->model != REBUY_CLV_SBG) {
-		cli_error("--survivors is the data of --model sbg, not %s",
+	if ((x->survivors || x->contracts) && x->model != REBUY_CLV_SBG) {
+		cli_error("%s is the data of --model sbg, not %s", replaces,
 		          rebuy_clv_model_name(x->model));
 		return EXIT_USAGE;
 	}
-	if (x->model == REBUY_CLV_SBG && !x->survivors) {
+	if (x->model == REBUY_CLV_SBG && !x->survivors && !x->contracts) {
 		cli_error(
-		        "--model sbg needs --survivors LIST: the cohort's active customers at the "
-		        "start of each period, the cohort size first (1000,631,468,...)");
+		        "--model sbg needs --survivors LIST (the cohort's active customers at the "
+		        "start of each period, the cohort size first: 1000,631,468,...) or "
+		        "--contracts FILE");
 		return EXIT_USAGE;
 	}
 	if (x->model == REBUY_CLV_BGBB && !x->summary) {
@@ -219,7 +224,7 @@ int cli_clv_load(struct cli_common *c, struct cli_clv *x, struct rebuy_orders **
 {
 	*orders = NULL;
 	*data = NULL;
-	if (!x->has_model && x->survivors)
+	if (!x->has_model && (x->survivors || x->contracts))
 		x->model = REBUY_CLV_SBG;
 	int r = check_options(c, x);
 	if (r)
@@ -227,6 +232,16 @@ int cli_clv_load(struct cli_common *c, struct cli_clv *x, struct rebuy_orders **
 	struct rebuy_error err = {0};
 	if (x->survivors) {
 		r = read_survivors(x->survivors, data);
+	} else if (x->contracts) {
+		size_t young = 0;
+		if (rebuy_clv_data_read_contracts(x->contracts, x->period, c->in.has_as_of,
+		                                  c->in.as_of_day, data, &young, &err) != REBUY_OK)
+			return cli_fail(&err);
+		if (young && !c->quiet)
+			cli_warn("%zu contract%s younger than a %s at the as-of date say%s nothing "
+			         "yet and %s left out",
+			         young, young == 1 ? "" : "s", rebuy_period_name(x->period),
+			         young == 1 ? "s" : "", young == 1 ? "is" : "are");
 	} else if (x->summary) {
 		if (rebuy_clv_data_read_summary(x->summary, data, &err) != REBUY_OK)
 			return cli_fail(&err);
@@ -306,7 +321,7 @@ int cli_clv_fit(struct cli_common *c, const struct cli_clv *x, const struct rebu
 
 /* ---- rebuy fit ---- */
 
-enum { OPT_SURVIVORS = 1, OPT_HOLDOUT_LENGTH };
+enum { OPT_SURVIVORS = 1, OPT_HOLDOUT_LENGTH, OPT_CONTRACTS, OPT_PERIOD };
 
 static const struct cli_opt own_opts[] = {
         {"model", "M", OPT_CLV_MODEL,
@@ -318,6 +333,12 @@ static const struct cli_opt own_opts[] = {
         {"survivors", "LIST", OPT_SURVIVORS,
          "sbg data instead of INPUT: a cohort's active customers at the start of each period, "
          "the cohort size first (1000,631,468,...)"},
+        {"contracts", "FILE", OPT_CONTRACTS,
+         "sbg data instead of INPUT: one row per contract with start and end dates (end empty "
+         "while active) and optionally customer; --as-of is the observation day (default the "
+         "latest date in the file)"},
+        {"period", "P", OPT_PERIOD,
+         "with --contracts: the renewal period, day, week, month (default), quarter or year"},
         {"holdout-length", "T", OPT_HOLDOUT_LENGTH,
          "with a --summary that has x_holdout: the holdout period's length in time units, for "
          "the calibration / holdout comparison (from orders the holdout runs from "
@@ -337,6 +358,15 @@ static int own(void *ud, int id, const char *v)
 		return r;
 	switch (id) {
 	case OPT_SURVIVORS: x->clv.survivors = v; return 0;
+	case OPT_CONTRACTS: x->clv.contracts = v; return 0;
+	case OPT_PERIOD: {
+		struct rebuy_error err = {0};
+		if (rebuy_period_from_name(v, &x->clv.period, &err) != REBUY_OK) {
+			cli_error("--period: '%s' is not day, week, month, quarter or year", v);
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
 	case OPT_HOLDOUT_LENGTH: {
 		double d;
 		if (cli_clv_number("holdout-length", v, &d))
@@ -400,11 +430,11 @@ static const struct def defs[] = {
          "repeat buyers (x > 0) of the calibration period with a mean spend > 0"},
         {"spend.n_rows", "Unique rows", "distinct (x, mean spend) rows the likelihood ran over"},
         {"periods", "Survival by period",
-         "sbg: per period t, the cohort's active customers after it (active, from the data), "
-         "the share still active (survival_actual; model: survival, S(t) = B(alpha, beta + t) "
-         "/ B(alpha, beta)) and the period's retention rate, S(t) / S(t - 1) (retention_actual; "
-         "model: retention); the model is projected to twice the periods observed (at least "
-         "12)"},
+         "sbg: per period t, the contracts at risk in it and those that ended in it (from the "
+         "data), the share still active after it (survival_actual, Kaplan-Meier; model: "
+         "survival, S(t) = B(alpha, beta + t) / B(alpha, beta)) and its retention rate "
+         "(retention_actual = 1 - ended / at_risk; model: retention, S(t) / S(t - 1)); the "
+         "model is projected to twice the periods observed (at least 12)"},
         {"holdout", "Calibration vs holdout",
          "the fit's expectations over the holdout period against what the calibration "
          "customers did; null without a holdout"},
@@ -552,9 +582,10 @@ static void holdout_node(struct rebuy_doc *doc, struct rebuy_node *root,
 	}
 }
 
-/* sbg: the observed survivors (from the data's rows: contracts that ended
- * in period x when t_x = 0, still active after period x when t_x = 1) next
- * to the model's survival and retention, projected on. */
+/* sbg: the observed survival (Kaplan-Meier over the data's rows: contracts
+ * that ended in period x when t_x = 0, seen active after period x when
+ * t_x = 1) next to the model's survival and retention, projected on. With
+ * one cohort (--survivors) it is the share still active. */
 static void periods_node(struct rebuy_doc *doc, struct rebuy_node *root,
                          const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d)
 {
@@ -564,32 +595,41 @@ static void periods_node(struct rebuy_doc *doc, struct rebuy_node *root,
 			last = (int)d->x[i];
 	int upto = 2 * last > 12 ? 2 * last : 12;
 	struct rebuy_node *arr = lab(doc, rebuy_doc_arr(doc, root, "periods"), "periods");
-	double prev = d->n_customers;
+	double km = 1;
 	for (int t = 0; t <= upto; t++) {
 		struct rebuy_node *row = rebuy_doc_obj(doc, arr, NULL);
 		rebuy_doc_int(doc, row, "t", t);
-		double ended = 0;
-		for (size_t i = 0; i < d->n; i++)
-			if (d->t_x[i] == 0 && d->x[i] <= t)
+		/* at risk in period t: ended in t or later, or seen active after t
+		 * or later; ended in t */
+		double at_risk = 0, ended = 0;
+		for (size_t i = 0; t >= 1 && i < d->n; i++) {
+			if (d->x[i] >= t)
+				at_risk += d->w[i];
+			if (d->t_x[i] == 0 && d->x[i] == t)
 				ended += d->w[i];
-		double active = d->n_customers - ended;
-		if (t <= last) {
-			rebuy_doc_num(doc, row, "active", active, REBUY_SHOW_PLAIN);
-			rebuy_doc_num(doc, row, "survival_actual", active / d->n_customers,
-			              REBUY_SHOW_DECIMAL);
+		}
+		if (t == 0) {
+			rebuy_doc_num(doc, row, "at_risk", d->n_customers, REBUY_SHOW_PLAIN);
+			rebuy_doc_num(doc, row, "ended", 0, REBUY_SHOW_PLAIN);
+			rebuy_doc_num(doc, row, "survival_actual", 1, REBUY_SHOW_DECIMAL);
+		} else if (t <= last && at_risk > 0) {
+			km *= 1 - ended / at_risk;
+			rebuy_doc_num(doc, row, "at_risk", at_risk, REBUY_SHOW_PLAIN);
+			rebuy_doc_num(doc, row, "ended", ended, REBUY_SHOW_PLAIN);
+			rebuy_doc_num(doc, row, "survival_actual", km, REBUY_SHOW_DECIMAL);
 		} else {
-			rebuy_doc_null(doc, row, "active");
+			rebuy_doc_null(doc, row, "at_risk");
+			rebuy_doc_null(doc, row, "ended");
 			rebuy_doc_null(doc, row, "survival_actual");
 		}
 		rebuy_doc_num(doc, row, "survival", rebuy_clv_survival(fit, t), REBUY_SHOW_DECIMAL);
-		if (t >= 1 && t <= last && prev > 0)
-			rebuy_doc_num(doc, row, "retention_actual", active / prev,
+		if (t >= 1 && t <= last && at_risk > 0)
+			rebuy_doc_num(doc, row, "retention_actual", 1 - ended / at_risk,
 			              REBUY_SHOW_DECIMAL);
 		else
 			rebuy_doc_null(doc, row, "retention_actual");
 		rebuy_doc_num(doc, row, "retention", t >= 1 ? rebuy_clv_retention(fit, t) : NAN,
 		              REBUY_SHOW_DECIMAL);
-		prev = active;
 	}
 }
 
@@ -688,7 +728,8 @@ int cmd_fit(int argc, char **argv)
 	const struct cli_command_help help = {
 	        "rebuy fit [OPTIONS] INPUT\n"
 	        "       rebuy fit [OPTIONS] --summary FILE\n"
-	        "       rebuy fit --model sbg --survivors LIST",
+	        "       rebuy fit --model sbg --survivors LIST\n"
+	        "       rebuy fit --model sbg --contracts FILE [--period P]",
 	        "Fits a customer-lifetime model by maximum likelihood: BG/NBD (the default),\n"
 	        "MBG/NBD or Pareto/NBD to the customers' purchase histories (x repeat purchase "
 	        "days,\n"

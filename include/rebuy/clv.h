@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "rebuy/customers.h"
+#include "rebuy/date.h"
 #include "rebuy/error.h"
 #include "rebuy/orders.h"
 
@@ -101,6 +102,23 @@ enum rebuy_status rebuy_clv_data_read_summary(const char *path, struct rebuy_clv
  * and never grow. */
 enum rebuy_status rebuy_clv_data_from_survivors(const double *survivors, size_t n,
                                                 struct rebuy_clv_data **out,
+                                                struct rebuy_error *err);
+
+/* Survival data from a contracts file (CSV or whitespace-separated): one
+ * row per contract with a start date and an end date (empty, or after
+ * as_of: still active), and optionally a customer; dates in any form of
+ * docs/input.md (a/b/YYYY only where one reading is a date). Periods are
+ * calendar periods of `period` counted from each contract's start (whole
+ * months from the same day of the month, and so on): a contract that ended
+ * k periods and a bit after its start ended in period k + 1 (at an exact
+ * boundary, in period k; at least 1); one still active at as_of has renewed
+ * at the end of each of the k whole periods behind it (censored), and one
+ * younger than a period says nothing yet and is left out (*n_young).
+ * has_as_of 0: as_of is the latest date in the file. A bad row is an error
+ * naming the file, line and column. */
+enum rebuy_status rebuy_clv_data_read_contracts(const char *path, enum rebuy_period period,
+                                                int has_as_of, int64_t as_of,
+                                                struct rebuy_clv_data **out, size_t *n_young,
                                                 struct rebuy_error *err);
 
 void rebuy_clv_data_free(struct rebuy_clv_data *data);

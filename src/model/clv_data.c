@@ -8,6 +8,7 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "model/sbg.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
 #include "rebuy/table.h"
@@ -364,22 +365,199 @@ enum rebuy_status rebuy_clv_data_from_survivors(const double *s, size_t n,
 	if (s[0] == 0)
 		return rebuy_error_set(err, REBUY_EARG, "survivors: the cohort is empty");
 	/* Periods 1..n-1 lose s[t-1] - s[t]; s[n-1] are still active after
-	 * period n-1. */
+	 * period n-1 (the rows of sbg.c). */
 	struct rebuy_clv_data *d = data_new(n, REBUY_CLV_SURVIVAL);
 	if (!d)
 		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
-	for (size_t t = 1; t < n; t++) {
-		d->x[t - 1] = (double)t;
-		d->t_x[t - 1] = 0;
-		d->T[t - 1] = 0;
-		d->w[t - 1] = s[t - 1] - s[t];
+	struct rebuy__clv_rows rows;
+	enum rebuy_status st = rebuy__sbg_rows_from_survivors(s, n, d->x, d->t_x, d->w, &rows, err);
+	if (st != REBUY_OK) {
+		rebuy_clv_data_free(d);
+		return st;
 	}
-	d->x[n - 1] = (double)(n - 1);
-	d->t_x[n - 1] = 1;
-	d->T[n - 1] = 0;
-	d->w[n - 1] = s[n - 1];
+	memset(d->T, 0, n * sizeof *d->T);
 	d->n_customers = s[0];
 	snprintf(d->source, sizeof d->source, "survivors");
 	*out = d;
 	return REBUY_OK;
+}
+
+/* ---- from a contracts file ---- */
+
+static const char *const names_start[] = {"start",   "startdate", "started", "begin",
+                                          "created", "from",      "since",   NULL};
+static const char *const names_end[] = {"end",      "enddate",  "ended",   "cancelled",
+                                        "canceled", "churned",  "to",      "until",
+                                        "stop",     "stopdate", "stopped", NULL};
+
+/* A date cell: 1 and *day when there is one, 0 when it is empty, -1 (err
+ * set) when it cannot be read or is ambiguous. */
+static int date_cell(const struct rebuy_table *t, size_t row, int col, int64_t *day,
+                     struct rebuy_error *err)
+{
+	const char *s = rebuy_table_cell(t, row, (size_t)col);
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	while (n && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	if (n == 0)
+		return 0;
+	int64_t ts, alt;
+	unsigned f = rebuy_date_parse(s, n, NULL, &ts, &alt);
+	if (f & REBUY_DATE_SLASH) {
+		int mdy = !!(f & REBUY_DATE_MDY_VALID), dmy = !!(f & REBUY_DATE_DMY_VALID);
+		if (mdy && dmy && ts != alt)
+			f = 0;
+		else if (!mdy)
+			ts = alt;
+	}
+	if (!f) {
+		rebuy_error_set(err, REBUY_EDATA,
+		                "%s:%llu: %s '%.*s' is not a date (or reads both as month/day and "
+		                "day/month: write YYYY-MM-DD)",
+		                t->path, (unsigned long long)rebuy_table_row_line(t, row),
+		                rebuy_table_column_name(t, (size_t)col), (int)n, s);
+		return -1;
+	}
+	*day = rebuy_day_of(ts);
+	return 1;
+}
+
+/* Whole calendar periods from day a to day b >= a, and whether b is exactly
+ * on a period boundary counted from a. */
+static int64_t whole_periods(enum rebuy_period p, int64_t a, int64_t b, int *exact)
+{
+	if (p == REBUY_PERIOD_DAY || p == REBUY_PERIOD_WEEK) {
+		int64_t len = p == REBUY_PERIOD_DAY ? 1 : 7;
+		*exact = (b - a) % len == 0;
+		return (b - a) / len;
+	}
+	int64_t y1, y2;
+	unsigned m1, d1, m2, d2;
+	rebuy_civil_from_days(a, &y1, &m1, &d1);
+	rebuy_civil_from_days(b, &y2, &m2, &d2);
+	int64_t months = (y2 - y1) * 12 + ((int64_t)m2 - (int64_t)m1) - (d2 < d1 ? 1 : 0);
+	int64_t per = p == REBUY_PERIOD_MONTH ? 1 : p == REBUY_PERIOD_QUARTER ? 3 : 12;
+	*exact = d2 == d1 && months % per == 0;
+	return months / per;
+}
+
+enum rebuy_status rebuy_clv_data_read_contracts(const char *path, enum rebuy_period period,
+                                                int has_as_of, int64_t as_of,
+                                                struct rebuy_clv_data **out, size_t *n_young,
+                                                struct rebuy_error *err)
+{
+	*out = NULL;
+	*n_young = 0;
+	struct rebuy_table_options topts;
+	rebuy_table_options_init(&topts);
+	topts.path = path;
+	struct rebuy_table *t = NULL;
+	enum rebuy_status st = rebuy_table_read(&t, &topts, err);
+	if (st)
+		return st;
+	struct rebuy_clv_data *d = NULL;
+	int64_t *start = NULL, *end = NULL;
+	int c_cust, c_start, c_end;
+	if ((st = find(t, "customer", names_customer, 0, &c_cust, err)) ||
+	    (st = find(t, "start", names_start, 1, &c_start, err)) ||
+	    (st = find(t, "end", names_end, 1, &c_end, err)))
+		goto fail;
+	st = REBUY_ENOMEM;
+	size_t n = t->n_rows;
+	if (!(start = rebuy__malloc((n ? n : 1) * sizeof *start)) ||
+	    !(end = rebuy__malloc((n ? n : 1) * sizeof *end)))
+		goto fail;
+	/* Read every date first: as_of defaults to the latest of them. */
+	int64_t latest = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		int has_start = date_cell(t, i, c_start, &start[i], err);
+		int has_end = has_start < 0 ? -1 : date_cell(t, i, c_end, &end[i], err);
+		if (has_start < 0 || has_end < 0) {
+			st = REBUY_EDATA;
+			goto fail;
+		}
+		if (!has_start) {
+			st = rebuy_error_set(err, REBUY_EDATA,
+			                     "%s:%llu: a contract without a start", t->path,
+			                     (unsigned long long)rebuy_table_row_line(t, i));
+			goto fail;
+		}
+		if (!has_end)
+			end[i] = INT64_MAX;
+		else if (end[i] < start[i]) {
+			st = rebuy_error_set(err, REBUY_EDATA,
+			                     "%s:%llu: the contract ends before it starts", t->path,
+			                     (unsigned long long)rebuy_table_row_line(t, i));
+			goto fail;
+		}
+		latest = start[i] > latest ? start[i] : latest;
+		if (has_end && end[i] > latest)
+			latest = end[i];
+	}
+	if (!has_as_of)
+		as_of = latest;
+	st = REBUY_ENOMEM;
+	if (!(d = data_new(n ? n : 1, REBUY_CLV_SURVIVAL)))
+		goto fail;
+	if (c_cust >= 0 && !(d->keys = rebuy__malloc((n ? n : 1) * sizeof *d->keys)))
+		goto fail;
+	size_t m = 0;
+	d->n_customers = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (start[i] > as_of)
+			continue; /* not a contract yet */
+		int exact;
+		if (end[i] <= as_of) {
+			int64_t k = whole_periods(period, start[i], end[i], &exact);
+			d->x[m] = (double)(exact ? (k > 0 ? k : 1) : k + 1);
+			d->t_x[m] = 0;
+		} else {
+			int64_t k = whole_periods(period, start[i], as_of, &exact);
+			if (k < 1) {
+				(*n_young)++;
+				continue;
+			}
+			d->x[m] = (double)k;
+			d->t_x[m] = 1;
+		}
+		d->T[m] = 0;
+		d->w[m] = 1;
+		d->n_customers += 1;
+		if (d->keys) {
+			const char *key = rebuy_table_cell(t, i, (size_t)c_cust);
+			if (!(d->keys[m] =
+			              rebuy__arena_strndup(&d->priv->arena, key, strlen(key)))) {
+				st = REBUY_ENOMEM;
+				goto fail;
+			}
+		}
+		m++;
+	}
+	d->n = m;
+	if (m == 0) {
+		st = rebuy_error_set(err, REBUY_EDATA,
+		                     "%s: no contract is a whole %s old at the as-of date", t->path,
+		                     rebuy_period_name(period));
+		goto fail;
+	}
+	d->has_cal_end = 1;
+	d->cal_end = as_of;
+	snprintf(d->source, sizeof d->source, "%s", t->path);
+	rebuy__free(start);
+	rebuy__free(end);
+	rebuy_table_free(t);
+	*out = d;
+	return REBUY_OK;
+fail:
+	if (st == REBUY_ENOMEM)
+		rebuy_error_set(err, st, "out of memory");
+	rebuy__free(start);
+	rebuy__free(end);
+	rebuy_table_free(t);
+	rebuy_clv_data_free(d);
+	return st;
 }

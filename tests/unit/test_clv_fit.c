@@ -584,6 +584,89 @@ static void test_clv_fit__regular_buyers_end_on_a_named_boundary(void **state)
 	rebuy_clv_data_free(d);
 }
 
+/* The "regular" cohort again, as a contracts file: 1,000 yearly contracts
+ * from 2000-01-01, those that end in year t ending 100 days into it (one
+ * exactly on a renewal day, 2001-01-01, ends in year 1), 241 still open at
+ * the as-of day 2007-01-01. Same rows, so the same optimum as the survivor
+ * counts; then the same contracts started a month later, whose last year is
+ * not complete at the as-of day and are censored a year earlier. */
+static void test_clv_fit__sbg_from_a_contracts_file(void **state)
+{
+	(void)state;
+	static const int ended[8] = {0, 369, 163, 86, 56, 37, 27, 21};
+	size_t cap = 64 * 1024, len = 0;
+	char *csv = malloc(cap);
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv, cap, "customer,start,end\n");
+	int id = 0;
+	for (int shift = 0; shift < 2; shift++) {
+		for (int t = 1; t <= 7; t++)
+			for (int k = 0; k < ended[t]; k++) {
+				int64_t start = rebuy_days_from_civil(2000, 1 + shift, 1);
+				int64_t end =
+				        t == 1 && k == 0 && !shift
+				                ? rebuy_days_from_civil(2001, 1, 1)
+				                : rebuy_days_from_civil(1999 + t, 1 + shift, 1) +
+				                          100;
+				char a[16], b[16];
+				rebuy_format_day(start, a, sizeof a);
+				rebuy_format_day(end, b, sizeof b);
+				len += (size_t)snprintf(csv + len, cap - len, "c%d,%s,%s\n", id++,
+				                        a, b);
+			}
+		for (int k = 0; k < 241; k++)
+			len += (size_t)snprintf(csv + len, cap - len, "c%d,%s,\n", id++,
+			                        shift ? "2000-02-01" : "2000-01-01");
+		if (shift == 0) {
+			const char *path = tu_temp_file(2, csv, len);
+			struct rebuy_clv_data *d = NULL;
+			size_t young = 0;
+			struct rebuy_error err = {0};
+			if (rebuy_clv_data_read_contracts(path, REBUY_PERIOD_YEAR, 1,
+			                                  rebuy_days_from_civil(2007, 1, 1), &d,
+			                                  &young, &err) != REBUY_OK)
+				fail_msg("%s", err.msg);
+			assert_int_equal((int)d->n_customers, 1000);
+			assert_int_equal((int)young, 0);
+			struct rebuy_clv_fit f;
+			fit(d, REBUY_CLV_SBG, 0, &f);
+			const double want[2] = {0.704077, 1.182043};
+			check_estimate(&f.est, want, -1680.265188, NULL, 1e-5, "sbg contracts");
+			rebuy_clv_data_free(d);
+		}
+	}
+	const char *path = tu_temp_file(2, csv, len);
+	free(csv);
+	struct rebuy_clv_data *d = NULL;
+	size_t young = 0;
+	struct rebuy_error err = {0};
+	if (rebuy_clv_data_read_contracts(path, REBUY_PERIOD_YEAR, 1,
+	                                  rebuy_days_from_civil(2007, 1, 1), &d, &young,
+	                                  &err) != REBUY_OK)
+		fail_msg("%s", err.msg);
+	/* the second cohort's open contracts have 6 whole years behind them;
+	 * its year-7 leavers (ended 2006-02-01 + 100 days) are still leavers */
+	double censored6 = 0, censored7 = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		censored6 += d->t_x[i] == 1 && d->x[i] == 6;
+		censored7 += d->t_x[i] == 1 && d->x[i] == 7;
+	}
+	assert_true(censored6 == 241 && censored7 == 241 && d->n_customers == 2000);
+	rebuy_clv_data_free(d);
+	/* a bad date names its line */
+	const char *bad = tu_temp_text(3, "start,end\n2000-01-01,\n2000-13-01,\n");
+	assert_int_equal(
+	        rebuy_clv_data_read_contracts(bad, REBUY_PERIOD_MONTH, 0, 0, &d, &young, &err),
+	        REBUY_EDATA);
+	assert_non_null(strstr(err.msg, ":3: start '2000-13-01' is not a date"));
+	const char *backwards = tu_temp_text(4, "start,end\n2000-05-01,2000-01-01\n");
+	err = (struct rebuy_error){0};
+	assert_int_equal(rebuy_clv_data_read_contracts(backwards, REBUY_PERIOD_MONTH, 0, 0, &d,
+	                                               &young, &err),
+	                 REBUY_EDATA);
+	assert_non_null(strstr(err.msg, ":2: the contract ends before it starts"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +677,7 @@ int main(void)
 	        cmocka_unit_test(test_clv_fit__cdnow_a_optima),
 	        cmocka_unit_test(test_clv_fit__bgbb_donations),
 	        cmocka_unit_test(test_clv_fit__sbg_survivors),
+	        cmocka_unit_test(test_clv_fit__sbg_from_a_contracts_file),
 	        cmocka_unit_test(test_clv_fit__recovers_known_parameters),
 	        cmocka_unit_test(test_clv_fit__regular_buyers_end_on_a_named_boundary),
 	};
