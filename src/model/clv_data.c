@@ -8,6 +8,7 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "model/clv_int.h"
 #include "model/sbg.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
@@ -251,12 +252,18 @@ static enum rebuy_status find(const struct rebuy_table *t, const char *role,
 enum rebuy_status rebuy_clv_data_read_summary(const char *path, struct rebuy_clv_data **out,
                                               struct rebuy_error *err)
 {
-	*out = NULL;
 	struct rebuy_table_options topts;
 	rebuy_table_options_init(&topts);
 	topts.path = path;
+	return rebuy__clv_read_summary(&topts, out, err);
+}
+
+enum rebuy_status rebuy__clv_read_summary(const struct rebuy_table_options *topts,
+                                          struct rebuy_clv_data **out, struct rebuy_error *err)
+{
+	*out = NULL;
 	struct rebuy_table *t = NULL;
-	enum rebuy_status st = rebuy_table_read(&t, &topts, err);
+	enum rebuy_status st = rebuy_table_read(&t, topts, err);
 	if (st)
 		return st;
 	struct rebuy_clv_data *d = NULL;
@@ -450,13 +457,21 @@ enum rebuy_status rebuy_clv_data_read_contracts(const char *path, enum rebuy_per
                                                 struct rebuy_clv_data **out, size_t *n_young,
                                                 struct rebuy_error *err)
 {
-	*out = NULL;
-	*n_young = 0;
 	struct rebuy_table_options topts;
 	rebuy_table_options_init(&topts);
 	topts.path = path;
+	return rebuy__clv_read_contracts(&topts, period, has_as_of, as_of, out, n_young, err);
+}
+
+enum rebuy_status rebuy__clv_read_contracts(const struct rebuy_table_options *topts,
+                                            enum rebuy_period period, int has_as_of, int64_t as_of,
+                                            struct rebuy_clv_data **out, size_t *n_young,
+                                            struct rebuy_error *err)
+{
+	*out = NULL;
+	*n_young = 0;
 	struct rebuy_table *t = NULL;
-	enum rebuy_status st = rebuy_table_read(&t, &topts, err);
+	enum rebuy_status st = rebuy_table_read(&t, topts, err);
 	if (st)
 		return st;
 	struct rebuy_clv_data *d = NULL;

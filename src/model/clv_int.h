@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "rebuy/date.h"
 #include "rebuy/error.h"
 
 #define REBUY__CLV_MAX_PARAMS 4
@@ -87,5 +88,16 @@ struct rebuy__clv_job {
 enum rebuy_status rebuy__clv_loglik_sum(int n_params, const double *params, int valid,
                                         const struct rebuy__clv_rows *rows, unsigned n_threads,
                                         rebuy__clv_chunk_fn fn, double *ll, double *grad);
+
+/* The summary and contracts readers of rebuy/clv.h on any table input
+ * (bytes in memory, for the fuzz target). */
+struct rebuy_table_options;
+struct rebuy_clv_data;
+enum rebuy_status rebuy__clv_read_summary(const struct rebuy_table_options *topts,
+                                          struct rebuy_clv_data **out, struct rebuy_error *err);
+enum rebuy_status rebuy__clv_read_contracts(const struct rebuy_table_options *topts,
+                                            enum rebuy_period period, int has_as_of, int64_t as_of,
+                                            struct rebuy_clv_data **out, size_t *n_young,
+                                            struct rebuy_error *err);
 
 #endif
