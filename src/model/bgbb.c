@@ -33,7 +33,7 @@ static int is_count(double v)
 static int valid_history(double x, double t_x, double n)
 {
 	return is_count(x) && is_count(t_x) && is_count(n) && x <= t_x && t_x <= n &&
-	       (x > 0 || t_x == 0);
+	       (x > 0 || t_x == 0) && n <= REBUY__BGBB_MAX_N;
 }
 
 /* log A(x, m) = log (alpha)_x (beta)_(m - x) / (alpha + beta)_m: the sBG

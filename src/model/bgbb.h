@@ -17,6 +17,11 @@
 
 #include "model/clv_int.h"
 
+/* The most opportunities a history may span: the likelihood walks the
+ * opportunities after the last transaction one by one (a million weekly
+ * events is twenty thousand years). Beyond it the functions give NaN. */
+#define REBUY__BGBB_MAX_N 1000000
+
 /* log L(alpha, beta, gamma, delta | x, t_x, n). */
 double rebuy__bgbb_ll(const double *p, double x, double t_x, double n);
 

@@ -8,6 +8,7 @@
 
 #include "core/mem.h"
 #include "core/parallel.h"
+#include "model/bgbb.h"
 #include "model/clv_int.h"
 #include "model/sbg.h"
 #include "rebuy/clv.h"
@@ -311,6 +312,8 @@ enum rebuy_status rebuy__clv_read_summary(const struct rebuy_table_options *topt
 			why = "more purchases than opportunities up to the recency";
 		else if (x > 0 && tx == 0 && discrete)
 			why = "purchases without a last opportunity (recency 0)";
+		else if (discrete && T > REBUY__BGBB_MAX_N)
+			why = "more than 1,000,000 opportunities";
 		if (why) {
 			st = rebuy_error_set(err, REBUY_EDATA, "%s:%llu: %s", t->path, line, why);
 			goto fail;

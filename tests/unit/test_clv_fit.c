@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/bgbb.h"
 #include "model/bgnbd.h"
 #include "model/clv_int.h"
 #include "model/gg.h"
@@ -667,6 +668,21 @@ static void test_clv_fit__sbg_from_a_contracts_file(void **state)
 	assert_non_null(strstr(err.msg, ":2: the contract ends before it starts"));
 }
 
+/* BG/BB walks the opportunities after the last transaction one by one: a
+ * summary with more than a million is refused with its line, not fitted for
+ * hours (the fuzz target found one with 10^15). */
+static void test_clv_fit__bgbb_refuses_endless_opportunities(void **state)
+{
+	(void)state;
+	const char *p = tu_temp_text(5, "frequency,recency,periods,weights\n1,1,6,10\n"
+	                                "2,5,1000001,3\n");
+	struct rebuy_clv_data *d = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_clv_data_read_summary(p, &d, &err), REBUY_EDATA);
+	assert_non_null(strstr(err.msg, ":3: more than 1,000,000 opportunities"));
+	assert_true(isnan(rebuy__bgbb_ll((const double[4]){1, 1, 1, 1}, 2, 5, 2e6)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +692,7 @@ int main(void)
 	        cmocka_unit_test(test_clv_fit__bootstrap_intervals_match_the_delta_method),
 	        cmocka_unit_test(test_clv_fit__cdnow_a_optima),
 	        cmocka_unit_test(test_clv_fit__bgbb_donations),
+	        cmocka_unit_test(test_clv_fit__bgbb_refuses_endless_opportunities),
 	        cmocka_unit_test(test_clv_fit__sbg_survivors),
 	        cmocka_unit_test(test_clv_fit__sbg_from_a_contracts_file),
 	        cmocka_unit_test(test_clv_fit__recovers_known_parameters),
