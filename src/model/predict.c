@@ -266,12 +266,6 @@ static enum rebuy_status bgbb_chunk(void *ud, size_t item, unsigned thread)
 	return REBUY_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static int cmp_double_nan_last(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -306,7 +300,7 @@ static enum rebuy_status prepare_pairs(struct pjob *j, unsigned threads)
 			goto out;
 		for (size_t k = 0; k < t.n; k++)
 			j->uniq_T[k] = t.vals[k].b;
-		qsort(j->uniq_T, t.n, sizeof *j->uniq_T, cmp_double);
+		qsort(j->uniq_T, t.n, sizeof *j->uniq_T, cmp_double_nan_last);
 		size_t u = 0;
 		for (size_t k = 0; k < t.n; k++)
 			if (u == 0 || j->uniq_T[k] != j->uniq_T[u - 1])
