@@ -71,11 +71,6 @@ double rebuy_clv_expected_new(const struct rebuy_clv_fit *fit, double t)
 	}
 }
 
-double rebuy_clv_survival(const struct rebuy_clv_fit *fit, double t)
-{
-	return fit->model == REBUY_CLV_SBG ? rebuy__sbg_survival(fit->est.params, t) : NAN;
-}
-
 double rebuy_clv_retention(const struct rebuy_clv_fit *fit, double t)
 {
 	return fit->model == REBUY_CLV_SBG ? rebuy__sbg_retention(fit->est.params, t) : NAN;
