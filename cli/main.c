@@ -12,6 +12,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+        {"report", cmd_report, "the whole analysis as one self-contained HTML report"},
         {"inspect", cmd_inspect, "how rebuy reads a file: layout, column roles, rows by reason"},
         {"summary", cmd_summary, "repeat-sales KPIs and period metrics (or --customers)"},
         {"cohorts", cmd_cohorts, "cohort matrix: retention, orders, revenue, LTV by first period"},
