@@ -5,6 +5,10 @@
  * mean), gives E[value | x, mean] = p E[1 / nu | x, mean].
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/mem.h"
 
 #include "model/gg.h"
 #include "model/specfun.h"
@@ -67,34 +71,145 @@ double rebuy__gg_population_mean(const double *p)
 	return p[1] > 1 ? p[0] * p[2] / (p[1] - 1) : INFINITY;
 }
 
-/* The model for the fit: rows hold x and t_x = the mean value. */
+/* The model for the fit: rows hold x and t_x = the mean value. The gamma
+ * functions depend on the row through x only, and a data set has few
+ * distinct x (purchase counts), so they are computed once per distinct x
+ * per evaluation; what is left per row is two log1p. */
+struct state {
+	size_t n_x;
+	double *xs;  /* distinct valid x, increasing */
+	uint32_t *xi; /* per row: the index of its x in xs (rows the model cannot read: any) */
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void release(void *state)
+{
+	struct state *s = state;
+	if (!s)
+		return;
+	rebuy__free(s->xs);
+	rebuy__free(s->xi);
+	rebuy__free(s);
+}
+
+static enum rebuy_status prepare(const struct rebuy__clv_rows *rows, void **out)
+{
+	*out = NULL;
+	struct state *s = rebuy__calloc(1, sizeof *s);
+	size_t n = rows->n ? rows->n : 1;
+	if (!s || !(s->xs = rebuy__malloc(n * sizeof *s->xs)) ||
+	    !(s->xi = rebuy__calloc(n, sizeof *s->xi))) {
+		release(s);
+		return REBUY_ENOMEM;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < rows->n; i++)
+		if (valid_row(rows->x[i], rows->t_x[i]))
+			s->xs[m++] = rows->x[i];
+	qsort(s->xs, m, sizeof *s->xs, cmp_double);
+	size_t u = 0;
+	for (size_t i = 0; i < m; i++)
+		if (u == 0 || s->xs[i] != s->xs[u - 1])
+			s->xs[u++] = s->xs[i];
+	s->n_x = u;
+	for (size_t i = 0; i < rows->n; i++) {
+		if (!valid_row(rows->x[i], rows->t_x[i]))
+			continue;
+		size_t lo = 0, hi = u; /* the first xs >= x */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->xs[mid] < rows->x[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		s->xi[i] = (uint32_t)lo;
+	}
+	*out = s;
+	return REBUY_OK;
+}
+
+/* Per distinct x: lgamma(px + q) - lgamma(px), and the digammas of the
+ * gradient. */
+enum { T_LG, T_PSI_PQ, T_PSI_P, T_N };
+
+struct job {
+	const double *p;
+	const struct rebuy__clv_rows *rows;
+	const struct state *s;
+	const double *t; /* n_x x T_N */
+	int want_grad;
+};
 
 static void chunk(void *ud, size_t lo, size_t hi, double *acc)
 {
-	const struct rebuy__clv_job *j = ud;
+	const struct job *j = ud;
 	const struct rebuy__clv_rows *r = j->rows;
+	double pp = j->p[0], q = j->p[1], c = j->p[2];
+	double lg_q = rebuy__lgamma(q), psi_q = j->want_grad ? rebuy__digamma(q) : 0;
 	for (size_t i = lo; i < hi; i++) {
 		double w = r->w[i];
 		if (w == 0)
 			continue;
+		double x = r->x[i], mean = r->t_x[i];
 		/* A row the model cannot read has no likelihood: NaN, not a skip. */
-		if (!(w > 0) || !valid_row(r->x[i], r->t_x[i])) {
+		if (!(w > 0) || !valid_row(x, mean)) {
 			acc[0] = NAN;
 			continue;
 		}
-		double g[3];
-		acc[0] += w * row_ll(j->p, r->x[i], r->t_x[i], j->want_grad ? g : NULL);
-		if (j->want_grad)
-			for (int k = 0; k < 3; k++)
-				acc[1 + k] += w * g[k];
+		const double *t = j->t + (size_t)j->s->xi[i] * T_N;
+		double px = pp * x, xm = x * mean;
+		double l_mean = -log1p(c / xm); /* log(x mean / (gamma + x mean)) */
+		double l_gam = -log1p(xm / c);  /* log(gamma / (gamma + x mean)) */
+		acc[0] += w * (t[T_LG] - lg_q + q * l_gam + px * l_mean - log(mean));
+		if (j->want_grad) {
+			acc[1] += w * (x * (t[T_PSI_PQ] - t[T_PSI_P] + l_mean));
+			acc[2] += w * (t[T_PSI_PQ] - psi_q + l_gam);
+			acc[3] += w * (q / c - (px + q) / (c + xm));
+		}
 	}
 }
 
 static enum rebuy_status gg_loglik(const double *params, const struct rebuy__clv_rows *rows,
                                    const void *state, unsigned n_threads, double *ll, double *grad)
 {
-	(void)state;
-	return rebuy__clv_loglik_sum(3, params, valid(params), rows, n_threads, chunk, ll, grad);
+	if (!valid(params))
+		return rebuy__clv_loglik_sum(3, params, 0, rows, n_threads, NULL, ll, grad);
+	void *own = NULL;
+	enum rebuy_status st;
+	if (!state) {
+		if ((st = prepare(rows, &own)) != REBUY_OK)
+			return st;
+		state = own;
+	}
+	const struct state *s = state;
+	double *t = rebuy__malloc((s->n_x ? s->n_x : 1) * T_N * sizeof *t);
+	if (!t) {
+		release(own);
+		return REBUY_ENOMEM;
+	}
+	for (size_t k = 0; k < s->n_x; k++) {
+		double px = params[0] * s->xs[k];
+		t[k * T_N + T_LG] = rebuy__lgamma(px + params[1]) - rebuy__lgamma(px);
+		t[k * T_N + T_PSI_PQ] = grad ? rebuy__digamma(px + params[1]) : 0;
+		t[k * T_N + T_PSI_P] = grad ? rebuy__digamma(px) : 0;
+	}
+	struct job j = {.p = params, .rows = rows, .s = s, .t = t, .want_grad = grad != NULL};
+	double acc[4];
+	st = rebuy__clv_sum(n_threads, rows->n, 4, chunk, &j, acc);
+	rebuy__free(t);
+	release(own);
+	if (st != REBUY_OK)
+		return st;
+	*ll = acc[0];
+	for (int k = 0; grad && k < 3; k++)
+		grad[k] = isfinite(acc[0]) ? params[k] * acc[1 + k] : NAN;
+	return REBUY_OK;
 }
 
 /* Moments of the customers' means m (weights w): E[m] = p gamma / (q - 1)
@@ -146,8 +261,8 @@ const struct rebuy__clv_model rebuy__model_gg = {
         .name = "gg",
         .n_params = 3,
         .param_names = param_names,
-        .prepare = NULL,
-        .release = NULL,
+        .prepare = prepare,
+        .release = release,
         .loglik = gg_loglik,
         .start = gg_start,
 };
