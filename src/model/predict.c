@@ -311,7 +311,8 @@ static enum rebuy_status prepare_pairs(struct pjob *j, unsigned threads)
 		goto out;
 	st = rebuy__parallel_for(threads, (t.n + 255) / 256, pair_chunk, j);
 out:
-	t.vals = NULL; /* j->pairs */
+	if (j->pairs == t.vals)
+		t.vals = NULL; /* j->pairs owns them (a failure inside the loop above leaves them to t) */
 	rebuy__pair_table_release(&t);
 	return st;
 }

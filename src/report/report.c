@@ -409,15 +409,15 @@ static enum rebuy_status compute(struct rpt *x)
 
 static void release(struct rpt *x)
 {
+	if (x->period_labels && x->sum)
+		for (size_t i = 0; i < x->sum->n_periods; i++)
+			rebuy__free(x->period_labels[i]);
+	rebuy__free(x->period_labels);
 	rebuy_summary_free(x->sum);
 	rebuy_cohorts_free(x->coh);
 	rebuy_cohorts_free(x->ltv);
 	rebuy_rfm_free(x->rfm);
 	rpt_model_release(&x->m);
-	if (x->period_labels && x->sum)
-		for (size_t i = 0; i < x->sum->n_periods; i++)
-			rebuy__free(x->period_labels[i]);
-	rebuy__free(x->period_labels);
 }
 
 enum rebuy_status rebuy_report_build(const struct rebuy_orders *orders,
