@@ -427,7 +427,9 @@ static void fit_categories(const struct ctx *g, const char *const *labels, size_
 		double maxw = widest(labels, n, LABEL_CHARS);
 		size_t every = every_for(maxw + LABEL_GAP, band);
 		size_t shown = (n + every - 1) / every;
-		ax->rotate = may_rotate && shown < (n < 4 ? n : 4);
+		/* Turn the labels when thinning would leave fewer than 4, or would
+		 * hide any of a dozen or fewer (names, not a time axis). */
+		ax->rotate = may_rotate && (shown < (n < 4 ? n : 4) || (every > 1 && n <= 12));
 		ax->max_chars = LABEL_CHARS;
 		ax->label_h = X_LABELS;
 		if (ax->rotate) {
