@@ -411,10 +411,11 @@ static void sec_retention(struct rpt *x)
 		              "Классический показатель: (активные - новые) / активные в прошлом "
 		              "периоде. Строгий: купившие в обоих периодах / активные в прошлом "
 		              "периоде."));
+		/* New first, in the colour it has in the growth section. */
 		struct rebuy_chart_series bs[3] = {
+		        {.name = tr(x, "New", "Новые"), .n = n, .y = nw},
 		        {.name = tr(x, "Retained", "Удержанные"), .n = n, .y = kept},
 		        {.name = tr(x, "Reactivated", "Вернувшиеся после паузы"), .n = n, .y = back},
-		        {.name = tr(x, "New", "Новые"), .n = n, .y = nw},
 		};
 		struct rebuy_chart b = {.kind = REBUY_CHART_STACKED,
 		                        .id = "retention-composition",
@@ -426,10 +427,10 @@ static void sec_retention(struct rpt *x)
 		                        .series = bs,
 		                        .y = {.fmt = REBUY_NUM_COMPACT}};
 		rpt_figure(x, &b,
-		           tr(x, "Active customers per period: retained from the period before, "
-		                 "reactivated after a gap of a period or more, and new.",
-		              "Активные покупатели по периодам: удержанные с прошлого периода, "
-		              "вернувшиеся после паузы в период и более, и новые."));
+		           tr(x, "Active customers per period: new, retained from the period before, "
+		                 "and reactivated after a gap of a period or more.",
+		              "Активные покупатели по периодам: новые, удержанные с прошлого периода и "
+		              "вернувшиеся после паузы в период и более."));
 		close_div(x);
 		rpt_note(x, tr(x, "Why the textbook rate can exceed 100%: its numerator counts everyone "
 		                  "active who is not new, including customers coming back after a pause, "
