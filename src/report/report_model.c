@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "report/report_int.h"
 
 #define WEEKS_PER_YEAR (365.25 / 7)
@@ -52,6 +53,45 @@ static enum rebuy_status oom(struct rpt *x)
 	return rebuy_error_set(x->err, REBUY_ENOMEM, "out of memory");
 }
 
+/* One candidate on the calibration data: its fit and holdout check. The
+ * candidates run side by side, each on its share of the threads (a fit
+ * has sequential parts, two fits at once keep every core busy); each is
+ * deterministic, so the choice does not depend on the thread count. */
+struct cand_job {
+	struct rpt *x;
+	unsigned threads; /* per candidate */
+	struct rebuy_clv_holdout *h[2];
+	enum rebuy_status st[2]; /* REBUY_ENOMEM only; other failures are cand_why */
+};
+
+static enum rebuy_status cand_item(void *ud, size_t i, unsigned thread)
+{
+	(void)thread;
+	struct cand_job *j = ud;
+	struct rpt_model *m = &j->x->m;
+	m->mae[i] = m->rmse[i] = NAN;
+	struct rebuy_clv_fit_options fo;
+	rebuy_clv_fit_options_init(&fo);
+	fo.model = m->cand[i];
+	fo.n_threads = j->threads;
+	struct rebuy_error e = {0};
+	enum rebuy_status st = rebuy_clv_fit(m->cal_data, &fo, &m->cal_fit[i], &e);
+	if (st == REBUY_OK)
+		st = rebuy_clv_holdout(&m->cal_fit[i], m->cal_data, j->threads, &j->h[i], &e);
+	if (st == REBUY_ENOMEM) {
+		j->st[i] = st;
+		return REBUY_OK; /* the other candidate finishes and frees its own */
+	}
+	if (st) {
+		snprintf(m->cand_why[i], sizeof m->cand_why[i], "%s", e.msg);
+		return REBUY_OK;
+	}
+	m->cand_ok[i] = 1;
+	m->mae[i] = j->h[i]->mae;
+	m->rmse[i] = j->h[i]->rmse;
+	return REBUY_OK;
+}
+
 /* Holdout candidates on the calibration data; sets m->chosen. */
 static enum rebuy_status choose(struct rpt *x)
 {
@@ -66,38 +106,32 @@ static enum rebuy_status choose(struct rpt *x)
 		m->has_holdout = 0;
 		return REBUY_OK;
 	}
-	double best = INFINITY;
+	unsigned threads = x->opt.n_threads ? x->opt.n_threads : rebuy__cpu_count();
+	struct cand_job j = {.x = x};
+	j.threads = m->n_cand > 1 ? (threads + 1) / 2 : threads;
+	st = rebuy__parallel_for(threads < m->n_cand ? threads : (unsigned)m->n_cand, m->n_cand,
+	                         cand_item, &j);
+	for (size_t i = 0; i < m->n_cand && st == REBUY_OK; i++)
+		st = j.st[i];
+	if (st) {
+		for (size_t i = 0; i < m->n_cand; i++)
+			rebuy_clv_holdout_free(j.h[i]);
+		return oom(x);
+	}
 	int any = 0;
 	for (size_t i = 0; i < m->n_cand; i++) {
-		int r = fit_one(x, m->cal_data, m->cand[i], 0, &m->cal_fit[i], m->cand_why[i],
-		                sizeof m->cand_why[i]);
-		if (r < 0)
-			return oom(x);
-		m->mae[i] = m->rmse[i] = NAN;
-		if (!r)
+		if (!m->cand_ok[i])
 			continue;
-		struct rebuy_clv_holdout *h = NULL;
-		st = rebuy_clv_holdout(&m->cal_fit[i], m->cal_data, x->opt.n_threads, &h, &e);
-		if (st == REBUY_ENOMEM)
-			return oom(x);
-		if (st) {
-			snprintf(m->cand_why[i], sizeof m->cand_why[i], "%s", e.msg);
-			continue;
-		}
-		m->cand_ok[i] = 1;
-		m->mae[i] = h->mae;
-		m->rmse[i] = h->rmse;
-		m->mae_naive = h->mae_naive;
-		if (!any || h->mae < best) {
-			best = h->mae;
+		m->mae_naive = j.h[i]->mae_naive;
+		if (!any || m->mae[i] < m->mae[m->chosen])
 			m->chosen = i;
-			rebuy_clv_holdout_free(m->holdout);
-			m->holdout = h;
-			any = 1;
-		} else {
-			rebuy_clv_holdout_free(h);
-		}
+		any = 1;
 	}
+	for (size_t i = 0; i < m->n_cand; i++)
+		if (any && i == m->chosen)
+			m->holdout = j.h[i];
+		else
+			rebuy_clv_holdout_free(j.h[i]);
 	if (!any)
 		m->has_holdout = 0;
 	return REBUY_OK;
