@@ -72,8 +72,20 @@ const char *rpt_money_compact(struct rpt *x, double v)
 const char *rpt_day(struct rpt *x, int64_t day)
 {
 	char *buf = x->nbuf[x->nbi++ % RPT_NBUF];
-	rebuy_format_day(day, buf, sizeof x->nbuf[0]);
+	rpt_day_into(x->lang, day, buf, sizeof x->nbuf[0]);
 	return buf;
+}
+
+void rpt_day_into(enum rebuy_lang lang, int64_t day, char *buf, size_t size)
+{
+	if (lang != REBUY_LANG_RU) {
+		rebuy_format_day(day, buf, size);
+		return;
+	}
+	int64_t y;
+	unsigned m, d;
+	rebuy_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, size, "%02u.%02u.%04lld", d, m, (long long)y);
 }
 
 void rpt_puts(struct rpt *x, const char *s)

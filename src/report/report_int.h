@@ -82,7 +82,8 @@ static inline const char *tr(const struct rpt *x, const char *en, const char *ru
 const char *rpt_num(struct rpt *x, double v, enum rebuy_numfmt fmt, int decimals);
 const char *rpt_money(struct rpt *x, double v);         /* 2 decimals and the currency */
 const char *rpt_money_compact(struct rpt *x, double v); /* 1.23M and the currency */
-const char *rpt_day(struct rpt *x, int64_t day);        /* YYYY-MM-DD */
+const char *rpt_day(struct rpt *x, int64_t day); /* YYYY-MM-DD; ru: DD.MM.YYYY */
+void rpt_day_into(enum rebuy_lang lang, int64_t day, char *buf, size_t size);
 
 void rpt_puts(struct rpt *x, const char *s);
 void rpt_printf(struct rpt *x, const char *fmt, ...)

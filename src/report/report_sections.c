@@ -1103,7 +1103,7 @@ static void sec_model(struct rpt *x)
 			for (size_t i = 0; i < nt; i++) {
 				ta[i] = h->tracking[i].actual_cum;
 				te[i] = h->tracking[i].expected_cum;
-				rebuy_format_day(h->tracking[i].day, lab[i], sizeof lab[i]);
+				rpt_day_into(x->lang, h->tracking[i].day, lab[i], sizeof lab[i]);
 				lp[i] = lab[i];
 				if (marker != marker && h->tracking[i].day >= m->cal_end)
 					marker = (double)i;
