@@ -20,6 +20,9 @@ static const struct command commands[] = {
         {"fit", cmd_fit, "fit a customer-lifetime model: BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG"},
         {"predict", cmd_predict,
          "per customer: P(alive), expected purchases, spend, CLV, next purchase date"},
+        {"basket", cmd_basket, "what is bought together: frequent itemsets and association rules"},
+        {"recommend", cmd_recommend,
+         "the next products to offer each customer; --calibration-end evaluates them"},
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };

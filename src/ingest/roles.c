@@ -38,6 +38,11 @@ static const char *const reason_names[REBUY_REASON_COUNT] = {
         "short_row",        "other_currency", "duplicate_line",
 };
 
+const char *const *rebuy__role_headers(enum rebuy_role role)
+{
+	return (unsigned)role < REBUY_ROLE_COUNT ? role_headers[role] : NULL;
+}
+
 const char *rebuy_role_name(enum rebuy_role role)
 {
 	return (unsigned)role < REBUY_ROLE_COUNT ? role_names[role] : "unknown";

@@ -25,6 +25,10 @@ int rebuy__roles_find_column(const struct rebuy_input_report *report, const char
 /* "a, b, c" into buf, cut with "..." when long. */
 void rebuy__roles_list_columns(const struct rebuy_input_report *report, char *buf, size_t size);
 
+/* The normalized header names that take a role, NULL-terminated (for
+ * readers of other layouts that detect the same columns). */
+const char *const *rebuy__role_headers(enum rebuy_role role);
+
 /* Releases the column names held by a report. */
 void rebuy__report_release_names(struct rebuy_input_report *report);
 
