@@ -67,8 +67,9 @@ enum rebuy_basket_unit {
  * customer column for REBUY_BASKET_CUSTOMER or without an order column.
  * in->attributes[0], when given, names a column whose first value per
  * product becomes its label (e.g. Description). Lines without a product or
- * a basket key, or with a negative quantity or amount (returns), are left
- * out and counted in n_lines_skipped. The file is held in memory while it
+ * a basket key, with a date column but no readable date, or with a
+ * negative quantity or amount (returns), are left out and counted in
+ * n_lines_skipped. The file is held in memory while it
  * is read (at most 1 GiB of text). */
 enum rebuy_status rebuy_baskets_read_orders(const struct rebuy_input_options *in,
                                             enum rebuy_basket_unit unit,

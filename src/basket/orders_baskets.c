@@ -178,7 +178,7 @@ static enum rebuy_status add_line(struct read *r, size_t row, char *key, size_t 
 	int by_time = r->unit == REBUY_BASKET_ORDER && r->col[C_ORDER] < 0;
 	if (np == 0 || (r->col[C_CUSTOMER] >= 0 && nc == 0 && r->unit == REBUY_BASKET_CUSTOMER) ||
 	    (r->unit == REBUY_BASKET_ORDER && r->col[C_ORDER] >= 0 && no == 0) ||
-	    (by_time && (nc == 0 || day == INT64_MIN)) ||
+	    (by_time && nc == 0) || (r->col[C_DATE] >= 0 && day == INT64_MIN) ||
 	    negative(t, row, r->col[C_QUANTITY], r->decimal) ||
 	    negative(t, row, r->col[C_AMOUNT], r->decimal)) {
 		r->skipped++;
