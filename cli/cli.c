@@ -378,6 +378,21 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+enum rebuy_format cli_row_format(const struct cli_common *c)
+{
+	switch (cli_format_of(c)) {
+	case FORMAT_JSON: return REBUY_FORMAT_JSON;
+	case FORMAT_TABLE: return REBUY_FORMAT_TABLE;
+	default: return REBUY_FORMAT_CSV;
+	}
+}
+
+void cli_as_of(const struct cli_common *c, int *has_as_of, int64_t *as_of_day)
+{
+	*has_as_of = c->in.has_as_of || c->in.has_to;
+	*as_of_day = c->in.has_as_of ? c->in.as_of_day : c->in.has_to ? c->in.to_day + 1 : 0;
+}
+
 void cli_progress(void *ud, uint64_t done, uint64_t total)
 {
 	const char *what = ud;

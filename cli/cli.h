@@ -126,6 +126,13 @@ void cli_out_abort(struct cli_out *o);
 /* The format to write: --format, else from -o's extension, else table on a
  * terminal and CSV otherwise. */
 enum cli_format cli_format_of(const struct cli_common *c);
+/* The same as the library's row-writer format. */
+enum rebuy_format cli_row_format(const struct cli_common *c);
+
+/* The as-of day the measures judge against: --as-of, else the day after
+ * --to (a window's end is the end of the data, not the last purchase inside
+ * it), else none (*has_as_of 0: the library's default). */
+void cli_as_of(const struct cli_common *c, int *has_as_of, int64_t *as_of_day);
 
 /* Progress on stderr when it is a terminal and the run takes over a second. */
 void cli_progress(void *ud, uint64_t done, uint64_t total);

@@ -178,6 +178,24 @@ static int min_count(const char *v, uint64_t n_baskets, uint64_t *out)
 
 /* ---- writing ---- */
 
+static char *put_u64_at(char *p, uint64_t v)
+{
+	char tmp[24];
+	size_t k = 0;
+	do
+		tmp[k++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (k)
+		*p++ = tmp[--k];
+	return p;
+}
+
+static void put_u64(FILE *f, uint64_t v)
+{
+	char buf[24];
+	fwrite(buf, 1, (size_t)(put_u64_at(buf, v) - buf), f);
+}
+
 struct names;
 
 struct writer {
@@ -212,17 +230,6 @@ static void csv_text(FILE *f, const char *s, int raw)
 	fputc('"', f);
 }
 
-static void put_u64(FILE *f, uint64_t v)
-{
-	char buf[24];
-	char *p = buf + sizeof buf;
-	*--p = 0;
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	fputs(p, f);
-}
-
 static void put_num(FILE *f, double v)
 {
 	if (!isfinite(v)) {
@@ -247,17 +254,6 @@ static size_t fmt_support(char *buf, size_t size, double v)
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
 }
 
-static char *put_u64_at(char *p, uint64_t v)
-{
-	char tmp[24];
-	size_t k = 0;
-	do
-		tmp[k++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (k)
-		*p++ = tmp[--k];
-	return p;
-}
 
 /* The CSV cell of every item name, ready to copy (quoted where needed),
  * and the names' lengths. */

@@ -399,13 +399,7 @@ int cmd_cohorts(int argc, char **argv)
 		         "is not used",
 		         rebuy_cohort_mode_name(x.co.mode));
 	x.co.n_threads = c.in.n_threads;
-	x.co.has_as_of = c.in.has_as_of;
-	x.co.as_of_day = c.in.as_of_day;
-	if (!c.in.has_as_of && c.in.has_to) {
-		/* The window's end is the end of the data: judge cells against it. */
-		x.co.has_as_of = 1;
-		x.co.as_of_day = c.in.to_day + 1;
-	}
+	cli_as_of(&c, &x.co.has_as_of, &x.co.as_of_day);
 	struct rebuy_orders *o = NULL;
 	if ((r = cli_load_orders(&c, &o)))
 		return r;

@@ -245,15 +245,6 @@ static void json_head(FILE *f, const struct rebuy_clv_fit *fit, const struct reb
 	fputs(",\n  \"customers\": ", f);
 }
 
-static enum rebuy_format row_format(const struct cli_common *c)
-{
-	switch (cli_format_of(c)) {
-	case FORMAT_JSON: return REBUY_FORMAT_JSON;
-	case FORMAT_TABLE: return REBUY_FORMAT_TABLE;
-	default: return REBUY_FORMAT_CSV;
-	}
-}
-
 static const char *const base_cols[] = {
         "customer",
         "x",
@@ -335,7 +326,7 @@ static int write_predictions(struct cli_common *c, const struct rebuy_clv_fit *f
 	int r = cli_out_open(&out, c->output);
 	if (r)
 		return r;
-	enum rebuy_format fmt = row_format(c);
+	enum rebuy_format fmt = cli_row_format(c);
 	if (fmt == REBUY_FORMAT_JSON)
 		json_head(out.f, fit, d, po, iv ? draws : 0, level);
 	struct rebuy_csv_options copts = {.raw = c->raw};

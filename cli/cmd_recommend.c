@@ -115,15 +115,6 @@ static int own(void *ud, int id, const char *v)
 	return 0;
 }
 
-static enum rebuy_format row_format(const struct cli_common *c)
-{
-	switch (cli_format_of(c)) {
-	case FORMAT_JSON: return REBUY_FORMAT_JSON;
-	case FORMAT_TABLE: return REBUY_FORMAT_TABLE;
-	default: return REBUY_FORMAT_CSV;
-	}
-}
-
 struct out_ctx {
 	const struct rebuy_baskets *b;
 	struct rebuy_rows *w;
@@ -257,9 +248,9 @@ int cmd_recommend(int argc, char **argv)
 	                                         "name",     "score", "reason"};
 	struct rebuy_csv_options copts = {.raw = c.raw};
 	struct out_ctx o = {b, NULL};
-	o.w = b->item_labels ? rebuy_rows_new(out.f, row_format(&c), "recommendations", cols_named, 6,
+	o.w = b->item_labels ? rebuy_rows_new(out.f, cli_row_format(&c), "recommendations", cols_named, 6,
 	                                      &copts)
-	                     : rebuy_rows_new(out.f, row_format(&c), "recommendations", cols, 5,
+	                     : rebuy_rows_new(out.f, cli_row_format(&c), "recommendations", cols, 5,
 	                                      &copts);
 	enum rebuy_status st = o.w ? rebuy_recommend(model, write_customer, &o, &err) : REBUY_ENOMEM;
 	enum rebuy_status fst = o.w ? rebuy_rows_finish(o.w) : REBUY_ENOMEM;

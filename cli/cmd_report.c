@@ -146,12 +146,7 @@ int cmd_report(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	x.r.n_threads = c.in.n_threads;
-	x.r.has_as_of = c.in.has_as_of;
-	x.r.as_of_day = c.in.as_of_day;
-	if (!c.in.has_as_of && c.in.has_to) {
-		x.r.has_as_of = 1;
-		x.r.as_of_day = c.in.to_day + 1;
-	}
+	cli_as_of(&c, &x.r.has_as_of, &x.r.as_of_day);
 	quiet_flag = c.quiet;
 	x.r.progress = step;
 	const char *path = c.output ? c.output : "report.html";

@@ -151,15 +151,6 @@ static int parse_keep(const char *list, const struct rebuy_rfm_map *map, unsigne
 	}
 }
 
-static enum rebuy_format row_format(const struct cli_common *c)
-{
-	switch (cli_format_of(c)) {
-	case FORMAT_JSON: return REBUY_FORMAT_JSON;
-	case FORMAT_TABLE: return REBUY_FORMAT_TABLE;
-	default: return REBUY_FORMAT_CSV;
-	}
-}
-
 static int write_customers(struct cli_common *c, const struct rebuy_rfm *rfm,
                            const struct rebuy_orders *o, const unsigned char *keep)
 {
@@ -169,7 +160,7 @@ static int write_customers(struct cli_common *c, const struct rebuy_rfm *rfm,
 		return r;
 	struct rebuy_csv_options copts = {.raw = c->raw};
 	enum rebuy_status st =
-	        rebuy_rfm_write_customers(rfm, o, keep, out.f, row_format(c), &copts);
+	        rebuy_rfm_write_customers(rfm, o, keep, out.f, cli_row_format(c), &copts);
 	if (st) {
 		cli_out_abort(&out);
 		cli_error("%s", st == REBUY_ENOMEM ? "out of memory" : "cannot write the output");
@@ -204,13 +195,7 @@ static int run(struct cli_common *c, const struct ctx *x, const struct rebuy_rfm
 	ro.bins = x->bins;
 	ro.map = map;
 	ro.n_threads = c->in.n_threads;
-	ro.has_as_of = c->in.has_as_of;
-	ro.as_of_day = c->in.as_of_day;
-	if (!c->in.has_as_of && c->in.has_to) {
-		/* The window's end is the end of the data: recency counts from it. */
-		ro.has_as_of = 1;
-		ro.as_of_day = c->in.to_day + 1;
-	}
+	cli_as_of(c, &ro.has_as_of, &ro.as_of_day);
 	ro.has_transitions = x->has_transitions;
 	ro.transitions_day = x->transitions_day;
 	struct rebuy_orders *o = NULL;

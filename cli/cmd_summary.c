@@ -77,15 +77,6 @@ static int own(void *ud, int id, const char *v)
 	return 0;
 }
 
-static enum rebuy_format row_format(const struct cli_common *c)
-{
-	switch (cli_format_of(c)) {
-	case FORMAT_JSON: return REBUY_FORMAT_JSON;
-	case FORMAT_TABLE: return REBUY_FORMAT_TABLE;
-	default: return REBUY_FORMAT_CSV;
-	}
-}
-
 static int write_customers(struct cli_common *c, const struct rebuy_orders *o, struct ctx *x)
 {
 	static const char *const cols[] = {
@@ -117,7 +108,7 @@ static int write_customers(struct cli_common *c, const struct rebuy_orders *o, s
 		return r;
 	}
 	struct rebuy_csv_options copts = {.raw = c->raw};
-	struct rebuy_rows *w = rebuy_rows_new(out.f, row_format(c), "customers", cols,
+	struct rebuy_rows *w = rebuy_rows_new(out.f, cli_row_format(c), "customers", cols,
 	                                      sizeof cols / sizeof *cols, &copts);
 	enum rebuy_status st = w ? REBUY_OK : REBUY_ENOMEM;
 	for (size_t i = 0; w && i < o->n_customers && st == REBUY_OK; i++) {
@@ -185,14 +176,7 @@ int cmd_summary(int argc, char **argv)
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	x.s.n_threads = c.in.n_threads;
-	x.s.has_as_of = c.in.has_as_of;
-	x.s.as_of_day = c.in.as_of_day;
-	if (!c.in.has_as_of && c.in.has_to) {
-		/* The window's end is the end of the data: judge periods against it,
-		 * not against the last purchase inside it. */
-		x.s.has_as_of = 1;
-		x.s.as_of_day = c.in.to_day + 1;
-	}
+	cli_as_of(&c, &x.s.has_as_of, &x.s.as_of_day);
 	struct rebuy_orders *o = NULL;
 	if ((r = cli_load_orders(&c, &o)))
 		return r;

@@ -272,8 +272,7 @@ int cmd_survey(int argc, char **argv)
 			rebuy_table_free(t);
 			return r;
 		}
-		x.s.has_as_of = c.in.has_as_of || c.in.has_to;
-		x.s.as_of_day = c.in.has_as_of ? c.in.as_of_day : c.in.to_day + 1;
+		cli_as_of(&c, &x.s.has_as_of, &x.s.as_of_day);
 	}
 	struct rebuy_survey *s = NULL;
 	if (rebuy_survey_compute(t, o, &x.s, &s, &err) != REBUY_OK) {

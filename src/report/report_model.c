@@ -23,14 +23,15 @@
 #define WEEKS_PER_YEAR (365.25 / 7)
 #define MIN_SPAN_DAYS (16 * 7)
 
-static int fit_one(struct rpt *x, const struct rebuy_clv_data *d, enum rebuy_clv_model model,
+/* 1: fitted; 0: not, why says why; -1: out of memory. */
+static int fit_one(unsigned threads, const struct rebuy_clv_data *d, enum rebuy_clv_model model,
                    int spend, struct rebuy_clv_fit *fit, char *why, size_t why_size)
 {
 	struct rebuy_clv_fit_options fo;
 	rebuy_clv_fit_options_init(&fo);
 	fo.model = model;
 	fo.spend = spend;
-	fo.n_threads = x->opt.n_threads;
+	fo.n_threads = threads;
 	struct rebuy_error e = {0};
 	enum rebuy_status st = rebuy_clv_fit(d, &fo, fit, &e);
 	if (st == REBUY_ENOMEM)
@@ -70,14 +71,15 @@ static enum rebuy_status cand_item(void *ud, size_t i, unsigned thread)
 	struct cand_job *j = ud;
 	struct rpt_model *m = &j->x->m;
 	m->mae[i] = m->rmse[i] = NAN;
-	struct rebuy_clv_fit_options fo;
-	rebuy_clv_fit_options_init(&fo);
-	fo.model = m->cand[i];
-	fo.n_threads = j->threads;
+	int r = fit_one(j->threads, m->cal_data, m->cand[i], 0, &m->cal_fit[i], m->cand_why[i],
+	                sizeof m->cand_why[i]);
+	if (r <= 0) {
+		j->st[i] = r < 0 ? REBUY_ENOMEM : REBUY_OK;
+		return REBUY_OK; /* the other candidate finishes and frees its own */
+	}
 	struct rebuy_error e = {0};
-	enum rebuy_status st = rebuy_clv_fit(m->cal_data, &fo, &m->cal_fit[i], &e);
-	if (st == REBUY_OK)
-		st = rebuy_clv_holdout(&m->cal_fit[i], m->cal_data, j->threads, &j->h[i], &e);
+	enum rebuy_status st =
+	        rebuy_clv_holdout(&m->cal_fit[i], m->cal_data, j->threads, &j->h[i], &e);
 	if (st == REBUY_ENOMEM) {
 		j->st[i] = st;
 		return REBUY_OK; /* the other candidate finishes and frees its own */
@@ -221,7 +223,7 @@ enum rebuy_status rpt_model_compute(struct rpt *x)
 		double best = -INFINITY;
 		int any = 0;
 		for (size_t i = 0; i < m->n_cand; i++) {
-			int r = fit_one(x, m->data, m->cand[i], 0, &m->cal_fit[i], m->cand_why[i],
+			int r = fit_one(x->opt.n_threads, m->data, m->cand[i], 0, &m->cal_fit[i], m->cand_why[i],
 			                sizeof m->cand_why[i]);
 			if (r < 0)
 				return oom(x);
@@ -241,7 +243,7 @@ enum rebuy_status rpt_model_compute(struct rpt *x)
 	}
 	progress(x, "lifetime model: the fit to all the data");
 	m->has_spend = o->has_amount;
-	int r = fit_one(x, m->data, m->cand[m->chosen], m->has_spend, &m->fit, m->why, sizeof m->why);
+	int r = fit_one(x->opt.n_threads, m->data, m->cand[m->chosen], m->has_spend, &m->fit, m->why, sizeof m->why);
 	if (r < 0)
 		return oom(x);
 	if (!r && m->has_spend) {
@@ -249,7 +251,7 @@ enum rebuy_status rpt_model_compute(struct rpt *x)
 		 * positive mean spend): keep the purchase model. */
 		snprintf(m->spend_why, sizeof m->spend_why, "%s", m->why);
 		m->has_spend = 0;
-		r = fit_one(x, m->data, m->cand[m->chosen], 0, &m->fit, m->why, sizeof m->why);
+		r = fit_one(x->opt.n_threads, m->data, m->cand[m->chosen], 0, &m->fit, m->why, sizeof m->why);
 		if (r < 0)
 			return oom(x);
 	}

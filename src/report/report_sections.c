@@ -907,7 +907,7 @@ static void sec_rfm(struct rpt *x)
 #define SCATTER_MAX 1500
 #define WINBACK_P_ALIVE 0.3
 
-static const char *model_label(struct rpt *x, enum rebuy_clv_model m)
+static const char *model_label(enum rebuy_clv_model m)
 {
 	switch (m) {
 	case REBUY_CLV_BGNBD: return "BG/NBD";
@@ -915,7 +915,6 @@ static const char *model_label(struct rpt *x, enum rebuy_clv_model m)
 	case REBUY_CLV_PNBD: return "Pareto/NBD";
 	default: return rebuy_clv_model_name(m);
 	}
-	(void)x;
 }
 
 /* Indices of the top n entries by key (descending, ties by entry order),
@@ -939,7 +938,7 @@ static size_t top_by(const double *key, const unsigned char *keep, size_t n_all,
 	return got;
 }
 
-static void customer_table(struct rpt *x, const size_t *rows, size_t n, int winback)
+static void customer_table(struct rpt *x, const size_t *rows, size_t n)
 {
 	const struct rpt_model *m = &x->m;
 	rpt_printf(x,
@@ -968,13 +967,12 @@ static void customer_table(struct rpt *x, const size_t *rows, size_t n, int winb
 		rpt_puts(x, "</tr>");
 	}
 	rpt_puts(x, "</tbody></table></div>\n");
-	(void)winback;
 }
 
 static void model_choice(struct rpt *x)
 {
 	const struct rpt_model *m = &x->m;
-	const char *name = model_label(x, m->cand[m->chosen]);
+	const char *name = model_label(m->cand[m->chosen]);
 	rpt_puts(x, "<p class=\"rb-big\">");
 	if (x->opt.has_model)
 		rpt_printf(x, "%s <b>%s</b>.", tr(x, "The model asked for:", "Выбранная модель:"), name);
@@ -998,7 +996,7 @@ static void model_choice(struct rpt *x)
 	           tr(x, "Candidate", "Кандидат"), tr(x, "Log-likelihood", "Лог-правдоподобие"),
 	           tr(x, "Holdout MAE", "MAE на контроле"), tr(x, "Holdout RMSE", "RMSE на контроле"));
 	for (size_t i = 0; i < m->n_cand; i++) {
-		rpt_printf(x, "<tr><td>%s%s</td>", model_label(x, m->cand[i]),
+		rpt_printf(x, "<tr><td>%s%s</td>", model_label(m->cand[i]),
 		           i == m->chosen ? " \xe2\x9c\x93" : "");
 		if (m->cand_ok[i] || (m->has_holdout == 0 && i == m->chosen))
 			rpt_printf(x, "<td>%s</td><td>%s</td><td>%s</td></tr>",
@@ -1295,7 +1293,7 @@ static void sec_model(struct rpt *x)
 		size_t rows[TOP_N];
 		size_t got = top_by(clv, NULL, n, rows, TOP_N);
 		rpt_printf(x, "<h3>%s</h3>\n", tr(x, "Top customers by CLV", "Лучшие покупатели по CLV"));
-		customer_table(x, rows, got, 0);
+		customer_table(x, rows, got);
 		unsigned char *keep = rebuy__malloc(n ? n : 1);
 		if (keep) {
 			for (size_t k = 0; k < n; k++)
@@ -1307,7 +1305,7 @@ static void sec_model(struct rpt *x)
 			               "Покупатели с наибольшей выручкой до сих пор, у которых P(alive) ниже "
 			               "30%."));
 			if (got)
-				customer_table(x, rows, got, 1);
+				customer_table(x, rows, got);
 			rebuy__free(keep);
 		} else {
 			x->b->failed = 1;
