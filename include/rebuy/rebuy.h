@@ -15,6 +15,7 @@
 #include "rebuy/date.h"
 #include "rebuy/doc.h"
 #include "rebuy/error.h"
+#include "rebuy/features.h"
 #include "rebuy/gen.h"
 #include "rebuy/input.h"
 #include "rebuy/money.h"
