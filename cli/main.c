@@ -23,6 +23,8 @@ static const struct command commands[] = {
         {"basket", cmd_basket, "what is bought together: frequent itemsets and association rules"},
         {"recommend", cmd_recommend,
          "the next products to offer each customer; --calibration-end evaluates them"},
+        {"audiences", cmd_audiences,
+         "who to contact now and why: win-back, at-risk, second purchase, replenishment, VIP"},
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
