@@ -24,6 +24,7 @@ static const struct command commands[] = {
         {"recommend", cmd_recommend,
          "the next products to offer each customer; --calibration-end evaluates them"},
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
+        {"uplift", cmd_uplift, "campaign evaluation: treatment against control, per segment too"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 
