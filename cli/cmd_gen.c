@@ -1,4 +1,6 @@
-/* rebuy gen: synthetic orders from a known model, as CSV in time order. */
+/* rebuy gen: synthetic orders from a known model, as CSV in time order; with
+ * --campaign-out, a randomized campaign with a known effect (gen.h), its
+ * customer list, and what it truly did. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +24,13 @@ enum {
 	OPT_WEEKS,
 	OPT_ACQ,
 	OPT_SEED,
-	OPT_DATE_ONLY
+	OPT_DATE_ONLY,
+	OPT_CAMP_OUT,
+	OPT_CAMP_DATE,
+	OPT_CAMP_SHARE,
+	OPT_CAMP_EFFECT,
+	OPT_CAMP_WINDOW,
+	OPT_CAMP_TRUTH,
 };
 
 static const struct cli_opt own_opts[] = {
@@ -43,6 +51,18 @@ static const struct cli_opt own_opts[] = {
          "first purchases spread over this many weeks from the start (default 12)"},
         {"seed", "N", OPT_SEED, "random seed (default 1): the same seed gives the same bytes"},
         {"date-only", NULL, OPT_DATE_ONLY, "write dates without the time of day"},
+        {"campaign-out", "FILE", OPT_CAMP_OUT,
+         "simulate a campaign and write its customers here: customer_id,group,send_date"},
+        {"campaign-date", "DATE", OPT_CAMP_DATE,
+         "the send day; customers whose first purchase is before it are in the campaign"},
+        {"campaign-share", "X", OPT_CAMP_SHARE,
+         "the chance that a campaign customer is treated (default 0.5)"},
+        {"campaign-effect", "X", OPT_CAMP_EFFECT,
+         "treated customers buy at rate lambda x (1 + X) in the window (default 0; -1..1000)"},
+        {"campaign-window", "DAYS", OPT_CAMP_WINDOW,
+         "the window from the send day in which the effect acts (default 30)"},
+        {"campaign-truth", "FILE", OPT_CAMP_TRUTH,
+         "write the campaign's true effect (both outcomes of every customer) as JSON"},
         CLI_OPT_END,
 };
 
@@ -50,7 +70,10 @@ static const struct cli_command_help help = {
         "rebuy gen [OPTIONS] [-o FILE]",
         "Synthetic orders (customer_id, order_id, order_date, amount) drawn from a Pareto/NBD or\n"
         "BG/NBD purchase process with Gamma-Gamma spend, in time order with customers\n"
-        "interleaved, as shops export them. Byte-identical for a given seed. Rates are per week.",
+        "interleaved, as shops export them. Byte-identical for a given seed. Rates are per week.\n"
+        "With --campaign-out and --campaign-date, a randomized campaign with a known effect:\n"
+        "the campaign's customers, and its true effect on stderr (and --campaign-truth).\n"
+        "Details: docs/gen.md.",
         own_opts,
         0,
 };
@@ -58,6 +81,8 @@ static const struct cli_command_help help = {
 struct ctx {
 	struct rebuy_gen_params p;
 	int date_only;
+	const char *camp_out, *camp_truth;
+	int has_camp_date, has_camp_option;
 };
 
 static int number(const char *opt, const char *v, double *out)
@@ -116,6 +141,34 @@ static int own(void *ud, int id, const char *v)
 	case OPT_ACQ: return number("acquisition-weeks", v, &p->acquisition_weeks);
 	case OPT_SEED: return count("seed", v, &p->seed);
 	case OPT_DATE_ONLY: x->date_only = 1; return 0;
+	case OPT_CAMP_OUT: x->camp_out = v; return 0;
+	case OPT_CAMP_TRUTH:
+		x->camp_truth = v;
+		x->has_camp_option = 1;
+		return 0;
+	case OPT_CAMP_DATE:
+		x->has_camp_date = x->has_camp_option = 1;
+		return cli_day("campaign-date", v, &p->campaign_day);
+	case OPT_CAMP_SHARE:
+		x->has_camp_option = 1;
+		return number("campaign-share", v, &p->campaign_share);
+	case OPT_CAMP_EFFECT:
+		x->has_camp_option = 1;
+		return number("campaign-effect", v, &p->campaign_effect);
+	case OPT_CAMP_WINDOW: {
+		uint64_t n;
+		int r = count("campaign-window", v, &n);
+		if (r)
+			return r;
+		if (n < 1 || n > 3650) {
+			cli_error("--campaign-window: '%s' is not a number of days from 1 to 3650",
+			          v);
+			return EXIT_USAGE;
+		}
+		x->has_camp_option = 1;
+		p->campaign_window_days = (int64_t)n;
+		return 0;
+	}
 	}
 	return 0;
 }
@@ -136,6 +189,107 @@ static void two(char *p, unsigned v)
 	p[1] = (char)('0' + v % 10);
 }
 
+/* The campaign's customers, in customer order. */
+static int write_campaign(const struct ctx *x, const struct rebuy_gen *g)
+{
+	struct cli_out out;
+	int r = cli_out_open(&out, x->camp_out);
+	if (r)
+		return r;
+	char day[48];
+	rebuy_format_day(x->p.campaign_day, day, sizeof day);
+	fputs("customer_id,group,send_date\n", out.f);
+	for (uint64_t c = 1; c <= x->p.n_customers; c++) {
+		int k = rebuy_gen_campaign_group(g, c);
+		if (k >= 0)
+			fprintf(out.f, "%llu,%s,%s\n", (unsigned long long)c,
+			        k ? "treatment" : "control", day);
+	}
+	return cli_out_commit(&out);
+}
+
+static void group_doc(struct rebuy_doc *doc, struct rebuy_node *parent, const char *name,
+                      const struct rebuy_gen_campaign_truth *t, int k, int has)
+{
+	struct rebuy_node *o = rebuy_doc_obj(doc, parent, name);
+	rebuy_doc_uint(doc, o, "customers", t->customers[k]);
+	static const char *const outcome[2] = {"without_campaign", "with_campaign"};
+	for (int w = 0; w < 2; w++) {
+		struct rebuy_node *v = rebuy_doc_obj(doc, o, outcome[w]);
+		rebuy_doc_bool(doc, v, "observed", w == has);
+		rebuy_doc_uint(doc, v, "converted", t->converted[k][w]);
+		rebuy_doc_uint(doc, v, "orders", t->orders[k][w]);
+		rebuy_doc_money(doc, v, "revenue", t->revenue[k][w]);
+	}
+}
+
+/* The truth as JSON (docs/gen.md), and one line of it on stderr. */
+static int write_truth(const struct cli_common *c, const struct ctx *x,
+                       const struct rebuy_gen_campaign_truth *t)
+{
+	if (!c->quiet)
+		fprintf(stderr,
+		        "rebuy: campaign: %llu treated, %llu control; true effect over them: "
+		        "conversion %+.4f, orders per customer %+.4f, revenue per customer %+.2f\n",
+		        (unsigned long long)t->customers[1], (unsigned long long)t->customers[0],
+		        t->ate_conversion, t->ate_orders, t->ate_revenue);
+	if (!x->camp_truth)
+		return 0;
+	struct rebuy_doc *doc = rebuy_doc_new();
+	struct rebuy_node *root = rebuy_doc_root(doc);
+	char day[48];
+	rebuy_format_day(x->p.campaign_day, day, sizeof day);
+	rebuy_doc_str(doc, root, "send_date", day);
+	rebuy_doc_int(doc, root, "window_days", x->p.campaign_window_days);
+	rebuy_doc_num(doc, root, "share", x->p.campaign_share, REBUY_SHOW_PLAIN);
+	rebuy_doc_num(doc, root, "effect", x->p.campaign_effect, REBUY_SHOW_PLAIN);
+	rebuy_doc_uint(doc, root, "seed", x->p.seed);
+	struct rebuy_node *all = rebuy_doc_obj(doc, root, "ate");
+	rebuy_doc_num(doc, all, "conversion_rate", t->ate_conversion, REBUY_SHOW_PLAIN);
+	rebuy_doc_num(doc, all, "orders_per_customer", t->ate_orders, REBUY_SHOW_PLAIN);
+	rebuy_doc_num(doc, all, "revenue_per_customer", t->ate_revenue, REBUY_SHOW_PLAIN);
+	struct rebuy_node *tr = rebuy_doc_obj(doc, root, "att");
+	rebuy_doc_num(doc, tr, "conversion_rate", t->att_conversion, REBUY_SHOW_PLAIN);
+	rebuy_doc_num(doc, tr, "orders_per_customer", t->att_orders, REBUY_SHOW_PLAIN);
+	rebuy_doc_num(doc, tr, "revenue_per_customer", t->att_revenue, REBUY_SHOW_PLAIN);
+	rebuy_doc_money(doc, root, "incremental_revenue", t->incremental_revenue);
+	struct rebuy_node *groups = rebuy_doc_obj(doc, root, "groups");
+	group_doc(doc, groups, "treatment", t, 1, 1);
+	group_doc(doc, groups, "control", t, 0, 0);
+	struct cli_out out;
+	int r = cli_out_open(&out, x->camp_truth);
+	if (!r) {
+		enum rebuy_status st = rebuy_doc_write_json(doc, NULL, out.f);
+		if (st != REBUY_OK) {
+			cli_out_abort(&out);
+			cli_error("%s: %s", x->camp_truth, rebuy_status_name(st));
+			r = EXIT_FAIL;
+		} else {
+			r = cli_out_commit(&out);
+		}
+	}
+	rebuy_doc_free(doc);
+	return r;
+}
+
+static int check_campaign_options(struct ctx *x)
+{
+	if (!x->camp_out) {
+		if (x->has_camp_option) {
+			cli_error("the --campaign options need --campaign-out FILE (where the "
+			          "campaign's customers go)");
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	if (!x->has_camp_date) {
+		cli_error("--campaign-out needs --campaign-date DATE (the send day)");
+		return EXIT_USAGE;
+	}
+	x->p.has_campaign = 1;
+	return 0;
+}
+
 int cmd_gen(int argc, char **argv)
 {
 	struct cli_common c;
@@ -150,6 +304,8 @@ int cmd_gen(int argc, char **argv)
 		cli_error("gen takes no input file (did you mean -o %s?)", c.positional[0]);
 		return EXIT_USAGE;
 	}
+	if ((r = check_campaign_options(&x)))
+		return r;
 	struct rebuy_error err = {0};
 	struct rebuy_gen *g = rebuy_gen_new(&x.p, &err);
 	if (!g)
@@ -209,6 +365,19 @@ int cmd_gen(int argc, char **argv)
 		buf[n++] = '\n';
 	}
 	fwrite(buf, 1, n, out.f);
+	if (x.p.has_campaign) {
+		struct rebuy_gen_campaign_truth truth;
+		if (rebuy_gen_campaign_truth(g, &truth, &err) != REBUY_OK) {
+			cli_out_abort(&out);
+			rebuy_gen_free(g);
+			return cli_fail(&err);
+		}
+		if ((r = write_campaign(&x, g)) || (r = write_truth(&c, &x, &truth))) {
+			cli_out_abort(&out);
+			rebuy_gen_free(g);
+			return r;
+		}
+	}
 	rebuy_gen_free(g);
 	return cli_out_commit(&out);
 }

@@ -26,6 +26,7 @@ static const struct command commands[] = {
         {"audiences", cmd_audiences,
          "who to contact now and why: win-back, at-risk, second purchase, replenishment, VIP"},
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
+        {"uplift", cmd_uplift, "campaign evaluation: treatment against control, per segment too"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 

@@ -5,7 +5,13 @@
  * (seed, customer) only. Pending purchases wait in a calendar queue (Brown
  * 1988): time buckets of unsorted keys, and a 4-ary heap for the bucket being
  * emitted. Memory: about 64 + 8 + 8 bytes a customer in use (state, heap,
- * buckets), plus 40 reserved for the truth; all allocated in rebuy_gen_new.
+ * buckets), plus 40 reserved for the truth, plus 80 with a campaign; all
+ * allocated in rebuy_gen_new.
+ *
+ * A campaign (gen.h) gives each customer in it a second stream and a second
+ * pending event, its next extra purchase: the customer's key in the calendar
+ * is then the earlier of the two. Both outcomes of every customer in the
+ * campaign are tallied as the stream runs; only the group's own is written.
  */
 #include "rebuy/gen.h"
 
@@ -14,6 +20,8 @@
 
 #include "core/mem.h"
 #include "core/rng.h"
+#include "rebuy/date.h"
+#include "rebuy/money.h"
 
 #define SECONDS_PER_WEEK (7.0 * 86400.0)
 /* Keys hold the second within the horizon in their high 32 bits. */
@@ -37,6 +45,13 @@
 /* Buckets of up to this many keys have their customers' lines (64 bytes
  * each) loaded ahead when the bucket comes up. */
 #define PREFETCH_BUCKET_MAX 8192
+/* Campaign bounds. */
+#define MAX_EFFECT 1000.0
+#define MAX_WINDOW_DAYS 3650
+#define NOT_IN_CAMPAIGN (-1)
+/* The campaign stream of customer k is stream k | this of the seed: customer
+ * numbers stay below 2^32, so it never meets a customer's own stream. */
+#define CAMPAIGN_STREAM (1ULL << 63)
 
 /* What the next purchase of a customer needs: one cache line. */
 struct customer {
@@ -56,6 +71,17 @@ _Static_assert(sizeof(struct customer) == 64, "a customer is one cache line");
 struct chunk {
 	uint32_t next; /* the next chunk of the bucket, or of the free list */
 	uint64_t keys[CHUNK_KEYS];
+};
+
+/* A customer's campaign: its second stream, its next extra purchase, and
+ * what it did in the window without ([0]) and with ([1]) the campaign. */
+struct campaign {
+	struct rebuy__rng rng;
+	double next_extra; /* seconds from start; INFINITY when none is pending */
+	double extra_end;  /* extras come before this: window end, horizon, Pareto/NBD death */
+	int64_t revenue[2];
+	uint32_t orders[2];
+	int group; /* 1 treatment, 0 control, NOT_IN_CAMPAIGN */
 };
 
 /* A bucket's keys: a chain of chunks, all full but the last. The fill of
@@ -95,6 +121,12 @@ struct rebuy_gen {
 	uint64_t n_orders;
 	int64_t start_ts;
 	double horizon_s; /* weeks * SECONDS_PER_WEEK: purchases come before it */
+	/* The campaign, or NULL: one per customer, and the window in seconds
+	 * from start. */
+	struct campaign *camp;
+	double send_s, window_end_s;
+	int is_done;      /* rebuy_gen_next returned 0 */
+	int has_overflow; /* a campaign revenue sum went beyond int64 */
 };
 
 void rebuy_gen_params_init(struct rebuy_gen_params *params)
@@ -115,6 +147,9 @@ void rebuy_gen_params_init(struct rebuy_gen_params *params)
 	params->acquisition_weeks = 12;
 	params->weeks = 78;
 	params->seed = 1;
+	params->campaign_share = 0.5;
+	params->campaign_effect = 0;
+	params->campaign_window_days = 30;
 }
 
 static enum rebuy_status check_positive(const char *name, double v, struct rebuy_error *err)
@@ -123,6 +158,36 @@ static enum rebuy_status check_positive(const char *name, double v, struct rebuy
 		return REBUY_OK;
 	return rebuy_error_set(err, REBUY_EARG, "gen: %s must be a positive number, got %g", name,
 	                       v);
+}
+
+static enum rebuy_status check_campaign(const struct rebuy_gen_params *P, struct rebuy_error *err)
+{
+	/* The last day with a moment before the horizon. */
+	int64_t last = P->start_day + (int64_t)ceil(P->weeks * 7.0) - 1;
+	if (P->campaign_day <= P->start_day || P->campaign_day > last) {
+		char lo[48], hi[48], got[48];
+		rebuy_format_day(P->start_day + 1, lo, sizeof lo);
+		rebuy_format_day(last, hi, sizeof hi);
+		rebuy_format_day(P->campaign_day, got, sizeof got);
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "gen: campaign_day must be a day from %s to %s (after the "
+		                       "start, before the end), got %s",
+		                       lo, hi, got);
+	}
+	if (!(P->campaign_share > 0 && P->campaign_share < 1))
+		return rebuy_error_set(
+		        err, REBUY_EARG,
+		        "gen: campaign_share must be strictly between 0 and 1, got %g",
+		        P->campaign_share);
+	if (!(P->campaign_effect >= -1 && P->campaign_effect <= MAX_EFFECT))
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "gen: campaign_effect must be from -1 to %g, got %g",
+		                       MAX_EFFECT, P->campaign_effect);
+	if (P->campaign_window_days < 1 || P->campaign_window_days > MAX_WINDOW_DAYS)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "gen: campaign_window_days must be from 1 to %d, got %lld",
+		                       MAX_WINDOW_DAYS, (long long)P->campaign_window_days);
+	return REBUY_OK;
 }
 
 enum rebuy_status rebuy_gen_params_check(const struct rebuy_gen_params *params,
@@ -163,7 +228,7 @@ enum rebuy_status rebuy_gen_params_check(const struct rebuy_gen_params *params,
 		                       "gen: start_day must be a day of years 1 to 9999 (%d..%d), "
 		                       "got %lld",
 		                       MIN_START_DAY, MAX_START_DAY, (long long)P->start_day);
-	return REBUY_OK;
+	return P->has_campaign ? check_campaign(P, err) : REBUY_OK;
 }
 
 /* ---- the heap of the current bucket: 4-ary, smallest key on top ---- */
@@ -351,9 +416,9 @@ static void draw_customer(struct customer *c, struct rebuy_gen_truth *truth,
 /* Gamma(p, nu) rounded half to even to cents, at least one cent (a draw that
  * rounds to 0.00 is sold for 0.01: orders are purchases, and rebuy counts
  * zero-value orders apart), in 1/10,000 units. */
-static int64_t draw_amount(struct customer *c, const struct rebuy__gamma_shape *p)
+static int64_t draw_amount(struct rebuy__rng *rng, double nu, const struct rebuy__gamma_shape *p)
 {
-	double x = rebuy__rng_gamma_std(&c->rng, p) / c->nu;
+	double x = rebuy__rng_gamma_std(rng, p) / nu;
 	if (!(x < MAX_AMOUNT)) /* also catches +inf when nu underflowed to 0 */
 		x = MAX_AMOUNT;
 	double cents = x * 100.0;
@@ -380,6 +445,171 @@ static int advance(struct customer *c, enum rebuy_gen_model model)
 	return c->t < c->u.death;
 }
 
+/* ---- the campaign ---- */
+
+/* The customer's campaign, in its fixed order of draws: the group, then
+ * (effect > 0) the first extra purchase after the send. The extras of a
+ * customer in either group are drawn, so that its counterfactual is known. */
+static void campaign_init(struct rebuy_gen *g, struct campaign *cs, const struct customer *c,
+                          uint64_t number)
+{
+	const struct rebuy_gen_params *P = &g->params;
+	memset(cs, 0, sizeof *cs);
+	cs->next_extra = INFINITY;
+	cs->group = NOT_IN_CAMPAIGN;
+	if (!(c->t < g->send_s)) /* acquired on or after the send day */
+		return;
+	rebuy__rng_seed_stream(&cs->rng, P->seed, number | CAMPAIGN_STREAM);
+	cs->group = rebuy__rng_uniform(&cs->rng) < P->campaign_share;
+	double end = g->window_end_s < g->horizon_s ? g->window_end_s : g->horizon_s;
+	if (P->model == REBUY_GEN_PNBD && c->u.death < end)
+		end = c->u.death;
+	cs->extra_end = end;
+	if (P->campaign_effect > 0) {
+		double t = g->send_s + rebuy__rng_exp(&cs->rng, c->lambda * P->campaign_effect) *
+		                               SECONDS_PER_WEEK;
+		cs->next_extra = t < end ? t : INFINITY;
+	}
+}
+
+/* Files the customer's next event, the earlier of its own purchase and its
+ * next extra one, when there is one before the horizon. */
+static void campaign_push(struct rebuy_gen *g, uint32_t index)
+{
+	double t = g->cust[index].t, e = g->camp[index].next_extra;
+	if (e < t)
+		t = e;
+	if (t < g->horizon_s)
+		push(g, key_of(t, index));
+}
+
+static void tally(struct rebuy_gen *g, struct campaign *cs, int outcome, int64_t amount)
+{
+	cs->orders[outcome]++;
+	g->has_overflow |=
+	        __builtin_add_overflow(cs->revenue[outcome], amount, &cs->revenue[outcome]);
+}
+
+/* rebuy_gen_next with a campaign: the same calendar, with extra purchases
+ * among the events and some events not written (the other group's
+ * outcome). Returns 1 with *out filled, or 0 at the end. */
+static int next_with_campaign(struct rebuy_gen *g, struct rebuy_gen_order *out)
+{
+	const struct rebuy_gen_params *P = &g->params;
+	for (;;) {
+		if (g->n_heap == 0 && !load_next_bucket(g)) {
+			g->is_done = 1;
+			return 0;
+		}
+		uint64_t key = g->heap[0];
+		uint32_t index = (uint32_t)key;
+		struct customer *c = &g->cust[index];
+		struct campaign *cs = &g->camp[index];
+		pop_top(g->heap, --g->n_heap);
+		int64_t amount;
+		int is_written;
+		if (cs->next_extra < c->t) {
+			/* An extra purchase: it happens with the campaign only. */
+			amount = draw_amount(&cs->rng, c->nu, &g->shape_p);
+			tally(g, cs, 1, amount);
+			double t = cs->next_extra +
+			           rebuy__rng_exp(&cs->rng, c->lambda * P->campaign_effect) *
+			                   SECONDS_PER_WEEK;
+			cs->next_extra = t < cs->extra_end ? t : INFINITY;
+			is_written = cs->group == 1;
+		} else {
+			amount = draw_amount(&c->rng, c->nu, &g->shape_p);
+			is_written = 1;
+			if (cs->group != NOT_IN_CAMPAIGN && c->t >= g->send_s &&
+			    c->t < g->window_end_s) {
+				tally(g, cs, 0, amount);
+				/* Thinning: kept with probability 1 + effect. */
+				int is_kept = !(P->campaign_effect < 0 &&
+				                rebuy__rng_uniform(&cs->rng) < -P->campaign_effect);
+				if (is_kept)
+					tally(g, cs, 1, amount);
+				else if (cs->group == 1)
+					is_written = 0;
+			}
+			int is_alive = advance(c, P->model);
+			if (!is_alive && P->model == REBUY_GEN_BGNBD)
+				cs->next_extra = INFINITY; /* left after this purchase */
+			if (!is_alive || !(c->t < g->horizon_s))
+				c->t = INFINITY;
+		}
+		campaign_push(g, index);
+		if (!is_written)
+			continue;
+		out->customer = (uint64_t)index + 1;
+		out->order = ++g->n_orders;
+		out->ts = g->start_ts + (int64_t)(key >> 32);
+		out->amount = amount;
+		return 1;
+	}
+}
+
+int rebuy_gen_campaign_group(const struct rebuy_gen *g, uint64_t c)
+{
+	if (!g || !g->camp || c < 1 || c > g->params.n_customers)
+		return NOT_IN_CAMPAIGN;
+	return g->camp[c - 1].group;
+}
+
+static double ratio(double a, uint64_t b)
+{
+	return b ? a / (double)b : NAN;
+}
+
+enum rebuy_status rebuy_gen_campaign_truth(const struct rebuy_gen *g,
+                                           struct rebuy_gen_campaign_truth *out,
+                                           struct rebuy_error *err)
+{
+	if (!g || !g->camp)
+		return rebuy_error_set(err, REBUY_EARG, "gen: the generator has no campaign");
+	if (!g->is_done)
+		return rebuy_error_set(
+		        err, REBUY_EARG,
+		        "gen: the campaign's truth is known once every order is out");
+	if (g->has_overflow)
+		return rebuy_error_set(err, REBUY_ELIMIT,
+		                       "gen: a campaign revenue sum is beyond +-922 trillion");
+	memset(out, 0, sizeof *out);
+	int overflow = 0;
+	for (size_t i = 0; i < g->params.n_customers; i++) {
+		const struct campaign *cs = &g->camp[i];
+		if (cs->group == NOT_IN_CAMPAIGN)
+			continue;
+		int k = cs->group;
+		out->customers[k]++;
+		for (int o = 0; o < 2; o++) {
+			out->converted[k][o] += cs->orders[o] > 0;
+			out->orders[k][o] += cs->orders[o];
+			overflow |= __builtin_add_overflow(out->revenue[k][o], cs->revenue[o],
+			                                   &out->revenue[k][o]);
+		}
+	}
+	int64_t d[2];
+	overflow |= __builtin_sub_overflow(out->revenue[1][1], out->revenue[1][0], &d[1]);
+	overflow |= __builtin_sub_overflow(out->revenue[0][1], out->revenue[0][0], &d[0]);
+	if (overflow)
+		return rebuy_error_set(err, REBUY_ELIMIT,
+		                       "gen: a campaign revenue sum is beyond +-922 trillion");
+	const uint64_t n = out->customers[0] + out->customers[1], nt = out->customers[1];
+	double conv[2], ord[2];
+	for (int k = 0; k < 2; k++) {
+		conv[k] = (double)out->converted[k][1] - (double)out->converted[k][0];
+		ord[k] = (double)out->orders[k][1] - (double)out->orders[k][0];
+	}
+	out->ate_conversion = ratio(conv[0] + conv[1], n);
+	out->att_conversion = ratio(conv[1], nt);
+	out->ate_orders = ratio(ord[0] + ord[1], n);
+	out->att_orders = ratio(ord[1], nt);
+	out->ate_revenue = ratio(((double)d[0] + (double)d[1]) / REBUY_MONEY_SCALE, n);
+	out->att_revenue = ratio((double)d[1] / REBUY_MONEY_SCALE, nt);
+	out->incremental_revenue = d[1];
+	return REBUY_OK;
+}
+
 static enum rebuy_status alloc_all(struct rebuy_gen *g, size_t n)
 {
 	size_t bytes, n_chunks;
@@ -397,6 +627,8 @@ static enum rebuy_status alloc_all(struct rebuy_gen *g, size_t n)
 	    !(g->chunks = rebuy__malloc(bytes)))
 		return REBUY_ENOMEM;
 	if (!(g->buckets = rebuy__malloc(g->n_buckets * sizeof *g->buckets)))
+		return REBUY_ENOMEM;
+	if (g->params.has_campaign && !(g->camp = rebuy__calloc(n, sizeof *g->camp)))
 		return REBUY_ENOMEM;
 	for (uint32_t b = 0; b < g->n_buckets; b++)
 		g->buckets[b] = (struct bucket){NONE, NONE, 0};
@@ -429,11 +661,17 @@ struct rebuy_gen *rebuy_gen_new(const struct rebuy_gen_params *params, struct re
 	rebuy__gamma_shape_init(&g->shape_s, params->s);
 	rebuy__gamma_shape_init(&g->shape_q, params->q);
 	rebuy__gamma_shape_init(&g->shape_p, params->p);
+	if (params->has_campaign) {
+		g->send_s = (double)(params->campaign_day - params->start_day) * 86400.0;
+		g->window_end_s = g->send_s + (double)params->campaign_window_days * 86400.0;
+	}
 	if (alloc_all(g, n) != REBUY_OK)
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		struct rebuy_gen_truth unused;
 		draw_customer(&g->cust[i], &unused, g, (uint64_t)i + 1);
+		if (g->camp)
+			campaign_init(g, &g->camp[i], &g->cust[i], (uint64_t)i + 1);
 		push(g, key_of(g->cust[i].t, (uint32_t)i));
 	}
 	return g;
@@ -446,8 +684,14 @@ nomem:
 
 int rebuy_gen_next(struct rebuy_gen *g, struct rebuy_gen_order *out)
 {
-	if (!g || (g->n_heap == 0 && !load_next_bucket(g)))
+	if (!g)
 		return 0;
+	if (g->camp)
+		return next_with_campaign(g, out);
+	if (g->n_heap == 0 && !load_next_bucket(g)) {
+		g->is_done = 1;
+		return 0;
+	}
 	uint64_t *h = g->heap;
 	uint64_t key = h[0];
 	uint32_t index = (uint32_t)key;
@@ -455,7 +699,7 @@ int rebuy_gen_next(struct rebuy_gen *g, struct rebuy_gen_order *out)
 	out->customer = (uint64_t)index + 1;
 	out->order = ++g->n_orders;
 	out->ts = g->start_ts + (int64_t)(key >> 32);
-	out->amount = draw_amount(c, &g->shape_p);
+	out->amount = draw_amount(&c->rng, c->nu, &g->shape_p);
 
 	/* Take the key off the heap, then file the customer's next one. */
 	pop_top(h, --g->n_heap);
@@ -492,5 +736,6 @@ void rebuy_gen_free(struct rebuy_gen *g)
 	rebuy__free(g->heap_block);
 	rebuy__free(g->chunks);
 	rebuy__free(g->buckets);
+	rebuy__free(g->camp);
 	rebuy__free(g);
 }

@@ -608,6 +608,241 @@ static void test_gen__new_fails_cleanly_without_memory(void **state)
 	rebuy_gen_free(NULL);
 }
 
+/* ---- campaigns ---------------------------------------------------------- */
+
+/* Every order of a stream as (customer, ts, amount), sorted. */
+struct key3 {
+	uint64_t customer;
+	int64_t ts, amount;
+};
+
+static int cmp_key3(const void *pa, const void *pb)
+{
+	const struct key3 *a = pa, *b = pb;
+	if (a->customer != b->customer)
+		return a->customer < b->customer ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return (a->amount > b->amount) - (a->amount < b->amount);
+}
+
+struct run {
+	struct key3 *o;
+	size_t n;
+	int group[2001]; /* per customer (<= 2000 in these tests) */
+	struct rebuy_gen_campaign_truth truth;
+	/* The observed outcome tallied from the stream, per group. */
+	uint64_t converted[2], orders[2];
+	int64_t revenue[2];
+};
+
+static void run_campaign(const struct rebuy_gen_params *P, struct run *r)
+{
+	memset(r, 0, sizeof *r);
+	struct rebuy_gen *g = gen_or_fail(P);
+	size_t cap = 1024;
+	r->o = malloc(cap * sizeof *r->o);
+	struct rebuy_gen_order o;
+	int64_t send = P->campaign_day * 86400, end = send + P->campaign_window_days * 86400;
+	static uint32_t in_window[2001];
+	memset(in_window, 0, sizeof in_window);
+	uint64_t last_order = 0;
+	while (rebuy_gen_next(g, &o)) {
+		assert_int_equal(o.order, ++last_order);
+		if (r->n == cap)
+			r->o = realloc(r->o, (cap *= 2) * sizeof *r->o);
+		r->o[r->n++] = (struct key3){o.customer, o.ts, o.amount};
+		int k = rebuy_gen_campaign_group(g, o.customer);
+		if (k >= 0 && o.ts >= send && o.ts < end) {
+			r->converted[k] += in_window[o.customer]++ == 0;
+			r->orders[k]++;
+			r->revenue[k] += o.amount;
+		}
+	}
+	for (uint64_t c = 1; c <= P->n_customers; c++)
+		r->group[c] = rebuy_gen_campaign_group(g, c);
+	struct rebuy_error err;
+	rebuy_error_clear(&err);
+	if (rebuy_gen_campaign_truth(g, &r->truth, &err) != REBUY_OK)
+		fail_msg("truth: %s", err.msg);
+	rebuy_gen_free(g);
+	qsort(r->o, r->n, sizeof *r->o, cmp_key3);
+}
+
+static void campaign_defaults(struct rebuy_gen_params *P, double effect)
+{
+	rebuy_gen_params_init(P);
+	P->n_customers = 2000;
+	P->seed = 9;
+	P->weeks = 30;
+	P->has_campaign = 1;
+	P->campaign_day = P->start_day + 10 * 7; /* week 10: most are acquired */
+	P->campaign_effect = effect;
+}
+
+/* The truth's observed outcomes are what the stream shows. */
+static void check_observed(const struct run *r)
+{
+	for (int k = 0; k < 2; k++) {
+		int w = k; /* treatment shows its outcome with, control without */
+		assert_int_equal(r->converted[k], r->truth.converted[k][w]);
+		assert_int_equal(r->orders[k], r->truth.orders[k][w]);
+		assert_int_equal(r->revenue[k], r->truth.revenue[k][w]);
+	}
+}
+
+static void test_gen__campaign_without_effect_changes_no_order(void **state)
+{
+	(void)state;
+	struct rebuy_gen_params P;
+	campaign_defaults(&P, 0);
+	uint64_t n0, n1;
+	uint64_t h1 = stream_hash(&P, &n1);
+	P.has_campaign = 0;
+	uint64_t h0 = stream_hash(&P, &n0);
+	assert_int_equal(n0, n1);
+	assert_int_equal(h0, h1);
+	P.has_campaign = 1;
+	struct run r;
+	run_campaign(&P, &r);
+	check_observed(&r);
+	/* both outcomes are the same: every true effect is exactly 0 */
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(r.truth.converted[k][0], r.truth.converted[k][1]);
+		assert_int_equal(r.truth.revenue[k][0], r.truth.revenue[k][1]);
+	}
+	assert_true(r.truth.ate_conversion == 0 && r.truth.att_revenue == 0);
+	assert_int_equal(r.truth.incremental_revenue, 0);
+	/* customers acquired before week 10 are in it, split about evenly */
+	uint64_t in = r.truth.customers[0] + r.truth.customers[1];
+	assert_in_range(in, 1550, 1780); /* 2000 x 10/12 = 1667 +- 5 sd */
+	assert_in_range(r.truth.customers[1], in / 2 - 120, in / 2 + 120);
+	free(r.o);
+}
+
+/* effect > 0: the treated keep every purchase of their own and gain extras
+ * in the window; nobody else changes. */
+static void test_gen__campaign_adds_purchases_to_the_treated_in_the_window(void **state)
+{
+	(void)state;
+	struct rebuy_gen_params P;
+	struct run base, with;
+	campaign_defaults(&P, 0);
+	run_campaign(&P, &base);
+	P.campaign_effect = 2.0;
+	run_campaign(&P, &with);
+	check_observed(&with);
+	assert_true(with.n > base.n);
+	int64_t send = P.campaign_day * 86400, end = send + P.campaign_window_days * 86400;
+	/* every base order is in `with`; every extra is a treated customer's,
+	 * in the window */
+	size_t i = 0, extras = 0;
+	for (size_t k = 0; k < with.n; k++) {
+		if (i < base.n && cmp_key3(&base.o[i], &with.o[k]) == 0) {
+			i++;
+			continue;
+		}
+		extras++;
+		assert_int_equal(with.group[with.o[k].customer], 1);
+		assert_true(with.o[k].ts >= send && with.o[k].ts < end);
+	}
+	assert_int_equal(i, base.n);
+	assert_int_equal(extras, with.n - base.n);
+	assert_int_equal(extras, with.truth.orders[1][1] - with.truth.orders[1][0]);
+	/* the counterfactual without the campaign is the base run */
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(with.truth.converted[k][0], base.truth.converted[k][0]);
+		assert_int_equal(with.truth.revenue[k][0], base.truth.revenue[k][0]);
+		assert_true(with.truth.orders[k][1] > with.truth.orders[k][0]);
+	}
+	assert_true(with.truth.ate_conversion > 0 && with.truth.att_revenue > 0);
+	assert_int_equal(with.truth.incremental_revenue,
+	                 with.truth.revenue[1][1] - with.truth.revenue[1][0]);
+	/* the expected effect on orders: extras at rate lambda x effect over
+	 * the part of the window each lives; about twice the base's orders */
+	double ratio = (double)(with.truth.orders[0][1] + with.truth.orders[1][1]) /
+	               (double)(with.truth.orders[0][0] + with.truth.orders[1][0]);
+	assert_true(ratio > 2.5 && ratio < 3.5);
+	free(base.o);
+	free(with.o);
+}
+
+/* effect < 0: the treated lose purchases in the window (thinning). */
+static void test_gen__negative_effect_removes_purchases_of_the_treated(void **state)
+{
+	(void)state;
+	struct rebuy_gen_params P;
+	struct run base, with;
+	campaign_defaults(&P, 0);
+	P.model = REBUY_GEN_BGNBD;
+	run_campaign(&P, &base);
+	P.campaign_effect = -0.5;
+	run_campaign(&P, &with);
+	check_observed(&with);
+	assert_true(with.n < base.n);
+	size_t i = 0;
+	for (size_t k = 0; k < base.n; k++) {
+		if (i < with.n && cmp_key3(&with.o[i], &base.o[k]) == 0) {
+			i++;
+			continue;
+		}
+		assert_int_equal(base.group[base.o[k].customer], 1);
+	}
+	assert_int_equal(i, with.n);
+	double kept = (double)with.truth.orders[0][1] / (double)with.truth.orders[0][0];
+	assert_true(kept > 0.4 && kept < 0.6);
+	assert_true(with.truth.ate_conversion < 0 && with.truth.incremental_revenue < 0);
+	free(base.o);
+	free(with.o);
+}
+
+static void test_gen__campaign_params_are_checked(void **state)
+{
+	(void)state;
+	struct rebuy_gen_params P;
+	campaign_defaults(&P, 0);
+	assert_int_equal(rebuy_gen_params_check(&P, NULL), REBUY_OK);
+	P.campaign_day = P.start_day;
+	expect_rejected(&P, "campaign_day");
+	P.campaign_day = P.start_day + 30 * 7; /* the day after the last */
+	expect_rejected(&P, "campaign_day");
+	P.campaign_day = P.start_day + 30 * 7 - 1;
+	assert_int_equal(rebuy_gen_params_check(&P, NULL), REBUY_OK);
+	const double bad_share[] = {0, 1, -0.1, NAN};
+	for (size_t i = 0; i < 4; i++) {
+		campaign_defaults(&P, 0);
+		P.campaign_share = bad_share[i];
+		expect_rejected(&P, "campaign_share");
+	}
+	const double bad_effect[] = {-1.01, 1000.5, NAN, INFINITY};
+	for (size_t i = 0; i < 4; i++) {
+		campaign_defaults(&P, bad_effect[i]);
+		expect_rejected(&P, "campaign_effect");
+	}
+	campaign_defaults(&P, 0);
+	P.campaign_window_days = 0;
+	expect_rejected(&P, "campaign_window_days");
+	/* no campaign: its fields are not looked at */
+	P.has_campaign = 0;
+	assert_int_equal(rebuy_gen_params_check(&P, NULL), REBUY_OK);
+	/* the truth: only with a campaign, and once the stream has ended */
+	struct rebuy_gen *g = gen_or_fail(&P);
+	struct rebuy_gen_campaign_truth t;
+	struct rebuy_error err;
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_gen_campaign_truth(g, &t, &err), REBUY_EARG);
+	assert_int_equal(rebuy_gen_campaign_group(g, 1), -1);
+	rebuy_gen_free(g);
+	campaign_defaults(&P, 1);
+	g = gen_or_fail(&P);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_gen_campaign_truth(g, &t, &err), REBUY_EARG);
+	assert_string_equal(err.msg, "gen: the campaign's truth is known once every order is out");
+	assert_int_equal(rebuy_gen_campaign_group(g, 0), -1);
+	assert_int_equal(rebuy_gen_campaign_group(g, 2001), -1);
+	rebuy_gen_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +859,10 @@ int main(void)
 	        cmocka_unit_test(test_gen__truth_is_drawn_from_the_priors),
 	        cmocka_unit_test(test_gen__pnbd_lifetime_ends_purchases),
 	        cmocka_unit_test(test_gen__new_fails_cleanly_without_memory),
+	        cmocka_unit_test(test_gen__campaign_without_effect_changes_no_order),
+	        cmocka_unit_test(test_gen__campaign_adds_purchases_to_the_treated_in_the_window),
+	        cmocka_unit_test(test_gen__negative_effect_removes_purchases_of_the_treated),
+	        cmocka_unit_test(test_gen__campaign_params_are_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
