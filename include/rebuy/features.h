@@ -28,7 +28,9 @@
  * then, with opts.attribute_levels > 0, for each attribute column of the
  * orders table and each of its most common values (by customers, at most
  * attribute_levels of them, ties by value byte order) an indicator
- * "<column>=<value>" that the customer's first purchase carries that value.
+ * "<column>=<value>" that the customer's first purchase carries that value;
+ * with opts.same_levels, the indicator columns of those features instead
+ * (so that features at two cut-offs of one orders table share columns).
  */
 #ifndef REBUY_FEATURES_H
 #define REBUY_FEATURES_H
@@ -68,6 +70,10 @@ struct rebuy_features_options {
 	int64_t as_of_day;       /* default: the day after the last purchase */
 	int64_t window_days;     /* of the *_recent columns; 0: 90 */
 	size_t attribute_levels; /* indicator columns per attribute, <= 64; 0: none */
+	/* Features of the same orders table whose indicator columns to repeat
+	 * (attribute_levels is then not used); NULL: pick them. Borrowed for
+	 * the call only. */
+	const struct rebuy_features *same_levels;
 };
 
 void rebuy_features_options_init(struct rebuy_features_options *opts);
@@ -80,6 +86,9 @@ struct rebuy_features {
 	double *x;          /* n_rows x n_cols, row-major */
 	char **names;       /* n_cols column names */
 	int64_t *last_day;  /* n_rows: last purchase day before as_of */
+	/* For each indicator column (n_cols - REBUY_FEAT_N_BASE of them): its
+	 * attribute and value id in the orders table; NULL when there are none. */
+	uint32_t *indicator_attr, *indicator_value;
 };
 
 /* Computes the features of every customer as of opts->as_of_day. *out is

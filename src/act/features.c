@@ -39,6 +39,8 @@ void rebuy_features_free(struct rebuy_features *f)
 	rebuy__free(f->customer);
 	rebuy__free(f->x);
 	rebuy__free(f->last_day);
+	rebuy__free(f->indicator_attr);
+	rebuy__free(f->indicator_value);
 	rebuy__free(f);
 }
 
@@ -148,19 +150,43 @@ static char *column_name(const struct rebuy_orders *o, size_t k, uint32_t id)
 	return s;
 }
 
+/* Another features' indicator columns, as each attribute's levels. */
+static enum rebuy_status copy_levels(const struct rebuy_orders *o, const struct rebuy_features *like,
+                                     struct level **lv, size_t *nl)
+{
+	size_t n_ind = like->n_cols - REBUY_FEAT_N_BASE;
+	for (size_t k = 0; k < o->n_attributes; k++)
+		if (!(lv[k] = rebuy__calloc(n_ind ? n_ind : 1, sizeof *lv[k])))
+			return REBUY_ENOMEM;
+	for (size_t c = 0; c < n_ind; c++) {
+		uint32_t k = like->indicator_attr[c], v = like->indicator_value[c];
+		if (k >= o->n_attributes || v >= o->n_attr_values[k])
+			return REBUY_EARG;
+		lv[k][nl[k]++].id = v;
+	}
+	return REBUY_OK;
+}
+
 /* Adds the indicator columns after the base ones: x is re-laid out with
  * the final width. */
 static enum rebuy_status add_attributes(const struct rebuy_orders *o, struct rebuy_features *f,
-                                        const uint64_t *first_i, size_t max_levels)
+                                        const uint64_t *first_i, size_t max_levels,
+                                        const struct rebuy_features *like)
 {
 	struct level *lv[REBUY_MAX_ATTRIBUTES] = {0};
 	size_t nl[REBUY_MAX_ATTRIBUTES] = {0}, extra = 0;
 	enum rebuy_status st = REBUY_OK;
-	for (size_t k = 0; k < o->n_attributes; k++) {
-		if ((st = pick_levels(o, k, first_i, f->n_rows, max_levels, &lv[k], &nl[k])))
+	if (like) {
+		if ((st = copy_levels(o, like, lv, nl)))
 			goto out;
-		extra += nl[k];
+	} else {
+		for (size_t k = 0; k < o->n_attributes; k++)
+			if ((st = pick_levels(o, k, first_i, f->n_rows, max_levels, &lv[k],
+			                      &nl[k])))
+				goto out;
 	}
+	for (size_t k = 0; k < o->n_attributes; k++)
+		extra += nl[k];
 	if (extra == 0)
 		goto out;
 	size_t cols = f->n_cols + extra, cells;
@@ -170,7 +196,9 @@ static enum rebuy_status add_attributes(const struct rebuy_orders *o, struct reb
 	}
 	double *x = rebuy__calloc(cells ? cells : 1, sizeof *x);
 	char **names = rebuy__calloc(cols, sizeof *names);
-	if (!x || !names) {
+	f->indicator_attr = rebuy__calloc(extra, sizeof *f->indicator_attr);
+	f->indicator_value = rebuy__calloc(extra, sizeof *f->indicator_value);
+	if (!x || !names || !f->indicator_attr || !f->indicator_value) {
 		rebuy__free(x);
 		rebuy__free(names);
 		st = REBUY_ENOMEM;
@@ -180,9 +208,12 @@ static enum rebuy_status add_attributes(const struct rebuy_orders *o, struct reb
 		names[j] = f->names[j];
 	size_t j = f->n_cols;
 	for (size_t k = 0; k < o->n_attributes; k++)
-		for (size_t l = 0; l < nl[k]; l++)
+		for (size_t l = 0; l < nl[k]; l++) {
+			f->indicator_attr[j - f->n_cols] = (uint32_t)k;
+			f->indicator_value[j - f->n_cols] = lv[k][l].id;
 			if (!(names[j++] = column_name(o, k, lv[k][l].id)))
 				st = REBUY_ENOMEM;
+		}
 	for (size_t r = 0; r < f->n_rows; r++) {
 		double *dst = x + r * cols;
 		memcpy(dst, f->x + r * f->n_cols, f->n_cols * sizeof *dst);
@@ -218,7 +249,7 @@ enum rebuy_status rebuy_features_compute(const struct rebuy_orders *o,
 		                       "the as-of day is not after the first purchase day");
 	if (window < 0)
 		return rebuy_error_set(err, REBUY_EARG, "the recent window must be at least 1 day");
-	if (opts->attribute_levels > REBUY_FEATURES_MAX_LEVELS)
+	if (!opts->same_levels && opts->attribute_levels > REBUY_FEATURES_MAX_LEVELS)
 		return rebuy_error_set(err, REBUY_EARG, "at most %d indicator columns per attribute",
 		                       REBUY_FEATURES_MAX_LEVELS);
 
@@ -252,9 +283,17 @@ enum rebuy_status rebuy_features_compute(const struct rebuy_orders *o,
 		st = rebuy_error_set(err, REBUY_EDATA, "no customer has a purchase before the as-of day");
 		goto fail_set;
 	}
-	if (opts->attribute_levels && o->n_attributes &&
-	    (st = add_attributes(o, f, first_i, opts->attribute_levels)))
+	const struct rebuy_features *like = opts->same_levels;
+	if (o->n_attributes && (like ? like->n_cols > REBUY_FEAT_N_BASE : opts->attribute_levels) &&
+	    (st = add_attributes(o, f, first_i, opts->attribute_levels, like))) {
+		if (st == REBUY_EARG) {
+			st = rebuy_error_set(err, REBUY_EARG,
+			                     "the indicator columns to repeat are not of this "
+			                     "orders table");
+			goto fail_set;
+		}
 		goto fail;
+	}
 	rebuy__free(first_i);
 	*out = f;
 	return REBUY_OK;

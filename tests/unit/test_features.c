@@ -138,6 +138,36 @@ static void test_attributes(void **state)
 	rebuy_orders_free(o);
 }
 
+/* Features at a later cut-off repeat an earlier one's indicator columns,
+ * even where the most common value has changed since. */
+static void test_same_levels(void **state)
+{
+	(void)state;
+	struct rebuy_orders *o = load(shop, "channel");
+	struct rebuy_features_options opts;
+	rebuy_features_options_init(&opts);
+	opts.has_as_of = 1;
+	opts.as_of_day = day(2024, 1, 6); /* a (web) and b (shop): a tie, "shop" first */
+	opts.attribute_levels = 1;
+	struct rebuy_features *early = NULL, *late = NULL, *own = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_features_compute(o, &opts, &early, &err), REBUY_OK);
+	assert_string_equal(early->names[REBUY_FEAT_N_BASE], "channel=shop");
+	opts.has_as_of = 0; /* c (web) too: web is now the most common */
+	assert_int_equal(rebuy_features_compute(o, &opts, &own, &err), REBUY_OK);
+	assert_string_equal(own->names[REBUY_FEAT_N_BASE], "channel=web");
+	opts.same_levels = early;
+	assert_int_equal(rebuy_features_compute(o, &opts, &late, &err), REBUY_OK);
+	assert_int_equal(late->n_cols, REBUY_FEAT_N_BASE + 1);
+	assert_string_equal(late->names[REBUY_FEAT_N_BASE], "channel=shop");
+	assert_true(row_of(o, late, "b")[REBUY_FEAT_N_BASE] == 1);
+	assert_true(row_of(o, late, "c")[REBUY_FEAT_N_BASE] == 0);
+	rebuy_features_free(early);
+	rebuy_features_free(own);
+	rebuy_features_free(late);
+	rebuy_orders_free(o);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -173,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_columns),
 	        cmocka_unit_test(test_attributes),
+	        cmocka_unit_test(test_same_levels),
 	        cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
