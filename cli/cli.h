@@ -159,6 +159,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_basket(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
 int cmd_whatif(int argc, char **argv);
 
 /* ---- the customer-lifetime commands (fit, predict) ----

@@ -20,6 +20,8 @@ static const struct command commands[] = {
         {"fit", cmd_fit, "fit a customer-lifetime model: BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, sBG"},
         {"predict", cmd_predict,
          "per customer: P(alive), expected purchases, spend, CLV, next purchase date"},
+        {"cluster", cmd_cluster,
+         "customer segments by k-means on behaviour, with the numbers to choose k"},
         {"whatif", cmd_whatif,
          "the base's CLV if retention, purchase frequency or spend changed"},
         {"basket", cmd_basket, "what is bought together: frequent itemsets and association rules"},
