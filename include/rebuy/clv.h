@@ -254,6 +254,88 @@ enum rebuy_status rebuy_clv_shift_retention(const struct rebuy_clv_fit *fit, dou
                                             double points, struct rebuy_clv_fit *out,
                                             struct rebuy_error *err);
 
+/* Lower dropout by a relative amount: every customer's dropout scaled by
+ * (1 + change), change > -1 (-0.1: a tenth less dropout). pnbd: the
+ * dropout rate mu ~ Gamma(s, beta) becomes (1 + change) mu, which is
+ * Gamma(s, beta / (1 + change)) exactly. The Beta models (bgnbd and mbgnbd:
+ * the dropout probability after a purchase, p ~ Beta(a, b); bgbb:
+ * theta ~ Beta(gamma, delta); sbg: Beta(alpha, beta)) have no Beta that is
+ * a scaled Beta, so their mean a / (a + b) is scaled instead, keeping the
+ * first shape: b' = (a + b) / (1 + change) - a. REBUY_EARG when change <= -1
+ * or the scaled mean would reach 1. out's standard errors are NaN and its
+ * status says what was changed. */
+enum rebuy_status rebuy_clv_shift_dropout(const struct rebuy_clv_fit *fit, double change,
+                                          struct rebuy_clv_fit *out, struct rebuy_error *err);
+
+/* ---- what-if: the base's value under changed behaviour ----
+ *
+ * One scenario changes, for the customers in the data, from the fitted
+ * model (see whatif.c for the derivations):
+ *   retention: rebuy_clv_shift_retention(fit, retention_t, retention_points)
+ *     (the report's "what better retention is worth"), or
+ *     rebuy_clv_shift_dropout(fit, dropout_change). The changed model
+ *     replaces the fitted one everywhere, P(alive | history) included: the
+ *     customers are re-read by a model in which fewer drop out.
+ *   frequency: every customer's purchase rate from now on is (1 + f) lambda.
+ *     For a new customer, lambda ~ Gamma(r, alpha) becomes Gamma(r,
+ *     alpha / (1 + f)). For a customer with history (x, t_x, T) the
+ *     history was made at the old rate, so P(alive | history) and the
+ *     posteriors stay the fitted ones; alive at T her rate is Gamma(r + x,
+ *     alpha + T), and the changed future rate (1 + f) lambda is Gamma(r + x,
+ *     (alpha + T) / (1 + f)). So:
+ *       pnbd (dropout independent of purchases): expected purchases in any
+ *         horizon, discounted purchases and CLV all scale by (1 + f)
+ *         exactly, and so does a new customer's E[X(t)];
+ *       bgnbd, mbgnbd (a customer can drop out only right after a
+ *         purchase): buying (1 + f) times as fast runs the whole future
+ *         (1 + f) times as fast, dropout included: E[X(t) | history] becomes
+ *         E[X((1 + f) t) | history], and a new customer's E[X(t)] becomes
+ *         E[X((1 + f) t)] -- less than (1 + f) times as much, and the share
+ *         alive after t falls.
+ *     bgbb has no rate (REBUY_EARG).
+ *   spend: every future purchase is worth (1 + m) times as much: each
+ *     customer's Gamma-Gamma expected spend, so expected revenue and CLV,
+ *     scale by (1 + m). (Scaling the prior's gamma alone would not do it:
+ *     the posterior mean leans on the customer's own past spend.)
+ * The changes combine in that order: the dropout change makes the model,
+ * the frequency change runs its future faster, the spend change scales
+ * the value. Zero everywhere is the baseline: rebuy_clv_predict exactly.
+ */
+struct rebuy_clv_scenario {
+	double retention_points; /* lift S(retention_t) by this (0.05: five points), [0, 1) */
+	double retention_t;      /* time units; 0: one year (1 opportunity or period for
+	                            bgbb and sbg) */
+	double dropout_change;   /* > -1; 0: none; not with retention_points */
+	double frequency_change; /* > -1; 0: none */
+	double spend_change;     /* > -1; 0: none */
+};
+
+struct rebuy_clv_whatif {
+	/* The model the customers are read by: fit with the dropout change
+	 * (its status then says what changed), else a copy of fit. */
+	struct rebuy_clv_fit fit;
+	double survival_t;      /* retention_t, in time units */
+	double survival_before; /* rebuy_clv_survival(fitted, t) */
+	double survival_after;  /* the same under the scenario (frequency included) */
+	/* Sums over the customers, each entry weighted by d->w, compensated
+	 * (Kahan-Babuska) so that they do not depend on rounding noise; an
+	 * entry whose value is NaN (no spend model) is left out. */
+	double customers;
+	double expected_purchases; /* in opts->horizon */
+	double expected_revenue;   /* expected purchases x expected spend, in opts->horizon */
+	double clv;                /* over opts->clv_horizon */
+};
+
+/* The scenario's predictions for every entry of d into pred (d->n entries;
+ * NULL: not kept) and their sums into *out. Errors: REBUY_EARG (a change
+ * out of range, both retention changes, a frequency change for bgbb, those
+ * of rebuy_clv_predict and the shifts), REBUY_ENOMEM. */
+enum rebuy_status rebuy_clv_whatif(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
+                                   const struct rebuy_clv_predict_options *opts,
+                                   const struct rebuy_clv_scenario *scenario,
+                                   struct rebuy_clv_prediction *pred, struct rebuy_clv_whatif *out,
+                                   struct rebuy_error *err);
+
 /* Expected purchases in (T, T + t] given the history, one customer. */
 double rebuy_clv_expected_purchases(const struct rebuy_clv_fit *fit, double x, double t_x, double T,
                                     double t);

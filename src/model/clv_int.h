@@ -100,4 +100,20 @@ enum rebuy_status rebuy__clv_read_contracts(const struct rebuy_table_options *to
                                             struct rebuy_clv_data **out, size_t *n_young,
                                             struct rebuy_error *err);
 
+/* rebuy_clv_predict with every customer's future purchase rate multiplied
+ * by rate_scale > 0 (the what-if's frequency change, whatif.c): the
+ * posterior given the history stays the fitted model's, and from T on the
+ * rate is rate_scale x lambda, so the rate's posterior scale alpha + T
+ * becomes (alpha + T) / rate_scale. rate_scale 1 is rebuy_clv_predict to
+ * the bit. REBUY_EARG for bgbb (a purchase probability per opportunity has
+ * no rate to scale) unless rate_scale is 1. */
+struct rebuy_clv_fit;
+struct rebuy_clv_predict_options;
+struct rebuy_clv_prediction;
+enum rebuy_status rebuy__clv_predict_scaled(const struct rebuy_clv_fit *fit,
+                                            const struct rebuy_clv_data *d,
+                                            const struct rebuy_clv_predict_options *o,
+                                            double rate_scale, struct rebuy_clv_prediction *out,
+                                            struct rebuy_error *err);
+
 #endif

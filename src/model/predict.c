@@ -23,6 +23,7 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "model/bgbb.h"
+#include "model/clv_int.h"
 #include "model/bgnbd.h"
 #include "model/gg.h"
 #include "model/optim.h"
@@ -104,6 +105,7 @@ struct pjob {
 	const struct rebuy_clv_predict_options *o;
 	struct rebuy_clv_prediction *out;
 	double h, clv_h, delta; /* horizon, CLV horizon, pnbd discount rate per unit */
+	double rate_scale;      /* future purchase rates x this (what-if); 1: as fitted */
 	double month, upy;      /* a month and a year in time units */
 	int n_pmf;
 	/* continuous models */
@@ -161,6 +163,7 @@ static enum rebuy_status pair_chunk(void *ud, size_t item, unsigned thread)
 	for (size_t k = lo; k < hi; k++) {
 		double x = j->pairs[k].a, T = j->pairs[k].b, q[4], *f = j->fut + k * j->width;
 		posterior(fit, x, T, q);
+		q[1] /= j->rate_scale; /* the rate's scale: rate_scale x Gamma(r + x, alpha + T) */
 		f[F_E] = new_expected(fit, q, j->h);
 		f[F_P0] = new_pmf(fit, q, j->h, 0);
 		for (int n = 1; n < j->n_pmf; n++)
@@ -321,12 +324,28 @@ enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struc
                                     const struct rebuy_clv_predict_options *o,
                                     struct rebuy_clv_prediction *out, struct rebuy_error *err)
 {
+	return rebuy__clv_predict_scaled(fit, d, o, 1, out, err);
+}
+
+enum rebuy_status rebuy__clv_predict_scaled(const struct rebuy_clv_fit *fit,
+                                            const struct rebuy_clv_data *d,
+                                            const struct rebuy_clv_predict_options *o,
+                                            double rate_scale, struct rebuy_clv_prediction *out,
+                                            struct rebuy_error *err)
+{
 	if (fit->model == REBUY_CLV_SBG)
 		return rebuy_error_set(
 		        err, REBUY_EARG,
 		        "sbg describes a cohort of contracts, not customers: rebuy fit "
 		        "--model sbg prints its survival and retention");
-	struct pjob j = {.fit = fit, .d = d, .o = o, .out = out};
+	if (!(rate_scale > 0) || !isfinite(rate_scale))
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "the purchase rate factor must be > 0 (got %g)", rate_scale);
+	if (fit->model == REBUY_CLV_BGBB && rate_scale != 1)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "bgbb has a purchase probability per opportunity, not a rate: "
+		                       "a frequency change needs bgnbd, mbgnbd or pnbd");
+	struct pjob j = {.fit = fit, .d = d, .o = o, .out = out, .rate_scale = rate_scale};
 	j.upy = fit->model == REBUY_CLV_BGBB ? 1 : units_per_year(d->unit);
 	j.h = o->horizon > 0 ? o->horizon : j.upy;
 	j.clv_h = o->clv_horizon > 0 ? o->clv_horizon : j.h;

@@ -8,9 +8,11 @@
  * likelihood wins (both have four parameters). The winner is then fitted to
  * all the data, with Gamma-Gamma spend when there are amounts, and predicts
  * every customer: P(alive), purchases in the next year, and CLV over the
- * report's horizon. Better retention is rebuy_clv_shift_retention: the same
- * model with dropout lowered until the share of new customers alive after a
- * year is `retention_lift` higher, and the base's CLV recomputed with it.
+ * report's horizon. Better retention is rebuy_clv_whatif's retention
+ * scenario (rebuy_clv_shift_retention: the same model with dropout lowered
+ * until the share of new customers alive after a year is `retention_lift`
+ * higher, and the base's CLV recomputed with it), so that `rebuy whatif
+ * --retention-points` gives the same numbers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -158,22 +160,6 @@ static int map_entries(struct rpt *x)
 	return 1;
 }
 
-static double clv_sum(const struct rebuy_clv_prediction *p, size_t n)
-{
-	/* Compensated, so that the total does not depend on rounding order
-	 * noise the sections would show. */
-	double s = 0, c = 0;
-	for (size_t i = 0; i < n; i++) {
-		double v = p[i].clv;
-		if (!(v == v))
-			continue;
-		double t = s + v;
-		c += fabs(s) >= fabs(v) ? (s - t) + v : (v - t) + s;
-		s = t;
-	}
-	return s + c;
-}
-
 enum rebuy_status rpt_model_compute(struct rpt *x)
 {
 	struct rpt_model *m = &x->m;
@@ -273,7 +259,10 @@ enum rebuy_status rpt_model_compute(struct rpt *x)
 	m->pred = rebuy__malloc(n * sizeof *m->pred);
 	if (!m->pred)
 		return oom(x);
-	st = rebuy_clv_predict(&m->fit, m->data, &m->popt, m->pred, &e);
+	/* The baseline: the scenario that changes nothing (rebuy_clv_predict). */
+	struct rebuy_clv_scenario none = {0};
+	struct rebuy_clv_whatif base;
+	st = rebuy_clv_whatif(&m->fit, m->data, &m->popt, &none, m->pred, &base, &e);
 	if (st == REBUY_ENOMEM)
 		return oom(x);
 	if (st) {
@@ -287,7 +276,7 @@ enum rebuy_status rpt_model_compute(struct rpt *x)
 		return rebuy_error_set(x->err, REBUY_EINTERNAL,
 		                       "the lifetime data's customers do not follow the orders'");
 	m->ok = 1;
-	m->clv_total = clv_sum(m->pred, n);
+	m->clv_total = base.clv;
 
 	progress(x, "better retention");
 	/* Better retention. */
@@ -298,18 +287,18 @@ enum rebuy_status rpt_model_compute(struct rpt *x)
 		            "Для ценности лучшего удержания нужны суммы заказов (модель трат)."));
 		return REBUY_OK;
 	}
-	st = rebuy_clv_shift_retention(&m->fit, m->year, x->opt.retention_lift, &m->lift_fit, &e);
-	if (st) {
-		snprintf(m->lift_why, sizeof m->lift_why, "%s", e.msg);
-		return REBUY_OK;
-	}
-	m->s1 = rebuy_clv_survival(&m->lift_fit, m->year);
+	/* The same computation as rebuy whatif --retention-points. */
+	struct rebuy_clv_scenario lift = {.retention_points = x->opt.retention_lift,
+	                                  .retention_t = m->year};
+	struct rebuy_clv_whatif w;
 	struct rebuy_clv_prediction *p2 = rebuy__malloc(n * sizeof *p2);
 	if (!p2)
 		return oom(x);
-	st = rebuy_clv_predict(&m->lift_fit, m->data, &m->popt, p2, &e);
+	st = rebuy_clv_whatif(&m->fit, m->data, &m->popt, &lift, p2, &w, &e);
 	if (st == REBUY_OK) {
-		m->clv_total_lift = clv_sum(p2, n);
+		m->lift_fit = w.fit;
+		m->s1 = w.survival_after;
+		m->clv_total_lift = w.clv;
 		m->lift_ok = 1;
 		/* Where the gain goes: by RFM segment. */
 		for (size_t k = 0; k < n; k++) {
