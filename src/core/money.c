@@ -266,18 +266,111 @@ size_t rebuy_money_format(int64_t v, char *buf, size_t size)
 	return emit(buf, size, p, (size_t)(end - p));
 }
 
+/* Writes the n decimal digits d (n <= 17, d[0] != '0') with decimal
+ * exponent x (the value is d[0].d[1]... x 10^x) as printf's %.<n>g would:
+ * scientific when x < -4 or x >= n, trailing zeros dropped. Returns the
+ * length. */
+static int g_style(const char *d, int n, int x, int neg, char *out)
+{
+	char *o = out;
+	int sci = x < -4 || x >= n;
+	while (n > 1 && d[n - 1] == '0')
+		n--;
+	if (neg)
+		*o++ = '-';
+	if (sci) {
+		*o++ = d[0];
+		if (n > 1) {
+			*o++ = '.';
+			memcpy(o, d + 1, (size_t)n - 1);
+			o += n - 1;
+		}
+		*o++ = 'e';
+		*o++ = x < 0 ? '-' : '+';
+		int ax = x < 0 ? -x : x;
+		if (ax >= 100)
+			*o++ = (char)('0' + ax / 100);
+		*o++ = (char)('0' + ax / 10 % 10);
+		*o++ = (char)('0' + ax % 10);
+	} else if (x < 0) {
+		*o++ = '0';
+		*o++ = '.';
+		for (int i = -1; i > x; i--)
+			*o++ = '0';
+		memcpy(o, d, (size_t)n);
+		o += n;
+	} else {
+		for (int i = 0; i <= x; i++)
+			*o++ = i < n ? d[i] : '0';
+		if (n > x + 1) {
+			*o++ = '.';
+			memcpy(o, d + x + 1, (size_t)(n - x - 1));
+			o += n - x - 1;
+		}
+	}
+	*o = '\0';
+	return (int)(o - out);
+}
+
+/* The first p of the 17 significant digits d rounded half up into r (p <
+ * 17), *x adjusted on a carry. 0 when the dropped digits are exactly 5 then
+ * zeros: d is itself rounded, so the correct rounding of the exact value
+ * is not known from it. */
+static int round_digits(const char *d, int p, char *r, int *x)
+{
+	if (d[p] == '5') {
+		int rest_zero = 1;
+		for (int i = p + 1; i < 17; i++)
+			rest_zero &= d[i] == '0';
+		if (rest_zero)
+			return 0;
+	}
+	memcpy(r, d, (size_t)p);
+	if (d[p] >= '5') {
+		int i = p - 1;
+		while (i >= 0 && r[i] == '9')
+			r[i--] = '0';
+		if (i < 0) {
+			r[0] = '1';
+			(*x)++;
+		} else {
+			r[i]++;
+		}
+	}
+	return 1;
+}
+
+/* The shortest of %.15g, %.16g and %.17g that reads back as v. printf is
+ * called once, for the 17 digits; the 15- and 16-digit candidates are
+ * rounded from them (printf again only in the rare case where that rounding
+ * could differ from printf's) and checked with strtod. The output is the
+ * same as trying "%.15g", "%.16g", "%.17g" in turn. */
 size_t rebuy_format_double(double v, char *buf, size_t size)
 {
-	char tmp[40];
+	char tmp[40], e17[40], d[17], r[17];
 	int len;
 	if (isnan(v))
 		return emit(buf, size, "nan", 3);
 	if (isinf(v))
 		return v < 0 ? emit(buf, size, "-inf", 4) : emit(buf, size, "inf", 3);
-	for (int prec = 15;; prec++) {
-		len = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-		if (prec == 17 || strtod(tmp, NULL) == v)
-			break;
+	if (v == 0)
+		return emit(buf, size, signbit(v) ? "-0" : "0", signbit(v) ? 2 : 1);
+	/* d.dddddddddddddddde[+-]XX */
+	snprintf(e17, sizeof e17, "%.16e", v);
+	int neg = e17[0] == '-';
+	const char *m = e17 + neg;
+	d[0] = m[0];
+	memcpy(d + 1, m + 2, 16);
+	int x17 = (int)strtol(m + 19, NULL, 10);
+	for (int p = 15; p <= 16; p++) {
+		int x = x17;
+		if (round_digits(d, p, r, &x))
+			len = g_style(r, p, x, neg, tmp);
+		else
+			len = snprintf(tmp, sizeof tmp, "%.*g", p, v);
+		if (strtod(tmp, NULL) == v)
+			return emit(buf, size, tmp, len > 0 ? (size_t)len : 0);
 	}
-	return emit(buf, size, tmp, len > 0 ? (size_t)len : 0);
+	len = g_style(d, 17, x17, neg, tmp);
+	return emit(buf, size, tmp, (size_t)len);
 }

@@ -89,6 +89,11 @@ static double log_palive(const struct rebuy_clv_fit *fit, double x, double t_x, 
 	}
 }
 
+double rebuy_clv_p_alive(const struct rebuy_clv_fit *fit, double x, double t_x, double T)
+{
+	return exp(log_palive(fit, x, t_x, T));
+}
+
 /* What a customer alive at T, with x repeat purchases, does next depends on
  * (x, T) only: the posterior of the purchase rate is Gamma(r + x, alpha +
  * T) and that of the dropout Beta(a, b + x) (bgnbd; b + x + 1 for mbgnbd,

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/mem.h"
 #include "rebuy/doc.h"
@@ -42,5 +43,13 @@ struct rebuy_doc {
 /* The plain text of a scalar, as JSON and CSV write it ("" for null in
  * CSV, "null" in JSON is the writer's business). Returns the length. */
 size_t rebuy__node_plain(const struct rebuy_node *n, char *buf, size_t size);
+
+/* A writer of rows that continue w's output elsewhere (a buffer to copy
+ * into w's file later): same columns and format, no header or trailer;
+ * continues: rows come before the fork's (JSON separates them). The fork
+ * borrows w's columns. rebuy__rows_join frees the fork and counts its rows
+ * into w (the bytes are the caller's to copy); returns their number. */
+struct rebuy_rows *rebuy__rows_fork(const struct rebuy_rows *w, FILE *out, int continues);
+uint64_t rebuy__rows_join(struct rebuy_rows *w, struct rebuy_rows *fork);
 
 #endif

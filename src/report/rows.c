@@ -16,6 +16,7 @@ struct rebuy_rows {
 	FILE *out;
 	enum rebuy_format format;
 	int raw, has_key;
+	uint64_t base; /* a fork: rows counted before its own */
 	size_t n_columns, col;
 	uint64_t n_rows;
 	char **columns;
@@ -182,6 +183,26 @@ void rebuy_rows_end_row(struct rebuy_rows *w)
 		fputc('\n', w->out);
 	w->col = 0;
 	w->n_rows++;
+}
+
+struct rebuy_rows *rebuy__rows_fork(const struct rebuy_rows *w, FILE *out, int continues)
+{
+	struct rebuy_rows *f = rebuy__calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	*f = *w; /* columns borrowed from w */
+	f->out = out;
+	f->col = 0;
+	f->n_rows = f->base = continues ? 1 : 0;
+	return f;
+}
+
+uint64_t rebuy__rows_join(struct rebuy_rows *w, struct rebuy_rows *fork)
+{
+	uint64_t n = fork->n_rows - fork->base;
+	rebuy__free(fork);
+	w->n_rows += n;
+	return n;
 }
 
 enum rebuy_status rebuy_rows_finish(struct rebuy_rows *w)
