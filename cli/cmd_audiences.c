@@ -292,6 +292,23 @@ int cmd_audiences(int argc, char **argv)
 		if (rebuy_audience_rules_load(x.rules, &rules, &err) != REBUY_OK)
 			return cli_fail(&err);
 		x.a.rules = rules;
+		/* The columns the rules compare are read as attributes. */
+		const char *names[REBUY_MAX_ATTRIBUTES];
+		size_t n = rebuy_audience_rules_attributes(rules, names, REBUY_MAX_ATTRIBUTES);
+		for (size_t i = 0; i < n && i < REBUY_MAX_ATTRIBUTES; i++) {
+			size_t j = 0;
+			while (j < c.in.n_attributes && strcmp(c.in.attributes[j], names[i]) != 0)
+				j++;
+			if (j < c.in.n_attributes)
+				continue;
+			if (c.in.n_attributes == REBUY_MAX_ATTRIBUTES) {
+				cli_error("%s: the rules name more than %d columns", x.rules,
+				          REBUY_MAX_ATTRIBUTES);
+				rebuy_audience_rules_free(rules);
+				return EXIT_USAGE;
+			}
+			c.in.attributes[c.in.n_attributes++] = names[i];
+		}
 	}
 	if ((r = cli_load_orders(&c, &o)))
 		goto out;

@@ -98,6 +98,11 @@ enum rebuy_status rebuy_audience_rules_load(const char *path, struct rebuy_audie
                                             struct rebuy_error *err);
 void rebuy_audience_rules_free(struct rebuy_audience_rules *rules);
 size_t rebuy_audience_rules_count(const struct rebuy_audience_rules *rules);
+/* The fields the rules name that are not rebuy's own: attribute columns to
+ * read with the orders. Writes up to max names (borrowed from rules) and
+ * returns how many there are (possibly more than max). */
+size_t rebuy_audience_rules_attributes(const struct rebuy_audience_rules *rules,
+                                       const char **names, size_t max);
 
 /* ---- options -------------------------------------------------------------- */
 

@@ -647,6 +647,29 @@ static int numeric_field(const char *name)
 	return -1;
 }
 
+size_t rebuy_audience_rules_attributes(const struct rebuy_audience_rules *rules,
+                                       const char **names, size_t max)
+{
+	size_t n = 0;
+	for (size_t k = 0; rules && k < rules->n_rules; k++) {
+		const struct rule *r = &rules->rules[k];
+		for (size_t i = 0; i < r->n_nodes; i++) {
+			const char *f = r->nodes[i].name;
+			if (!f || numeric_field(f) >= 0 || strcmp(f, "segment") == 0)
+				continue;
+			size_t j = 0;
+			while (j < n && j < max && strcmp(names[j], f) != 0)
+				j++;
+			if (j == n) {
+				if (n < max)
+					names[n] = f;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
 static enum rebuy_status bind_node(const char *src, struct node *nd, const char *const *attr,
                                    size_t n_attr, struct rebuy_error *err)
 {

@@ -241,7 +241,9 @@ enum rebuy_status rebuy_features_compute(const struct rebuy_orders *o,
 {
 	*out = NULL;
 	if (o->n_orders == 0)
-		return rebuy_error_set(err, REBUY_EDATA, "no purchases to compute features from");
+		return rebuy_error_set(err, REBUY_EDATA,
+		                       opts->has_as_of ? "no purchases before the as-of day"
+		                                       : "no purchases to compute features from");
 	int64_t as_of = opts->has_as_of ? opts->as_of_day : o->last_day + 1;
 	int64_t window = opts->window_days ? opts->window_days : REBUY_FEATURES_DEFAULT_WINDOW;
 	if (as_of <= o->first_day)
