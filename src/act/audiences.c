@@ -1048,7 +1048,7 @@ static enum rebuy_status list_members(struct work *w, const struct thresholds *t
 	if (!st && !(a->members = rebuy__malloc((total ? total : 1) * sizeof *a->members)))
 		st = REBUY_ENOMEM;
 	for (size_t i = 0; i < n_slices; i++) {
-		if (!st) {
+		if (!st && sinks[i].n) {
 			memcpy(a->members + a->n_members, sinks[i].m, sinks[i].n * sizeof *sinks[i].m);
 			a->n_members += sinks[i].n;
 		}
