@@ -614,7 +614,8 @@ static enum rebuy_status list_due(struct work *w, struct pair *pairs, size_t n)
 {
 	const struct rebuy_audience_options *opts = w->opts;
 	int64_t as_of = w->f->as_of_day;
-	qsort(pairs, n, sizeof *pairs, pair_by_row);
+	if (n)
+		qsort(pairs, n, sizeof *pairs, pair_by_row);
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		while (j < n && pairs[j].row == pairs[i].row)
