@@ -41,6 +41,7 @@ struct node {
 	int has_date;      /* the value reads as YYYY-MM-DD */
 	char *text;        /* the value as text (N_CMP) */
 	char **set;        /* N_IN: values */
+	double *set_num;   /* N_IN on a number or date field, after binding: the values */
 	size_t n_set;
 };
 
@@ -77,6 +78,7 @@ static void free_rule(struct rule *r)
 		for (size_t k = 0; k < n->n_set; k++)
 			rebuy__free(n->set[k]);
 		rebuy__free(n->set);
+		rebuy__free(n->set_num);
 	}
 	rebuy__free(r->nodes);
 	rebuy__free(r->name);
@@ -392,14 +394,17 @@ static int parse_not(struct parser *p)
 	return k;
 }
 
-static int parse_and(struct parser *p)
+/* A left-leaning chain of operands joined by one keyword: "and" over
+ * parse_not, or "or" over the "and" chains. */
+static int parse_chain(struct parser *p, enum node_kind kind)
 {
-	int a = parse_not(p);
-	while (a >= 0 && take_keyword(p, "and")) {
-		int b = parse_not(p);
+	const char *kw = kind == N_AND ? "and" : "or";
+	int a = kind == N_AND ? parse_not(p) : parse_chain(p, N_AND);
+	while (a >= 0 && take_keyword(p, kw)) {
+		int b = kind == N_AND ? parse_not(p) : parse_chain(p, N_AND);
 		if (b < 0)
 			return -1;
-		int k = new_node(p, N_AND);
+		int k = new_node(p, kind);
 		if (k < 0)
 			return -1;
 		p->r->nodes[k].a = a;
@@ -411,19 +416,7 @@ static int parse_and(struct parser *p)
 
 static int parse_or(struct parser *p)
 {
-	int a = parse_and(p);
-	while (a >= 0 && take_keyword(p, "or")) {
-		int b = parse_and(p);
-		if (b < 0)
-			return -1;
-		int k = new_node(p, N_OR);
-		if (k < 0)
-			return -1;
-		p->r->nodes[k].a = a;
-		p->r->nodes[k].b = b;
-		a = k;
-	}
-	return a;
+	return parse_chain(p, N_OR);
 }
 
 /* ---- the file ------------------------------------------------------------ */
@@ -693,9 +686,14 @@ static enum rebuy_status bind_node(const char *src, struct node *nd, const char 
 		nd->type = F_TEXT;
 	}
 	if (nd->kind == N_IN) {
-		for (size_t i = 0; i < nd->n_set && nd->type != F_TEXT; i++) {
-			double v;
-			if (nd->type == F_DATE ? !read_date(nd->set[i], &v) : !read_number(nd->set[i], &v))
+		if (nd->type == F_TEXT)
+			return REBUY_OK;
+		rebuy__free(nd->set_num);
+		if (!(nd->set_num = rebuy__malloc(nd->n_set * sizeof *nd->set_num)))
+			return rebuy_error_set(err, REBUY_ENOMEM, "out of memory binding %s", src);
+		for (size_t i = 0; i < nd->n_set; i++) {
+			double *v = &nd->set_num[i];
+			if (nd->type == F_DATE ? !read_date(nd->set[i], v) : !read_number(nd->set[i], v))
 				return rebuy_error_set(err, REBUY_EARG,
 				                       "%s:%d:%d: '%s' is not a %s for %s", src, nd->line,
 				                       nd->col, nd->set[i],
@@ -813,14 +811,8 @@ static int eval(const struct rule *r, int k, const double *num, const char *cons
 			double v = num[nd->field];
 			if (isnan(v))
 				return 0;
-			for (size_t i = 0; i < nd->n_set && !found; i++) {
-				double w = 0;
-				if (nd->type == F_DATE)
-					read_date(nd->set[i], &w);
-				else
-					read_number(nd->set[i], &w);
-				found = v == w;
-			}
+			for (size_t i = 0; i < nd->n_set && !found; i++)
+				found = v == nd->set_num[i];
 		}
 		return found == (nd->op == OP_EQ);
 	}

@@ -424,12 +424,14 @@ static void test_rules(void **state)
 	                   "when last_purchase >= 2024-06-20 or frequency = 1\n"
 	                   "reason bought lately\n"
 	                   "audience not_in\n"
-	                   "when segment not in (champions, 'loyal') and not frequency < 2\n";
+	                   "when segment not in (champions, 'loyal') and not frequency < 2\n"
+	                   "audience counts\n"
+	                   "when frequency in (22, 24) and last_purchase not in (2024-05-26)\n";
 	struct rebuy_audience_rules *rules = NULL;
 	struct rebuy_error err = {0};
 	assert_int_equal(rebuy_audience_rules_parse("my.rules", text, strlen(text), &rules, &err),
 	                 REBUY_OK);
-	assert_int_equal(rebuy_audience_rules_count(rules), 3);
+	assert_int_equal(rebuy_audience_rules_count(rules), 4);
 	struct rebuy_audience_options o;
 	rebuy_audience_options_init(&o);
 	o.builtins = 1u << REBUY_AUD_BUILTIN_COUNT; /* none */
@@ -453,6 +455,11 @@ static void test_rules(void **state)
 	assert_non_null(member(&r, k + 2, "late"));
 	assert_non_null(member(&r, k + 2, "gone"));
 	assert_non_null(member(&r, k + 2, "small"));
+	/* 22 purchases: gone and small; 24: late, whose last purchase (36 days
+	 * before A) is 2024-05-26 and so left out. */
+	assert_int_equal(r.a->audiences[k + 3].n_members, 2);
+	assert_non_null(member(&r, k + 3, "gone"));
+	assert_non_null(member(&r, k + 3, "small"));
 	release(&r);
 	rebuy_audience_rules_free(rules);
 	free(t.s);
