@@ -340,11 +340,75 @@ static int round_digits(const char *d, int p, char *r, int *x)
 	return 1;
 }
 
-/* The shortest of %.15g, %.16g and %.17g that reads back as v. printf is
- * called once, for the 17 digits; the 15- and 16-digit candidates are
- * rounded from them (printf again only in the rare case where that rounding
- * could differ from printf's) and checked with strtod. The output is the
- * same as trying "%.15g", "%.16g", "%.17g" in turn. */
+/* 10^0 .. 10^22: the powers of ten that doubles hold exactly. */
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The 17 significant digits of a (positive, in [1e-5, 1e16)) correctly
+ * rounded, as printf's "%.16e" gives them, without printf: with s = 16 - x
+ * (x the decimal exponent of a, so s <= 21 and 10^s is exact), a * 10^s is
+ * exactly hi + lo (hi the rounded product, lo its fma residual), which lies
+ * in [1e16, 1e17) where hi is an integer, so the rounding to an integer is
+ * read off lo. 0 when a is out of that range or the product is exactly
+ * half-way (printf, which rounds ties to even, decides then). */
+static int digits17_fast(double a, char *d, int *x)
+{
+	if (!(a >= 1e-5 && a < 1e16))
+		return 0;
+	int e = (int)floor(log10(a)); /* may be one off near powers of ten */
+	for (int tries = 0; tries < 2; tries++) {
+		int sc = 16 - e;
+		if (sc < 0 || sc > 22)
+			return 0;
+		double hi = a * pow10_exact[sc], lo = fma(a, pow10_exact[sc], -hi);
+		if (hi < 1e16 || (hi == 1e16 && lo < 0)) {
+			e--;
+			continue;
+		}
+		if (hi > 1e17 || (hi == 1e17 && lo >= 0)) {
+			e++;
+			continue;
+		}
+		double fl = floor(lo), frac = lo - fl;
+		if (frac == 0.5)
+			return 0;
+		int64_t m = (int64_t)hi + (int64_t)fl + (frac > 0.5);
+		if (m >= INT64_C(100000000000000000)) {
+			m /= 10;
+			e++;
+		}
+		for (int i = 16; i >= 0; i--) {
+			d[i] = (char)('0' + m % 10);
+			m /= 10;
+		}
+		*x = e;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether the p digits r with exponent x read back as a (positive): the
+ * value r * 10^(x - p + 1) is one correctly rounded multiplication or
+ * division when the digits fit 53 bits and the power of ten is exact
+ * (Clinger's fast path); strtod of text otherwise. */
+static int reads_back(const char *r, int p, int x, double a, const char *text)
+{
+	int64_t m = 0;
+	for (int i = 0; i < p; i++)
+		m = m * 10 + (r[i] - '0');
+	int e = x - p + 1;
+	if (m <= (INT64_C(1) << 53) && e >= -22 && e <= 22)
+		return (e >= 0 ? (double)m * pow10_exact[e] : (double)m / pow10_exact[-e]) == a;
+	return fabs(strtod(text, NULL)) == a;
+}
+
+/* The shortest of %.15g, %.16g and %.17g that reads back as v. The 17
+ * digits come from digits17_fast where it applies, else from one printf;
+ * the 15- and 16-digit candidates are rounded from them (printf again only
+ * in the rare case where that rounding could differ from printf's) and
+ * checked by reads_back. The output is the same as trying "%.15g",
+ * "%.16g", "%.17g" in turn. */
 size_t rebuy_format_double(double v, char *buf, size_t size)
 {
 	char tmp[40], e17[40], d[17], r[17];
@@ -355,21 +419,27 @@ size_t rebuy_format_double(double v, char *buf, size_t size)
 		return v < 0 ? emit(buf, size, "-inf", 4) : emit(buf, size, "inf", 3);
 	if (v == 0)
 		return emit(buf, size, signbit(v) ? "-0" : "0", signbit(v) ? 2 : 1);
-	/* d.dddddddddddddddde[+-]XX */
-	snprintf(e17, sizeof e17, "%.16e", v);
-	int neg = e17[0] == '-';
-	const char *m = e17 + neg;
-	d[0] = m[0];
-	memcpy(d + 1, m + 2, 16);
-	int x17 = (int)strtol(m + 19, NULL, 10);
+	int neg = signbit(v) != 0, x17;
+	double a = fabs(v);
+	if (!digits17_fast(a, d, &x17)) {
+		/* d.dddddddddddddddde[+-]XX */
+		snprintf(e17, sizeof e17, "%.16e", v);
+		const char *m = e17 + neg;
+		d[0] = m[0];
+		memcpy(d + 1, m + 2, 16);
+		x17 = (int)strtol(m + 19, NULL, 10);
+	}
 	for (int p = 15; p <= 16; p++) {
 		int x = x17;
-		if (round_digits(d, p, r, &x))
+		if (round_digits(d, p, r, &x)) {
 			len = g_style(r, p, x, neg, tmp);
-		else
+			if (reads_back(r, p, x, a, tmp))
+				return emit(buf, size, tmp, len > 0 ? (size_t)len : 0);
+		} else {
 			len = snprintf(tmp, sizeof tmp, "%.*g", p, v);
-		if (strtod(tmp, NULL) == v)
-			return emit(buf, size, tmp, len > 0 ? (size_t)len : 0);
+			if (strtod(tmp, NULL) == v)
+				return emit(buf, size, tmp, len > 0 ? (size_t)len : 0);
+		}
 	}
 	len = g_style(d, 17, x17, neg, tmp);
 	return emit(buf, size, tmp, (size_t)len);

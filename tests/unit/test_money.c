@@ -505,6 +505,63 @@ static void test_money__format_double_round_trips_random_doubles(void **state)
 	assert_true(n_checked > 150000);
 }
 
+/* The obvious way: %.15g, %.16g, %.17g in turn, the first that reads back. */
+static void format_double_reference(double v, char *out, size_t size)
+{
+	for (int p = 15; p <= 17; p++) {
+		snprintf(out, size, "%.*g", p, v);
+		if (p == 17 || strtod(out, NULL) == v)
+			return;
+	}
+}
+
+/* The exact fast path (one fma product, Clinger's check) gives the bytes of
+ * the obvious way: on values of every size, near powers of ten and near
+ * rounding ties of 15, 16 and 17 digits. */
+static void test_money__format_double_matches_printf_reference(void **state)
+{
+	(void)state;
+	char got[40], want[400];
+	long n_checked = 0;
+	for (int i = 0; i < 1500000; i++) {
+		double v;
+		uint64_t u = rng_next();
+		switch (i % 6) {
+		case 0: /* log-uniform over [1e-7, 1e17] */
+			v = pow(10.0, -7.0 + 24.0 * (double)(u >> 11) / 9007199254740992.0);
+			break;
+		case 1: /* money-like */
+			v = (double)(int64_t)(u % 100000000) / 100.0;
+			break;
+		case 2: /* a probability */
+			v = (double)(u >> 11) / 9007199254740992.0;
+			break;
+		case 3: { /* next to a power of ten */
+			double p = pow(10.0, (double)((int)(u % 30) - 8));
+			v = (u >> 40) & 1 ? nextafter(p, 0) : nextafter(p, INFINITY);
+			break;
+		}
+		case 4: /* a short decimal, then a neighbour: near 15- and 16-digit ties */
+			v = (double)(int64_t)(u % 1000000000000000) / pow(10.0, (double)(u >> 60));
+			if ((u >> 59) & 1)
+				v = nextafter(v, INFINITY);
+			break;
+		default:
+			memcpy(&v, &u, sizeof v);
+			if (!isfinite(v))
+				continue;
+		}
+		if ((u >> 63) & 1)
+			v = -v;
+		rebuy_format_double(v, got, sizeof got);
+		format_double_reference(v, want, sizeof want);
+		if (strcmp(got, want) != 0)
+			fail_msg("%a: '%s', printf way '%s'", v, got, want);
+		n_checked++;
+	}
+	assert_true(n_checked > 1400000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +578,7 @@ int main(void)
 	        cmocka_unit_test(test_money__format_and_parse_round_trip),
 	        cmocka_unit_test(test_money__format_double_uses_fewest_digits),
 	        cmocka_unit_test(test_money__format_double_round_trips_random_doubles),
+	        cmocka_unit_test(test_money__format_double_matches_printf_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
