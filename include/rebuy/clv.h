@@ -211,6 +211,22 @@ enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struc
                                     const struct rebuy_clv_predict_options *opts,
                                     struct rebuy_clv_prediction *out, struct rebuy_error *err);
 
+/* The same predictions a range of entries at a time, in bounded memory:
+ * rebuy_clv_predictor_new does the work shared by all customers (once per
+ * distinct history), rebuy_clv_predictor_run fills out[0 .. n) for the
+ * entries first .. first + n - 1 of d (which must outlive the predictor).
+ * Results equal rebuy_clv_predict's. A predictor runs one range at a time. */
+struct rebuy_clv_predictor;
+enum rebuy_status rebuy_clv_predictor_new(const struct rebuy_clv_fit *fit,
+                                          const struct rebuy_clv_data *d,
+                                          const struct rebuy_clv_predict_options *opts,
+                                          struct rebuy_clv_predictor **out,
+                                          struct rebuy_error *err);
+enum rebuy_status rebuy_clv_predictor_run(struct rebuy_clv_predictor *p, size_t first, size_t n,
+                                          struct rebuy_clv_prediction *out,
+                                          struct rebuy_error *err);
+void rebuy_clv_predictor_free(struct rebuy_clv_predictor *p);
+
 /* Parametric-bootstrap intervals: the parameters (and the spend model's)
  * are drawn from the asymptotic normal of their logarithms (mean the
  * estimate, covariance cov_log), the predictions recomputed for each draw,

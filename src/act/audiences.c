@@ -383,23 +383,22 @@ static enum rebuy_status predict(struct work *w)
 	po.discount_rate = opts->discount_rate;
 	po.n_threads = opts->n_threads;
 	/* In slices, so that the predictions (some 200 bytes a customer) take
-	 * a few MB whatever the number of customers. */
+	 * a few MB whatever the number of customers; the work per distinct
+	 * history is done once, for all. */
+	struct rebuy_clv_predictor *pr;
+	if ((st = rebuy_clv_predictor_new(&a->fit, d, &po, &pr, w->err)))
+		return st;
 	size_t n = d->n, slice = (size_t)1 << 16;
 	struct rebuy_clv_prediction *p = rebuy__malloc((n < slice ? (n ? n : 1) : slice) * sizeof *p);
-	if (!p)
+	if (!p) {
+		rebuy_clv_predictor_free(pr);
 		return rebuy_error_set(w->err, REBUY_ENOMEM, "out of memory computing audiences");
+	}
 	for (size_t lo = 0; lo < n; lo += slice) {
-		struct rebuy_clv_data view = *d;
-		view.n = n - lo < slice ? n - lo : slice;
-		view.x += lo;
-		view.t_x += lo;
-		view.T += lo;
-		view.w += lo;
-		if (view.monetary)
-			view.monetary += lo;
-		if ((st = rebuy_clv_predict(&a->fit, &view, &po, p, w->err)))
+		size_t len = n - lo < slice ? n - lo : slice;
+		if ((st = rebuy_clv_predictor_run(pr, lo, len, p, w->err)))
 			break;
-		for (size_t k = 0; k < view.n; k++) {
+		for (size_t k = 0; k < len; k++) {
 			size_t r = lo + k;
 			struct cust *c = &w->c[r];
 			c->p_alive = p[k].p_alive;
@@ -411,6 +410,7 @@ static enum rebuy_status predict(struct work *w)
 			                      : INT64_MIN;
 		}
 	}
+	rebuy_clv_predictor_free(pr);
 	rebuy__free(p);
 	return st;
 }

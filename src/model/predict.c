@@ -108,7 +108,9 @@ struct pjob {
 	const struct rebuy_clv_fit *fit;
 	const struct rebuy_clv_data *d;
 	const struct rebuy_clv_predict_options *o;
-	struct rebuy_clv_prediction *out;
+	struct rebuy_clv_prediction *out; /* entries first .. first + count - 1 of d */
+	size_t first, count;
+	unsigned threads;
 	double h, clv_h, delta; /* horizon, CLV horizon, pnbd discount rate per unit */
 	double rate_scale;      /* future purchase rates x this (what-if); 1: as fitted */
 	double month, upy;      /* a month and a year in time units */
@@ -213,9 +215,10 @@ static enum rebuy_status customer_chunk(void *ud, size_t item, unsigned thread)
 	(void)thread;
 	const struct pjob *j = ud;
 	const struct rebuy_clv_data *d = j->d;
-	size_t lo = item * CHUNK, hi = lo + CHUNK < d->n ? lo + CHUNK : d->n;
+	size_t end = j->first + j->count, lo = j->first + item * CHUNK;
+	size_t hi = lo + CHUNK < end ? lo + CHUNK : end;
 	for (size_t i = lo; i < hi; i++) {
-		struct rebuy_clv_prediction *r = &j->out[i];
+		struct rebuy_clv_prediction *r = &j->out[i - j->first];
 		const double *f = j->fut + (size_t)j->pair_of[i] * j->width;
 		double lpa = j->lpa ? j->lpa[i] : log_palive(j->fit, d->x[i], d->t_x[i], d->T[i]);
 		double pa = exp(lpa);
@@ -241,9 +244,10 @@ static enum rebuy_status bgbb_chunk(void *ud, size_t item, unsigned thread)
 	const struct pjob *j = ud;
 	const struct rebuy_clv_data *d = j->d;
 	const double *p = j->fit->est.params;
-	size_t lo = item * CHUNK, hi = lo + CHUNK < d->n ? lo + CHUNK : d->n;
+	size_t end = j->first + j->count, lo = j->first + item * CHUNK;
+	size_t hi = lo + CHUNK < end ? lo + CHUNK : end;
 	for (size_t i = lo; i < hi; i++) {
-		struct rebuy_clv_prediction *r = &j->out[i];
+		struct rebuy_clv_prediction *r = &j->out[i - j->first];
 		double x = d->x[i], t_x = d->t_x[i], T = d->T[i];
 		r->log_p_alive = rebuy__bgbb_log_palive(p, x, t_x, T);
 		r->p_alive = exp(r->log_p_alive);
@@ -325,19 +329,30 @@ out:
 	return st;
 }
 
-enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
-                                    const struct rebuy_clv_predict_options *o,
-                                    struct rebuy_clv_prediction *out, struct rebuy_error *err)
+struct rebuy_clv_predictor {
+	struct pjob j;
+};
+
+void rebuy_clv_predictor_free(struct rebuy_clv_predictor *p)
 {
-	return rebuy__clv_predict_scaled(fit, d, o, 1, out, err);
+	if (!p)
+		return;
+	rebuy__free(p->j.pair_of);
+	rebuy__free((void *)p->j.pairs);
+	rebuy__free(p->j.fut);
+	rebuy__free(p->j.lpa);
+	rebuy__free(p->j.uniq_T);
+	rebuy__free(p->j.k_T);
+	rebuy__free(p);
 }
 
-enum rebuy_status rebuy__clv_predict_scaled(const struct rebuy_clv_fit *fit,
-                                            const struct rebuy_clv_data *d,
-                                            const struct rebuy_clv_predict_options *o,
-                                            double rate_scale, struct rebuy_clv_prediction *out,
-                                            struct rebuy_error *err)
+enum rebuy_status rebuy__clv_predictor_new(const struct rebuy_clv_fit *fit,
+                                           const struct rebuy_clv_data *d,
+                                           const struct rebuy_clv_predict_options *o,
+                                           double rate_scale, struct rebuy_clv_predictor **out,
+                                           struct rebuy_error *err)
 {
+	*out = NULL;
 	if (fit->model == REBUY_CLV_SBG)
 		return rebuy_error_set(
 		        err, REBUY_EARG,
@@ -350,7 +365,7 @@ enum rebuy_status rebuy__clv_predict_scaled(const struct rebuy_clv_fit *fit,
 		return rebuy_error_set(err, REBUY_EARG,
 		                       "bgbb has a purchase probability per opportunity, not a rate: "
 		                       "a frequency change needs bgnbd, mbgnbd or pnbd");
-	struct pjob j = {.fit = fit, .d = d, .o = o, .out = out, .rate_scale = rate_scale};
+	struct pjob j = {.fit = fit, .d = d, .o = o, .rate_scale = rate_scale};
 	j.upy = fit->model == REBUY_CLV_BGBB ? 1 : units_per_year(d->unit);
 	j.h = o->horizon > 0 ? o->horizon : j.upy;
 	j.clv_h = o->clv_horizon > 0 ? o->clv_horizon : j.h;
@@ -368,25 +383,70 @@ enum rebuy_status rebuy__clv_predict_scaled(const struct rebuy_clv_fit *fit,
 	if (!(o->discount_rate > -1))
 		return rebuy_error_set(err, REBUY_EARG, "the discount rate must be above -1");
 	j.delta = log1p(o->discount_rate) / j.upy;
-	unsigned threads = o->n_threads ? o->n_threads : rebuy__cpu_count();
-	enum rebuy_status st;
-	if (fit->model == REBUY_CLV_BGBB) {
-		st = rebuy__parallel_for(threads, (d->n + CHUNK - 1) / CHUNK, bgbb_chunk, &j);
-	} else {
-		st = prepare_pairs(&j, threads);
-		if (st == REBUY_OK)
-			st = rebuy__parallel_for(threads, (d->n + CHUNK - 1) / CHUNK,
-			                         customer_chunk, &j);
+	j.threads = o->n_threads ? o->n_threads : rebuy__cpu_count();
+	struct rebuy_clv_predictor *p = rebuy__calloc(1, sizeof *p);
+	if (!p)
+		return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
+	p->j = j;
+	enum rebuy_status st = REBUY_OK;
+	if (fit->model != REBUY_CLV_BGBB)
+		st = prepare_pairs(&p->j, p->j.threads);
+	if (st != REBUY_OK) {
+		rebuy_clv_predictor_free(p);
+		return rebuy_error_set(err, st, "out of memory");
 	}
-	rebuy__free(j.pair_of);
-	rebuy__free((void *)j.pairs);
-	rebuy__free(j.fut);
-	rebuy__free(j.lpa);
-	rebuy__free(j.uniq_T);
-	rebuy__free(j.k_T);
+	*out = p;
+	return REBUY_OK;
+}
+
+enum rebuy_status rebuy_clv_predictor_new(const struct rebuy_clv_fit *fit,
+                                          const struct rebuy_clv_data *d,
+                                          const struct rebuy_clv_predict_options *opts,
+                                          struct rebuy_clv_predictor **out,
+                                          struct rebuy_error *err)
+{
+	return rebuy__clv_predictor_new(fit, d, opts, 1, out, err);
+}
+
+enum rebuy_status rebuy_clv_predictor_run(struct rebuy_clv_predictor *p, size_t first, size_t n,
+                                          struct rebuy_clv_prediction *out,
+                                          struct rebuy_error *err)
+{
+	struct pjob *j = &p->j;
+	if (first > j->d->n || n > j->d->n - first)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "predictions for entries %zu..%zu of %zu asked", first,
+		                       first + n, j->d->n);
+	j->out = out;
+	j->first = first;
+	j->count = n;
+	enum rebuy_status st = rebuy__parallel_for(
+	        j->threads, (n + CHUNK - 1) / CHUNK,
+	        j->fit->model == REBUY_CLV_BGBB ? bgbb_chunk : customer_chunk, j);
 	if (st != REBUY_OK)
 		return rebuy_error_set(err, st, "out of memory");
 	return REBUY_OK;
+}
+
+enum rebuy_status rebuy__clv_predict_scaled(const struct rebuy_clv_fit *fit,
+                                            const struct rebuy_clv_data *d,
+                                            const struct rebuy_clv_predict_options *o,
+                                            double rate_scale, struct rebuy_clv_prediction *out,
+                                            struct rebuy_error *err)
+{
+	struct rebuy_clv_predictor *p;
+	enum rebuy_status st = rebuy__clv_predictor_new(fit, d, o, rate_scale, &p, err);
+	if (st == REBUY_OK)
+		st = rebuy_clv_predictor_run(p, 0, d->n, out, err);
+	rebuy_clv_predictor_free(p);
+	return st;
+}
+
+enum rebuy_status rebuy_clv_predict(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d,
+                                    const struct rebuy_clv_predict_options *o,
+                                    struct rebuy_clv_prediction *out, struct rebuy_error *err)
+{
+	return rebuy__clv_predict_scaled(fit, d, o, 1, out, err);
 }
 
 /* ---- holdout ---- */

@@ -289,6 +289,48 @@ static void test_clv_fit__predictions_equal_the_closed_forms(void **state)
 	rebuy_clv_data_free(d);
 }
 
+/* A predictor run over uneven ranges gives rebuy_clv_predict's bytes
+ * (bgnbd, pnbd, mbgnbd on CDNOW); a range past the end is refused. */
+static void test_clv_fit__predictor_ranges_equal_one_prediction(void **state)
+{
+	(void)state;
+	struct rebuy_clv_data *d = cdnow_b();
+	if (!d) {
+		skip();
+		return;
+	}
+	enum rebuy_clv_model models[] = {REBUY_CLV_BGNBD, REBUY_CLV_PNBD, REBUY_CLV_MBGNBD};
+	for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
+		struct rebuy_clv_fit f;
+		fit(d, models[m], 1, &f);
+		struct rebuy_clv_predict_options o;
+		rebuy_clv_predict_options_init(&o);
+		o.horizon = 39;
+		o.n_pmf = 3;
+		struct rebuy_clv_prediction *all = calloc(d->n, sizeof *all);
+		struct rebuy_clv_prediction *part = calloc(d->n, sizeof *part);
+		assert_non_null(all);
+		assert_non_null(part);
+		struct rebuy_error err = {0};
+		assert_int_equal(rebuy_clv_predict(&f, d, &o, all, &err), REBUY_OK);
+		struct rebuy_clv_predictor *p;
+		assert_int_equal(rebuy_clv_predictor_new(&f, d, &o, &p, &err), REBUY_OK);
+		size_t lo = 0, step = 1;
+		while (lo < d->n) {
+			size_t n = d->n - lo < step ? d->n - lo : step;
+			assert_int_equal(rebuy_clv_predictor_run(p, lo, n, part + lo, &err), REBUY_OK);
+			lo += n;
+			step = step * 3 + 1;
+		}
+		assert_memory_equal(all, part, d->n * sizeof *all);
+		assert_int_equal(rebuy_clv_predictor_run(p, d->n, 1, part, &err), REBUY_EARG);
+		rebuy_clv_predictor_free(p);
+		free(all);
+		free(part);
+	}
+	rebuy_clv_data_free(d);
+}
+
 /* Bootstrap intervals against the delta method: for a customer, the 90%
  * interval of expected purchases from 1,000 draws should be close to +-1.645
  * delta-method standard errors (the gradient of CET by log parameters by
@@ -697,6 +739,7 @@ int main(void)
 	        cmocka_unit_test(test_clv_fit__bgbb_refuses_endless_opportunities),
 	        cmocka_unit_test(test_clv_fit__sbg_survivors),
 	        cmocka_unit_test(test_clv_fit__sbg_from_a_contracts_file),
+	        cmocka_unit_test(test_clv_fit__predictor_ranges_equal_one_prediction),
 	        cmocka_unit_test(test_clv_fit__recovers_known_parameters),
 	        cmocka_unit_test(test_clv_fit__regular_buyers_end_on_a_named_boundary),
 	};
