@@ -74,6 +74,7 @@ struct rebuy_features_options {
 	 * (attribute_levels is then not used); NULL: pick them. Borrowed for
 	 * the call only. */
 	const struct rebuy_features *same_levels;
+	unsigned n_threads; /* 0: all CPUs; the features do not depend on it */
 };
 
 void rebuy_features_options_init(struct rebuy_features_options *opts);

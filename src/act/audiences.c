@@ -1200,6 +1200,7 @@ enum rebuy_status rebuy_audiences_compute(const struct rebuy_orders *orders,
 	rebuy_features_options_init(&fo);
 	fo.has_as_of = opts->has_as_of;
 	fo.as_of_day = opts->as_of_day;
+	fo.n_threads = opts->n_threads;
 	if ((st = rebuy_features_compute(orders, &fo, &w.f, err)))
 		goto fail;
 	a->as_of_day = w.f->as_of_day;

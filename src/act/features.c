@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "rebuy/features.h"
 
 void rebuy_features_options_init(struct rebuy_features_options *opts)
@@ -235,6 +236,31 @@ out:
 	return st;
 }
 
+/* Rows of customers [item * ROW_SLICE, ...) at their own index; has[c]
+ * says whether customer c bought before the as-of day. */
+#define ROW_SLICE 16384
+
+struct rows_job {
+	const struct rebuy_orders *o;
+	int64_t as_of, window;
+	struct rebuy_features *f;
+	uint64_t *first_i;
+	uint8_t *has;
+};
+
+static enum rebuy_status rows_slice(void *ud, size_t item, unsigned thread)
+{
+	(void)thread;
+	const struct rows_job *j = ud;
+	size_t n = j->o->n_customers, lo = item * ROW_SLICE;
+	size_t hi = lo + ROW_SLICE < n ? lo + ROW_SLICE : n;
+	for (size_t c = lo; c < hi; c++)
+		j->has[c] = (uint8_t)customer_row(j->o, c, j->as_of, j->window,
+		                                  j->f->x + c * REBUY_FEAT_N_BASE,
+		                                  &j->f->last_day[c], &j->first_i[c]);
+	return REBUY_OK;
+}
+
 enum rebuy_status rebuy_features_compute(const struct rebuy_orders *o,
                                          const struct rebuy_features_options *opts,
                                          struct rebuy_features **out, struct rebuy_error *err)
@@ -258,6 +284,7 @@ enum rebuy_status rebuy_features_compute(const struct rebuy_orders *o,
 	enum rebuy_status st = REBUY_ENOMEM;
 	size_t n = o->n_customers, cells;
 	uint64_t *first_i = NULL;
+	uint8_t *has = NULL;
 	struct rebuy_features *f = rebuy__calloc(1, sizeof *f);
 	if (!f || rebuy__mul_overflows(n ? n : 1, REBUY_FEAT_N_BASE, &cells))
 		goto fail;
@@ -273,12 +300,24 @@ enum rebuy_status rebuy_features_compute(const struct rebuy_orders *o,
 	for (size_t j = 0; j < REBUY_FEAT_N_BASE; j++)
 		if (!(f->names[j] = rebuy__strndup(base_names[j], strlen(base_names[j]))))
 			goto fail;
+	/* Every customer's row at its index on several threads, then the rows
+	 * of those who bought before the as-of day moved together, in order. */
+	if (!(has = rebuy__malloc(n ? n : 1)))
+		goto fail;
+	struct rows_job rj = {o, as_of, window, f, first_i, has};
+	if ((st = rebuy__parallel_for(opts->n_threads ? opts->n_threads : rebuy__cpu_count(),
+	                              (n + ROW_SLICE - 1) / ROW_SLICE, rows_slice, &rj)))
+		goto fail;
 	for (size_t c = 0; c < n; c++) {
-		size_t r = f->n_rows;
-		if (customer_row(o, c, as_of, window, f->x + r * REBUY_FEAT_N_BASE, &f->last_day[r],
-		                 &first_i[r])) {
-			f->customer[r] = (uint32_t)c;
-			f->n_rows++;
+		if (!has[c])
+			continue;
+		size_t r = f->n_rows++;
+		f->customer[r] = (uint32_t)c;
+		if (r != c) {
+			memcpy(f->x + r * REBUY_FEAT_N_BASE, f->x + c * REBUY_FEAT_N_BASE,
+			       REBUY_FEAT_N_BASE * sizeof *f->x);
+			f->last_day[r] = f->last_day[c];
+			first_i[r] = first_i[c];
 		}
 	}
 	if (f->n_rows == 0) {
@@ -297,12 +336,14 @@ enum rebuy_status rebuy_features_compute(const struct rebuy_orders *o,
 		goto fail;
 	}
 	rebuy__free(first_i);
+	rebuy__free(has);
 	*out = f;
 	return REBUY_OK;
 fail:
 	st = rebuy_error_set(err, REBUY_ENOMEM, "out of memory computing customer features");
 fail_set:
 	rebuy__free(first_i);
+	rebuy__free(has);
 	rebuy_features_free(f);
 	return st;
 }
