@@ -26,6 +26,10 @@ enum {
 	OPT_T_DATE_FORMAT,
 	OPT_T_DELIMITER,
 	OPT_SEPARATOR,
+	OPT_P_PATH,
+	OPT_P_CONV,
+	OPT_P_VALUE,
+	OPT_P_NULL,
 };
 
 static const struct cli_opt own_opts[] = {
@@ -60,6 +64,13 @@ static const struct cli_opt own_opts[] = {
          "the paths or touchpoints file's delimiter: ',' ';' tab '|' or whitespace (default: "
          "detected)"},
         {"separator", "C", OPT_SEPARATOR, "the character between a path's channels (default >)"},
+        {"path-column", "COL", OPT_P_PATH, "the paths file's path column (default: path)"},
+        {"conversions-column", "COL", OPT_P_CONV,
+         "the paths file's conversions column (default: total_conversions)"},
+        {"value-column", "COL", OPT_P_VALUE,
+         "the paths file's value column (default: total_conversion_value; optional)"},
+        {"null-column", "COL", OPT_P_NULL,
+         "the paths file's non-conversions column (default: total_null; optional)"},
         CLI_OPT_END,
 };
 
@@ -180,6 +191,10 @@ static int own(void *ud, int id, const char *v)
 		}
 		x->p.separator = v[0];
 		return 0;
+	case OPT_P_PATH: x->p.path_column = v; return 0;
+	case OPT_P_CONV: x->p.conversions_column = v; return 0;
+	case OPT_P_VALUE: x->p.value_column = v; return 0;
+	case OPT_P_NULL: x->p.null_column = v; return 0;
 	}
 	return 0;
 }
