@@ -62,6 +62,7 @@ extern "C" {
 #define REBUY_ATTRIB_DEFAULT_HALF_LIFE_DAYS 7.0
 #define REBUY_ATTRIB_DEFAULT_HALF_LIFE_TOUCHES 1.0
 #define REBUY_ATTRIB_MAX_LOOKBACK_DAYS 3650
+#define REBUY_ATTRIB_MAX_AMOUNT 1e15 /* a path's conversions, value or nulls */
 
 enum rebuy_attrib_model {
 	REBUY_ATTRIB_FIRST_TOUCH,
@@ -124,7 +125,8 @@ void rebuy_attrib_paths_options_init(struct rebuy_attrib_paths_options *opts);
  * on two rows counts twice). Channel names are trimmed of blanks.
  * On success *out owns new journeys (free with rebuy_attrib_journeys_free).
  * Errors: REBUY_EDATA "file:line:col: what" for an empty path or channel, a
- * count that is not a finite number >= 0; a missing column or two
+ * count or value that is not a number from 0 to REBUY_ATTRIB_MAX_AMOUNT, a
+ * value > 0 with no conversions; a missing column or two
  * candidates; REBUY_ELIMIT beyond REBUY_ATTRIB_MAX_CHANNELS channels or
  * REBUY_ATTRIB_MAX_TOUCHES touches; REBUY_EARG for a column flag naming no
  * column; REBUY_ENOMEM. The table is only read. */

@@ -202,7 +202,8 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* A count or value: a finite number >= 0, blanks around allowed. */
+/* A count or value: a number from 0 to REBUY_ATTRIB_MAX_AMOUNT, blanks
+ * around allowed (the bound keeps every sum finite). */
 static int read_amount(const char *s, double *out)
 {
 	while (is_blank(*s))
@@ -213,7 +214,7 @@ static int read_amount(const char *s, double *out)
 	double d = strtod(s, &end);
 	while (is_blank(*end))
 		end++;
-	if (*end != '\0' || !isfinite(d) || d < 0)
+	if (*end != '\0' || !(d >= 0 && d <= REBUY_ATTRIB_MAX_AMOUNT))
 		return 0;
 	*out = d + 0.0; /* -0 reads as 0 */
 	return 1;
@@ -335,10 +336,16 @@ enum rebuy_status rebuy_attrib_paths_read(const struct rebuy_table *t,
 				char text[48];
 				cut_text(text, sizeof text, s);
 				st = rebuy_error_set(err, REBUY_EDATA,
-				                     "%s:%llu:%d: %s '%s' is not a number >= 0",
+				                     "%s:%llu:%d: %s '%s' is not a number from 0 to 1e15",
 				                     t->path, line, col[k] + 1, what[k], text);
 				goto fail;
 			}
+		}
+		if (x[P_VALUE] > 0 && x[P_CONV] == 0) {
+			st = rebuy_error_set(err, REBUY_EDATA,
+			                     "%s:%llu:%d: a conversion value without conversions",
+			                     t->path, line, col[P_VALUE] + 1);
+			goto fail;
 		}
 		if ((st = read_path(j, t, i, col[P_PATH], sep, err)))
 			goto fail;
