@@ -26,6 +26,7 @@
 #include "rebuy/attrib.h"
 #include "rebuy/doc.h"
 #include "rebuy/orders.h"
+#include "rebuy/report.h"
 #include "rebuy/table.h"
 
 static void near_(const char *what, double got, double want, double rel, double abs_tol,
@@ -592,9 +593,9 @@ static void test_attrib__bad_input_names_line_and_column(void **state)
 	expect_paths_error("attrib/bad_channel.csv", REBUY_EDATA,
 	                   "bad_channel.csv:3:1: an empty channel in path 'a >  > b'");
 	expect_paths_error("attrib/bad_count.csv", REBUY_EDATA,
-	                   "bad_count.csv:3:2: conversions 'x' is not a number >= 0");
+	                   "bad_count.csv:3:2: conversions 'x' is not a number from 0 to 1e15");
 	expect_paths_error("attrib/negative.csv", REBUY_EDATA,
-	                   "negative.csv:2:2: conversions '-1' is not a number >= 0");
+	                   "negative.csv:2:2: conversions '-1' is not a number from 0 to 1e15");
 	expect_paths_error("attrib/touchpoints.csv", REBUY_EDATA, "no path column");
 	expect_touch_error("attrib/bad_time.csv", "bad_time.csv:3:2: cannot read time '2024-13-01'");
 	expect_touch_error("attrib/empty_channel.csv", "empty_channel.csv:3:3: empty channel");
@@ -604,6 +605,69 @@ static void test_attrib__bad_input_names_line_and_column(void **state)
 	struct rebuy_error err = {0};
 	assert_int_equal(rebuy_attrib_paths_read(t, NULL, &j, &err), REBUY_EDATA);
 	assert_string_equal(err.msg, "e.csv:2:1: an empty path");
+	rebuy_table_free(t);
+}
+
+/* ---- the report's section ----------------------------------------------- */
+
+static char *report_with(const struct rebuy_attrib *a)
+{
+	struct rebuy_orders *o = fixture_orders();
+	struct rebuy_report_options ro;
+	rebuy_report_options_init(&ro);
+	ro.n_threads = 1;
+	ro.attrib = a;
+	struct rebuy_sbuf page;
+	rebuy_sbuf_init(&page);
+	struct rebuy_error err = {0};
+	if (rebuy_report_build(o, &ro, &page, &err) != REBUY_OK)
+		fail_msg("%s", err.msg);
+	rebuy_orders_free(o);
+	char *html = strdup(page.p);
+	rebuy_sbuf_free(&page);
+	return html;
+}
+
+/* The section is there only with attribution results; it holds the table,
+ * one bar chart per model, and escapes channel names from the input. */
+static void test_attrib__report_section(void **state)
+{
+	(void)state;
+	char *plain = report_with(NULL);
+	assert_null(strstr(plain, "data-section=\"attribution\""));
+	assert_null(strstr(plain, "#sec-attribution"));
+	free(plain);
+	struct rebuy_table *t = text_table("p.csv", "path,total_conversions,total_conversion_value\n"
+	                                            "\"<b onmouseover='x'&c > b\",3,30\n"
+	                                            "b,1,5\n");
+	struct rebuy_attrib_journeys *j = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_attrib_paths_read(t, NULL, &j, &err), REBUY_OK);
+	struct rebuy_attrib *a = compute(j, NULL);
+	char *html = report_with(a);
+	const char *sec = strstr(html, "data-section=\"attribution\">");
+	assert_non_null(sec);
+	assert_non_null(strstr(html, "href=\"#sec-attribution\""));
+	assert_true(sec < strstr(html, "data-section=\"quality\""));
+	assert_null(strstr(html, "<b onmouseover"));
+	assert_non_null(strstr(sec, "&lt;b onmouseover=&#39;x&#39;&amp;c"));
+	assert_non_null(strstr(sec, "data-table=\"attribution-conversions\""));
+	assert_non_null(strstr(sec, "data-table=\"attribution-value\""));
+	for (int m = 0; m < REBUY_ATTRIB_MODEL_COUNT; m++) {
+		char id[64];
+		snprintf(id, sizeof id, "data-chart=\"attribution-%s\"",
+		         m == REBUY_ATTRIB_FIRST_TOUCH  ? "first-touch"
+		         : m == REBUY_ATTRIB_LAST_TOUCH ? "last-touch"
+		         : m == REBUY_ATTRIB_TIME_DECAY ? "time-decay"
+		                                        : rebuy_attrib_model_name(m));
+		if (!strstr(sec, id))
+			fail_msg("no %s", id);
+	}
+	/* first touch: the hostile channel 3 of 4 conversions, b 1 */
+	assert_non_null(strstr(sec, "<td>3.0</td>"));
+	free(html);
+	rebuy_attrib_free(a);
+	rebuy_attrib_journeys_free(j);
 	rebuy_table_free(t);
 }
 
@@ -656,6 +720,7 @@ int main(void)
 	        cmocka_unit_test(test_attrib__journeys_repeat_only),
 	        cmocka_unit_test(test_attrib__journeys_by_campaign),
 	        cmocka_unit_test(test_attrib__bad_input_names_line_and_column),
+	        cmocka_unit_test(test_attrib__report_section),
 	        cmocka_unit_test(test_attrib__allocation_failures_are_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
