@@ -706,6 +706,34 @@ static void test_attrib__allocation_failures_are_clean(void **state)
 	}
 	assert_true(completed);
 	rebuy_table_free(t);
+	/* the journeys from touchpoints, likewise */
+	snprintf(path, sizeof path, "%s", tu_data_path("attrib/touchpoints.csv"));
+	t = read_table(path);
+	struct rebuy_orders *o = fixture_orders();
+	struct rebuy_attrib_touch_options to;
+	rebuy_attrib_touch_options_init(&to);
+	to.lookback_days = 30;
+	completed = 0;
+	for (long n = 0; n < 2000 && !completed; n++) {
+		struct rebuy_attrib_journeys *j = NULL;
+		struct rebuy_error err = {0};
+		tu_fail_after(n);
+		enum rebuy_status st = rebuy_attrib_journeys_build(t, o, &to, &j, &err);
+		int failed = tu_fail_triggered();
+		tu_fail_after(-1);
+		if (st != REBUY_OK) {
+			assert_int_equal(st, REBUY_ENOMEM);
+			assert_true(failed);
+			assert_null(j);
+		} else {
+			completed = !failed;
+			assert_int_equal(j->n_journeys, 6);
+		}
+		rebuy_attrib_journeys_free(j);
+	}
+	assert_true(completed);
+	rebuy_orders_free(o);
+	rebuy_table_free(t);
 }
 
 int main(void)
