@@ -123,7 +123,8 @@ int main(int argc, char **argv)
 	       "\"total_s\": %.6f, \"min_total_s\": %.6f, \"credits\": {",
 	       keep_j->n_journeys, (unsigned long long)keep_j->n_touches, keep->n_channels, repeat,
 	       median(t_table, repeat), median(t_paths, repeat), median(t_models, repeat),
-	       median(t_total, repeat), (qsort(t_total, (size_t)repeat, sizeof(double), cmp), t_total[0]));
+	       median(t_total, repeat),
+	       (qsort(t_total, (size_t)repeat, sizeof(double), cmp), t_total[0]));
 	for (size_t c = 0; c < keep->n_channels; c++) {
 		const struct rebuy_attrib_channel *ch = &keep->channels[c];
 		printf("%s\"%s\": [", c ? ", " : "", ch->name);

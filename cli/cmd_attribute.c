@@ -215,7 +215,7 @@ static int check_usage(const struct cli_common *c, const struct ctx *x)
 	if (x->paths && (x->has_half_life || x->t.lookback_days || x->t.repeat_only)) {
 		cli_error("%s needs touch times and orders (--touchpoints); paths have neither "
 		          "(time decay on paths: --half-life-touches)",
-		          x->has_half_life ? "--half-life"
+		          x->has_half_life   ? "--half-life"
 		          : x->t.repeat_only ? "--repeat-only"
 		                             : "--lookback");
 		return EXIT_USAGE;
@@ -234,8 +234,7 @@ static int check_usage(const struct cli_common *c, const struct ctx *x)
 
 static void warn(const struct rebuy_attrib_journeys *j)
 {
-	if (j->from_touchpoints && j->orders > 0 &&
-	    j->orders_without_touches * 2 > j->orders)
+	if (j->from_touchpoints && j->orders > 0 && j->orders_without_touches * 2 > j->orders)
 		cli_warn("%llu of %llu purchases have no touch before them and are credited to "
 		         "no channel: do the customer keys match?",
 		         (unsigned long long)j->orders_without_touches,

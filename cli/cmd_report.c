@@ -48,8 +48,7 @@ static const struct cli_opt own_opts[] = {
         {"paths", "FILE", OPT_PATHS,
          "adds an Attribution section from pre-aggregated paths (see rebuy attribute)"},
         {"lookback", "DAYS", OPT_LOOKBACK, "with --touchpoints: as rebuy attribute --lookback"},
-        {"repeat-only", NULL, OPT_REPEAT_ONLY,
-         "with --touchpoints: credit only repeat purchases"},
+        {"repeat-only", NULL, OPT_REPEAT_ONLY, "with --touchpoints: credit only repeat purchases"},
         CLI_OPT_END,
 };
 

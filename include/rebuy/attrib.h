@@ -80,16 +80,16 @@ const char *rebuy_attrib_model_name(enum rebuy_attrib_model m);
 
 /* Journeys, read from paths or built from touchpoints and orders. */
 struct rebuy_attrib_journeys {
-	char path[256];        /* the paths or touchpoints file, for messages */
-	int from_touchpoints;  /* 1: built from touchpoints (touch times known) */
-	int has_value;         /* conversion values are known */
-	int has_cost;          /* the touchpoints carried a cost column */
-	size_t n_channels;     /* ids 0..n-1 in byte order of the names */
-	size_t n_journeys;     /* paths (rows) or journeys */
-	uint64_t n_touches;    /* touches in the journeys */
-	double conversions;    /* the sum of c */
-	double value;          /* the sum of v (0 without values) */
-	double nulls;          /* the sum of n */
+	char path[256];       /* the paths or touchpoints file, for messages */
+	int from_touchpoints; /* 1: built from touchpoints (touch times known) */
+	int has_value;        /* conversion values are known */
+	int has_cost;         /* the touchpoints carried a cost column */
+	size_t n_channels;    /* ids 0..n-1 in byte order of the names */
+	size_t n_journeys;    /* paths (rows) or journeys */
+	uint64_t n_touches;   /* touches in the journeys */
+	double conversions;   /* the sum of c */
+	double value;         /* the sum of v (0 without values) */
+	double nulls;         /* the sum of n */
 	/* Building from touchpoints: what happened to the rows and orders. */
 	uint64_t touch_rows;               /* rows of the touchpoints file */
 	uint64_t touches_unused;           /* before a first purchase under repeat_only, or

@@ -48,15 +48,13 @@ static const struct rebuy__def defs[] = {
         {"customers_without_orders", "Touched, never bought",
          "touchpoint customers with no purchase: each is one non-converting journey"},
         {"channels", "By channel", "one row per channel, in byte order of the names"},
-        {"first_touch", "first",
-         "all of a journey's conversions and value to its first touch"},
+        {"first_touch", "first", "all of a journey's conversions and value to its first touch"},
         {"last_touch", "last", "all to the last touch"},
         {"linear", "linear", "1/n to each of the n touches (per occurrence)"},
         {"position", "position",
          "U-shaped: first and last position_first / position_last, the middle touches share "
          "the rest; one touch takes all; two split first : last"},
-        {"time_decay", "decay",
-         "touch i gets 2^(-age_i / half-life), normalised over the journey"},
+        {"time_decay", "decay", "touch i gets 2^(-age_i / half-life), normalised over the journey"},
         {"markov", "markov",
          "conversions x RE_k / sum of RE: the first-order removal effects of the absorbing "
          "chain, computed exactly; value likewise"},
@@ -77,10 +75,11 @@ static const char *const shown[REBUY_ATTRIB_MODEL_COUNT] = {"first",    "last", 
 /* Keys that only journeys built from touchpoints have. */
 static int is_touch_key(const char *k)
 {
-	static const char *const keys[] = {
-	        "lookback_days",          "repeat_only", "date_format",           "touch_rows",
-	        "touches_unused",         "orders",                "orders_first_skipped",
-	        "orders_without_touches", "value_without_touches", "customers_without_orders"};
+	static const char *const keys[] = {"lookback_days",         "repeat_only",
+	                                   "date_format",           "touch_rows",
+	                                   "touches_unused",        "orders",
+	                                   "orders_first_skipped",  "orders_without_touches",
+	                                   "value_without_touches", "customers_without_orders"};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		if (strcmp(k, keys[i]) == 0)
 			return 1;
@@ -152,8 +151,7 @@ static void headline(const struct rebuy_attrib *a, struct rebuy_doc *doc, struct
 		    rebuy_doc_num(doc, root, "value_without_touches", j->value_without_touches,
 		                  REBUY_SHOW_MONEY),
 		    "value_without_touches");
-	lab(doc,
-	    rebuy_doc_uint(doc, root, "customers_without_orders", j->customers_without_orders),
+	lab(doc, rebuy_doc_uint(doc, root, "customers_without_orders", j->customers_without_orders),
 	    "customers_without_orders");
 }
 
@@ -175,8 +173,9 @@ static void channel_rows(const struct rebuy_attrib *a, struct rebuy_doc *doc,
 			snprintf(key, sizeof key, "%s_value", name);
 			snprintf(label, sizeof label, "%s value", shown[m]);
 			col(doc,
-			    j->has_value ? rebuy_doc_num(doc, o, key, ch->value[m], REBUY_SHOW_MONEY)
-			                 : rebuy_doc_null(doc, o, key),
+			    j->has_value
+			            ? rebuy_doc_num(doc, o, key, ch->value[m], REBUY_SHOW_MONEY)
+			            : rebuy_doc_null(doc, o, key),
 			    label);
 		}
 		col(doc,

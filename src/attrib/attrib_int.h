@@ -17,19 +17,19 @@ struct rebuy__attrib_journey {
 };
 
 struct rebuy__attrib_priv {
-	struct rebuy__strtab names;        /* channel names; ids are sorted after reading */
-	uint32_t *touch;                   /* channel id of each touch */
-	double *age;                       /* days before the conversion, or NULL (paths) */
+	struct rebuy__strtab names; /* channel names; ids are sorted after reading */
+	uint32_t *touch;            /* channel id of each touch */
+	double *age;                /* days before the conversion, or NULL (paths) */
 	size_t touch_cap;
-	struct rebuy__attrib_journey *jr;  /* n_journeys */
+	struct rebuy__attrib_journey *jr; /* n_journeys */
 	size_t jr_cap;
-	double *cost;                      /* per channel id, or NULL */
-	const char **sorted;               /* channel names by id, after sorting */
+	double *cost;        /* per channel id, or NULL */
+	const char **sorted; /* channel names by id, after sorting */
 };
 
 /* The priv of a new journeys object (allocates both). */
-enum rebuy_status rebuy__attrib_journeys_new(struct rebuy_attrib_journeys **out,
-                                             const char *path, struct rebuy_error *err);
+enum rebuy_status rebuy__attrib_journeys_new(struct rebuy_attrib_journeys **out, const char *path,
+                                             struct rebuy_error *err);
 /* Interns a channel name; REBUY_ELIMIT past REBUY_ATTRIB_MAX_CHANNELS. */
 enum rebuy_status rebuy__attrib_channel(struct rebuy_attrib_journeys *j, const char *s, size_t n,
                                         uint32_t *id);

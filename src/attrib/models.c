@@ -37,7 +37,8 @@ static enum rebuy_status check_options(const struct rebuy_attrib_options *o,
 		                       "sum to at most 1 (the middle gets the rest)",
 		                       f, l);
 	if (!(o->half_life_days > 0 && isfinite(o->half_life_days)))
-		return rebuy_error_set(err, REBUY_EARG, "--half-life: %g is not a number of days > 0",
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "--half-life: %g is not a number of days > 0",
 		                       o->half_life_days);
 	if (!(o->half_life_touches >= 0 && isfinite(o->half_life_touches)))
 		return rebuy_error_set(err, REBUY_EARG,
@@ -55,8 +56,7 @@ static inline void credit(struct rebuy_attrib_channel *ch, int m, double w, doub
 
 /* The heuristic models for one converting journey. wbuf holds len doubles. */
 static void heuristics(struct rebuy_attrib *a, const struct rebuy__attrib_journey *jr,
-                       const uint32_t *touch, const double *age, double half_life,
-                       double *wbuf)
+                       const uint32_t *touch, const double *age, double half_life, double *wbuf)
 {
 	struct rebuy_attrib_channel *ch = a->channels;
 	double c = jr->conversions, v = jr->value;
@@ -147,10 +147,10 @@ enum rebuy_status rebuy_attrib_compute(const struct rebuy_attrib_journeys *j,
 	a->opts = *opts;
 	a->n_channels = k;
 	a->decay_by_touches = !j->from_touchpoints || opts->half_life_touches > 0;
-	double half_life = a->decay_by_touches
-	                           ? (opts->half_life_touches > 0 ? opts->half_life_touches
-	                                                          : REBUY_ATTRIB_DEFAULT_HALF_LIFE_TOUCHES)
-	                           : opts->half_life_days;
+	double half_life = a->decay_by_touches ? (opts->half_life_touches > 0
+	                                                  ? opts->half_life_touches
+	                                                  : REBUY_ATTRIB_DEFAULT_HALF_LIFE_TOUCHES)
+	                                       : opts->half_life_days;
 	a->opts.half_life_touches = a->decay_by_touches ? half_life : 0;
 	for (size_t c = 0; c < k; c++)
 		a->channels[c].name = rebuy_attrib_channel_name(j, c);

@@ -24,8 +24,8 @@ static enum rebuy_status nomem(struct rebuy_error *err)
 	return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
 }
 
-enum rebuy_status rebuy__attrib_journeys_new(struct rebuy_attrib_journeys **out,
-                                             const char *path, struct rebuy_error *err)
+enum rebuy_status rebuy__attrib_journeys_new(struct rebuy_attrib_journeys **out, const char *path,
+                                             struct rebuy_error *err)
 {
 	struct rebuy_attrib_journeys *j = rebuy__calloc(1, sizeof *j);
 	if (!j || !(j->priv = rebuy__calloc(1, sizeof *j->priv))) {
@@ -65,8 +65,8 @@ enum rebuy_status rebuy__attrib_channel(struct rebuy_attrib_journeys *j, const c
                                         uint32_t *id)
 {
 	int is_new = 0;
-	enum rebuy_status st = rebuy__strtab_intern(&j->priv->names, s, n,
-	                                            rebuy__strtab_hash(s, n), id, &is_new);
+	enum rebuy_status st =
+	        rebuy__strtab_intern(&j->priv->names, s, n, rebuy__strtab_hash(s, n), id, &is_new);
 	if (st)
 		return st;
 	if (is_new && j->priv->names.n > REBUY_ATTRIB_MAX_CHANNELS)
@@ -81,8 +81,8 @@ enum rebuy_status rebuy__attrib_touch(struct rebuy_attrib_journeys *j, uint32_t 
 	size_t n = (size_t)j->n_touches;
 	if (n == p->touch_cap) {
 		size_t cap = p->touch_cap;
-		enum rebuy_status st = rebuy__grow((void **)&p->touch, &cap, n + 1, sizeof *p->touch,
-		                                   REBUY_ATTRIB_MAX_TOUCHES);
+		enum rebuy_status st = rebuy__grow((void **)&p->touch, &cap, n + 1,
+		                                   sizeof *p->touch, REBUY_ATTRIB_MAX_TOUCHES);
 		if (st)
 			return st;
 		if (j->from_touchpoints) {
@@ -104,9 +104,8 @@ enum rebuy_status rebuy__attrib_journey_end(struct rebuy_attrib_journeys *j, dou
                                             double n)
 {
 	struct rebuy__attrib_priv *p = j->priv;
-	uint64_t start = j->n_journeys ? p->jr[j->n_journeys - 1].start +
-	                                         p->jr[j->n_journeys - 1].len
-	                               : 0;
+	uint64_t start =
+	        j->n_journeys ? p->jr[j->n_journeys - 1].start + p->jr[j->n_journeys - 1].len : 0;
 	if (j->n_touches == start)
 		return REBUY_OK; /* no touch, no journey */
 	enum rebuy_status st = rebuy__grow((void **)&p->jr, &p->jr_cap, j->n_journeys + 1,
@@ -244,13 +243,13 @@ static enum rebuy_status find_path_columns(const struct rebuy_table *t,
 	for (int a = 0; a < P_COUNT; a++)
 		for (int b = a + 1; b < P_COUNT; b++)
 			if (col[a] >= 0 && col[a] == col[b])
-				return rebuy_error_set(
-				        err, REBUY_EARG,
-				        "%s: the %s and the %s would both be column '%s' (name them "
-				        "with --%s and --%s)",
-				        t->path, roles[a].role, roles[b].role,
-				        rebuy_table_column_name(t, (size_t)col[a]), roles[a].flag,
-				        roles[b].flag);
+				return rebuy_error_set(err, REBUY_EARG,
+				                       "%s: the %s and the %s would both be column "
+				                       "'%s' (name them "
+				                       "with --%s and --%s)",
+				                       t->path, roles[a].role, roles[b].role,
+				                       rebuy_table_column_name(t, (size_t)col[a]),
+				                       roles[a].flag, roles[b].flag);
 	return REBUY_OK;
 }
 
@@ -323,10 +322,11 @@ enum rebuy_status rebuy_attrib_paths_read(const struct rebuy_table *t,
 			if (col[k] < 0)
 				continue;
 			if ((size_t)col[k] >= fields) {
-				st = rebuy_error_set(err, REBUY_EDATA,
-				                     "%s:%llu: the row has %zu fields; the %s column "
-				                     "is field %d",
-				                     t->path, line, fields, what[k], col[k] + 1);
+				st = rebuy_error_set(
+				        err, REBUY_EDATA,
+				        "%s:%llu: the row has %zu fields; the %s column "
+				        "is field %d",
+				        t->path, line, fields, what[k], col[k] + 1);
 				goto fail;
 			}
 			if (k == P_PATH)
@@ -335,9 +335,10 @@ enum rebuy_status rebuy_attrib_paths_read(const struct rebuy_table *t,
 			if (!read_amount(s, &x[k])) {
 				char text[48];
 				cut_text(text, sizeof text, s);
-				st = rebuy_error_set(err, REBUY_EDATA,
-				                     "%s:%llu:%d: %s '%s' is not a number from 0 to 1e15",
-				                     t->path, line, col[k] + 1, what[k], text);
+				st = rebuy_error_set(
+				        err, REBUY_EDATA,
+				        "%s:%llu:%d: %s '%s' is not a number from 0 to 1e15",
+				        t->path, line, col[k] + 1, what[k], text);
 				goto fail;
 			}
 		}

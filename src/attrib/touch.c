@@ -17,17 +17,17 @@
 
 #define NONE UINT32_MAX
 
-static const char *const role_names[REBUY_ATTRIB_TOUCH_ROLE_COUNT] = {"customer", "time",
-                                                                      "channel", "cost"};
+static const char *const role_names[REBUY_ATTRIB_TOUCH_ROLE_COUNT] = {"customer", "time", "channel",
+                                                                      "cost"};
 static const char *const default_flags[REBUY_ATTRIB_TOUCH_ROLE_COUNT] = {
         "touch-customer", "touch-time", "channel", "cost"};
-static const char *const customer_headers[] = {
-        "customer", "customerid", "clientid", "userid", "householdid", "cust", "id", NULL};
-static const char *const time_headers[] = {
-        "time",     "timestamp", "date",      "datetime", "eventtime", "touchtime",
-        "touchdate", "sentat",   "createdat", "eventdate", "ts",       NULL};
-static const char *const channel_headers[] = {"channel", "touchpoint", "source", "medium",
-                                              "utmsource", NULL};
+static const char *const customer_headers[] = {"customer",    "customerid", "clientid", "userid",
+                                               "householdid", "cust",       "id",       NULL};
+static const char *const time_headers[] = {"time",      "timestamp", "date",      "datetime",
+                                           "eventtime", "touchtime", "touchdate", "sentat",
+                                           "createdat", "eventdate", "ts",        NULL};
+static const char *const channel_headers[] = {"channel", "touchpoint", "source",
+                                              "medium",  "utmsource",  NULL};
 static const char *const cost_headers[] = {"cost", "spend", "touchcost", NULL};
 static const char *const *const role_headers[REBUY_ATTRIB_TOUCH_ROLE_COUNT] = {
         customer_headers, time_headers, channel_headers, cost_headers};
@@ -117,7 +117,8 @@ static enum rebuy_status find_columns(struct reading *rd, struct rebuy_error *er
 			if (rd->col[a] >= 0 && rd->col[a] == rd->col[b])
 				return rebuy_error_set(
 				        err, REBUY_EARG,
-				        "%s: the %s and the %s would both be column '%s' (name them "
+				        "%s: the %s and the %s would both be column '%s' (name "
+				        "them "
 				        "with --%s and --%s)",
 				        rd->t->path, role_names[a], role_names[b],
 				        rebuy_table_column_name(rd->t, (size_t)rd->col[a]), flag[a],
@@ -249,10 +250,10 @@ static enum rebuy_status read_row(struct reading *rd, size_t i, struct rebuy_err
 			enum rebuy_num_result nr = rebuy_money_parse(s, len, rd->decimal, &r->cost);
 			if (nr == REBUY_NUM_BAD || nr == REBUY_NUM_RANGE || r->cost < 0) {
 				cut_text(text, sizeof text, cell(rd, i, REBUY_ATTRIB_TOUCH_COST));
-				return rebuy_error_set(
-				        err, REBUY_EDATA, "%s:%llu:%d: cost '%s' is not a number >= 0",
-				        t->path, line_of(rd, i), rd->col[REBUY_ATTRIB_TOUCH_COST] + 1,
-				        text);
+				return rebuy_error_set(err, REBUY_EDATA,
+				                       "%s:%llu:%d: cost '%s' is not a number >= 0",
+				                       t->path, line_of(rd, i),
+				                       rd->col[REBUY_ATTRIB_TOUCH_COST] + 1, text);
 			}
 		}
 	}

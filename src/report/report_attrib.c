@@ -15,8 +15,8 @@
 static const char *const model_en[REBUY_ATTRIB_MODEL_COUNT] = {
         "First touch", "Last touch", "Linear", "Position (U)", "Time decay", "Markov"};
 static const char *const model_ru[REBUY_ATTRIB_MODEL_COUNT] = {
-        "Первое касание", "Последнее касание", "Линейная", "По позиции (U)",
-        "Затухание во времени", "Марковская"};
+        "Первое касание", "Последнее касание",    "Линейная",
+        "По позиции (U)", "Затухание во времени", "Марковская"};
 
 int rpt_has_attribution(const struct rpt *x)
 {
@@ -104,8 +104,9 @@ static void table(struct rpt *x, const struct rebuy_attrib *a, int value)
 	rpt_printf(x, "<h3>%s</h3>",
 	           value ? tr(x, "Value credited", "Отнесённая выручка")
 	                 : tr(x, "Conversions credited", "Отнесённые конверсии"));
-	rpt_printf(x, "<div class=\"rb-table-wrap\"><table class=\"rb-table\" data-table=\"%s\">"
-	              "<thead><tr><th>%s</th>",
+	rpt_printf(x,
+	           "<div class=\"rb-table-wrap\"><table class=\"rb-table\" data-table=\"%s\">"
+	           "<thead><tr><th>%s</th>",
 	           value ? "attribution-value" : "attribution-conversions",
 	           tr(x, "Channel", "Канал"));
 	for (int m = 0; m < REBUY_ATTRIB_MODEL_COUNT; m++) {
@@ -162,14 +163,14 @@ void rpt_sec_attribution(struct rpt *x)
 	rpt_puts(x, "<p class=\"rb-big\">");
 	if (j->from_touchpoints) {
 		rpt_text(x, rpt_num(x, j->conversions, REBUY_NUM_INT, 0));
-		rpt_text(x, tr(x, " purchases with touches before them (", " покупок с касаниями перед ними ("));
+		rpt_text(x, tr(x, " purchases with touches before them (",
+		               " покупок с касаниями перед ними ("));
 		rpt_text(x, rpt_num(x, (double)j->orders_without_touches, REBUY_NUM_INT, 0));
 		rpt_text(x, tr(x, " without any, worth ", " без касаний, на сумму "));
 		rpt_text(x, rpt_money(x, j->value_without_touches));
 		rpt_text(x, tr(x, ") and ", ") и "));
 		rpt_text(x, rpt_num(x, j->nulls, REBUY_NUM_INT, 0));
-		rpt_text(x, tr(x, " journeys that did not convert",
-		               " путей без покупки"));
+		rpt_text(x, tr(x, " journeys that did not convert", " путей без покупки"));
 		if (j->repeat_only)
 			rpt_text(x, tr(x, "; repeat purchases only", "; только повторные покупки"));
 	} else {
@@ -194,9 +195,12 @@ void rpt_sec_attribution(struct rpt *x)
 	        "Journey",
 	        "a purchase's journey is the customer's touches after their previous purchase and "
 	        "at or before it; touches after the last purchase are a journey without one",
-	        "First, last touch", "all of a purchase to its first, or last, touch",
-	        "Linear", "1/n to each of its n touches",
-	        "Position (U)", "40% to the first touch, 40% to the last, 20% shared by the middle",
+	        "First, last touch",
+	        "all of a purchase to its first, or last, touch",
+	        "Linear",
+	        "1/n to each of its n touches",
+	        "Position (U)",
+	        "40% to the first touch, 40% to the last, 20% shared by the middle",
 	        "Time decay",
 	        "a touch's weight halves with every half-life of its age at the purchase",
 	        "Markov",
@@ -208,9 +212,12 @@ void rpt_sec_attribution(struct rpt *x)
 	        "Путь",
 	        "путь покупки: касания клиента после его предыдущей покупки и не позже неё; "
 	        "касания после последней покупки — путь без покупки",
-	        "Первое, последнее касание", "вся покупка — первому или последнему касанию",
-	        "Линейная", "по 1/n каждому из n касаний",
-	        "По позиции (U)", "40% первому касанию, 40% последнему, 20% делят средние",
+	        "Первое, последнее касание",
+	        "вся покупка — первому или последнему касанию",
+	        "Линейная",
+	        "по 1/n каждому из n касаний",
+	        "По позиции (U)",
+	        "40% первому касанию, 40% последнему, 20% делят средние",
 	        "Затухание во времени",
 	        "вес касания уменьшается вдвое с каждым периодом полураспада его давности к "
 	        "моменту покупки",

@@ -270,10 +270,11 @@ static void test_attrib__pathdata_matches_references(void **state)
 		for (int k = 0; k < 3; k++) {
 			char name[64];
 			snprintf(name, sizeof name, "%s_conversions", hcols[k]);
-			NEAR_ABS(ch->conversions[models[k]], cell_num(h, r, (size_t)col_of(h, name)),
-			         1e-9);
+			NEAR_ABS(ch->conversions[models[k]],
+			         cell_num(h, r, (size_t)col_of(h, name)), 1e-9);
 			snprintf(name, sizeof name, "%s_value", hcols[k]);
-			NEAR_ABS(ch->value[models[k]], cell_num(h, r, (size_t)col_of(h, name)), 1e-9);
+			NEAR_ABS(ch->value[models[k]], cell_num(h, r, (size_t)col_of(h, name)),
+			         1e-9);
 		}
 	}
 	rebuy_table_free(h);
@@ -597,7 +598,8 @@ static void test_attrib__bad_input_names_line_and_column(void **state)
 	expect_paths_error("attrib/negative.csv", REBUY_EDATA,
 	                   "negative.csv:2:2: conversions '-1' is not a number from 0 to 1e15");
 	expect_paths_error("attrib/touchpoints.csv", REBUY_EDATA, "no path column");
-	expect_touch_error("attrib/bad_time.csv", "bad_time.csv:3:2: cannot read time '2024-13-01'");
+	expect_touch_error("attrib/bad_time.csv",
+	                   "bad_time.csv:3:2: cannot read time '2024-13-01'");
 	expect_touch_error("attrib/empty_channel.csv", "empty_channel.csv:3:3: empty channel");
 	expect_touch_error("attrib/bad_cost.csv", "bad_cost.csv:3:4: cost '$3' is not a number");
 	struct rebuy_table *t = text_table("e.csv", "path,total_conversions\n\"\",1\n");
@@ -637,9 +639,10 @@ static void test_attrib__report_section(void **state)
 	assert_null(strstr(plain, "data-section=\"attribution\""));
 	assert_null(strstr(plain, "#sec-attribution"));
 	free(plain);
-	struct rebuy_table *t = text_table("p.csv", "path,total_conversions,total_conversion_value\n"
-	                                            "\"<b onmouseover='x'&c > b\",3,30\n"
-	                                            "b,1,5\n");
+	struct rebuy_table *t =
+	        text_table("p.csv", "path,total_conversions,total_conversion_value\n"
+	                            "\"<b onmouseover='x'&c > b\",3,30\n"
+	                            "b,1,5\n");
 	struct rebuy_attrib_journeys *j = NULL;
 	struct rebuy_error err = {0};
 	assert_int_equal(rebuy_attrib_paths_read(t, NULL, &j, &err), REBUY_OK);
