@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rebuy/attrib.h"
 #include "rebuy/report.h"
+#include "rebuy/table.h"
 
 enum {
 	OPT_TITLE = 1,
@@ -17,6 +19,10 @@ enum {
 	OPT_MARGIN,
 	OPT_DISCOUNT,
 	OPT_LIFT,
+	OPT_TOUCHPOINTS,
+	OPT_PATHS,
+	OPT_LOOKBACK,
+	OPT_REPEAT_ONLY,
 };
 
 static const struct cli_opt own_opts[] = {
@@ -36,6 +42,13 @@ static const struct cli_opt own_opts[] = {
         {"retention-lift", "PTS", OPT_LIFT,
          "percentage points of one-year retention the \"better retention\" section adds "
          "(default 5)"},
+        {"touchpoints", "FILE", OPT_TOUCHPOINTS,
+         "adds an Attribution section: touch events (customer, time, channel[, cost]) joined "
+         "to the orders (see rebuy attribute)"},
+        {"paths", "FILE", OPT_PATHS,
+         "adds an Attribution section from pre-aggregated paths (see rebuy attribute)"},
+        {"lookback", "DAYS", OPT_LOOKBACK, "with --touchpoints: as rebuy attribute --lookback"},
+        {"repeat-only", NULL, OPT_REPEAT_ONLY, "with --touchpoints: credit only repeat purchases"},
         CLI_OPT_END,
 };
 
@@ -53,6 +66,8 @@ static const struct cli_command_help help = {
 
 struct ctx {
 	struct rebuy_report_options r;
+	struct rebuy_attrib_touch_options t;
+	const char *touchpoints, *paths;
 };
 
 static int own(void *ud, int id, const char *v)
@@ -117,6 +132,20 @@ static int own(void *ud, int id, const char *v)
 		}
 		x->r.retention_lift = d / 100;
 		return 0;
+	case OPT_TOUCHPOINTS: x->touchpoints = v; return 0;
+	case OPT_PATHS: x->paths = v; return 0;
+	case OPT_LOOKBACK: {
+		char *end;
+		long long n = strtoll(v, &end, 10);
+		if (*v == '\0' || *end || n < 1 || n > REBUY_ATTRIB_MAX_LOOKBACK_DAYS) {
+			cli_error("--lookback: '%s' is not a whole number from 1 to %d", v,
+			          REBUY_ATTRIB_MAX_LOOKBACK_DAYS);
+			return EXIT_USAGE;
+		}
+		x->t.lookback_days = n;
+		return 0;
+	}
+	case OPT_REPEAT_ONLY: x->t.repeat_only = 1; return 0;
 	}
 	return 0;
 }
@@ -132,12 +161,43 @@ static void step(void *ud, const char *name)
 	}
 }
 
+/* The attribution results of --touchpoints or --paths (none without). */
+static int attribution(struct ctx *x, const struct rebuy_orders *o,
+                       struct rebuy_attrib_journeys **j, struct rebuy_attrib **a)
+{
+	if (x->touchpoints && x->paths) {
+		cli_error("give --touchpoints or --paths, not both");
+		return EXIT_USAGE;
+	}
+	if (!x->touchpoints && !x->paths)
+		return 0;
+	if (x->paths && (x->t.lookback_days || x->t.repeat_only)) {
+		cli_error("--lookback and --repeat-only need --touchpoints (paths have no times)");
+		return EXIT_USAGE;
+	}
+	struct rebuy_table_options to;
+	rebuy_table_options_init(&to);
+	to.path = x->paths ? x->paths : x->touchpoints;
+	struct rebuy_error err = {0};
+	struct rebuy_table *t = NULL;
+	enum rebuy_status st = rebuy_table_read(&t, &to, &err);
+	if (!st)
+		st = x->paths ? rebuy_attrib_paths_read(t, NULL, j, &err)
+		              : rebuy_attrib_journeys_build(t, o, &x->t, j, &err);
+	if (!st)
+		st = rebuy_attrib_compute(*j, NULL, a, &err);
+	rebuy_table_free(t);
+	return st ? cli_fail(&err) : 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct cli_common c;
 	cli_common_init(&c, "report");
 	struct ctx x;
+	memset(&x, 0, sizeof x);
 	rebuy_report_options_init(&x.r);
+	rebuy_attrib_touch_options_init(&x.t);
 	int r = cli_parse(argc, argv, &c, &help, own, &x);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
@@ -155,10 +215,20 @@ int cmd_report(int argc, char **argv)
 		return r;
 	if (o->report.currency[0])
 		x.r.currency = o->report.currency;
+	struct rebuy_attrib_journeys *aj = NULL;
+	struct rebuy_attrib *attrib = NULL;
+	if ((r = attribution(&x, o, &aj, &attrib))) {
+		rebuy_attrib_journeys_free(aj);
+		rebuy_orders_free(o);
+		return r;
+	}
+	x.r.attrib = attrib;
 	struct rebuy_sbuf page;
 	rebuy_sbuf_init(&page);
 	struct rebuy_error err = {0};
 	enum rebuy_status st = rebuy_report_build(o, &x.r, &page, &err);
+	rebuy_attrib_free(attrib);
+	rebuy_attrib_journeys_free(aj);
 	if (!quiet_flag && isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	rebuy_orders_free(o);

@@ -33,6 +33,8 @@ static const struct command commands[] = {
          "who to contact now and why: win-back, at-risk, second purchase, replenishment, VIP"},
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"uplift", cmd_uplift, "campaign evaluation: treatment against control, per segment too"},
+        {"attribute", cmd_attribute,
+         "credit repeat purchases to touchpoints: six models side by side, Markov exact"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 

@@ -10,6 +10,7 @@
 #define REBUY_REBUY_H
 
 #include "rebuy/alloc.h"
+#include "rebuy/attrib.h"
 #include "rebuy/cluster.h"
 #include "rebuy/cohorts.h"
 #include "rebuy/customers.h"

@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 
+#include "rebuy/attrib.h"
 #include "rebuy/chart.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
@@ -46,6 +47,9 @@ struct rebuy_report_options {
 	double margin;        /* share of spend that is profit; 0: 1 */
 	double discount_rate; /* per year; < 0: 0.1 */
 	double retention_lift; /* the "better retention" points as a fraction; 0: 0.05 */
+	/* Attribution results (rebuy/attrib.h), borrowed during the call: the
+	 * section "attribution" is shown (before "quality") only when set. */
+	const struct rebuy_attrib *attrib;
 	unsigned n_threads;   /* 0: one per online CPU; the report does not depend on it */
 	/* Progress: called before each step with a short name; may be NULL. */
 	void (*progress)(void *ud, const char *step);

@@ -336,6 +336,8 @@ static void write_header(struct rpt *x, const char *title)
 	rpt_text(x, tr(x, period_en[p], period_ru[p]));
 	rpt_puts(x, "</p>\n<nav class=\"rb-nav\">");
 	for (size_t i = 0; i < rpt_n_sections; i++) {
+		if (!rpt_section_shown(x, &rpt_sections[i]))
+			continue;
 		rpt_printf(x, "<a href=\"#sec-%s\">", rpt_sections[i].name);
 		rpt_text(x, tr(x, rpt_sections[i].title_en, rpt_sections[i].title_ru));
 		rpt_puts(x, "</a>");
@@ -484,6 +486,8 @@ enum rebuy_status rebuy_report_build(const struct rebuy_orders *orders,
 	write_header(x, title);
 	for (size_t i = 0; i < rpt_n_sections && !x->st; i++) {
 		const struct rpt_section *sec = &rpt_sections[i];
+		if (!rpt_section_shown(x, sec))
+			continue;
 		/* The body goes to its own buffer first, so that the section's
 		 * element can say whether it is absent. */
 		struct rebuy_sbuf body;

@@ -121,6 +121,12 @@ struct rpt_section {
 	void (*write)(struct rpt *x);
 };
 
+/* The Attribution section (report_attrib.c): shown only with opt.attrib
+ * (rpt_section_shown says whether a section is written at all). */
+int rpt_has_attribution(const struct rpt *x);
+int rpt_section_shown(const struct rpt *x, const struct rpt_section *sec);
+void rpt_sec_attribution(struct rpt *x);
+
 extern const struct rpt_section rpt_sections[];
 extern const size_t rpt_n_sections;
 
