@@ -647,10 +647,15 @@ static void *worker_main(void *arg)
 		struct rebuy_loyalty_order o = {cust, id, at(2025, 1, 1) + k, (int64_t)(k % 50 + 1) * U,
 		                                NULL, 0, NULL};
 		struct rebuy_loyalty_reply r;
-		if (rebuy_loyalty_accrue(w->l, &req, &o, &r, NULL) != REBUY_OK)
+		struct rebuy_error err;
+		rebuy_error_clear(&err);
+		if (rebuy_loyalty_accrue(w->l, &req, &o, &r, &err) != REBUY_OK) {
+			print_error("accrue: %s\n", err.msg);
 			return (void *)1;
+		}
 		w->sent[k] = 1;
 		if (num(r.body, "points") != k % 50 + 1) {
+			print_error("order %d: %d %s\n", k, r.status, r.body);
 			rebuy_loyalty_reply_release(&r);
 			return (void *)1;
 		}
