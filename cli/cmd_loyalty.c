@@ -191,7 +191,10 @@ static int run_key(int argc, char **argv)
 		          db_opt, 0, &c, &o, 0, 0);
 	else {
 		if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-			printf("usage: rebuy loyalty key create|revoke|list ...\n");
+			printf("usage: rebuy loyalty key create NAME --db PATH [--scopes read,write,admin]\n"
+			       "       rebuy loyalty key revoke NAME --db PATH\n"
+			       "       rebuy loyalty key list --db PATH\n\n"
+			       "rebuy loyalty key SUBCOMMAND --help shows its options.\n");
 			return EXIT_OK;
 		}
 		cli_error("loyalty key: expected create, revoke or list (see rebuy loyalty --help)");
@@ -279,7 +282,7 @@ static int run_import(int argc, char **argv)
 
 struct export_ctx {
 	FILE *f;
-	int json, n;
+	int json, n, raw;
 };
 
 static void csv_text(FILE *f, const char *s, int raw)
@@ -346,11 +349,11 @@ static int export_row(void *ctx, const struct rebuy_loyalty_export_row *r)
 		        (long long)r->points, r->account, (long long)r->amount, r->hash);
 	} else {
 		fprintf(x->f, "%lld,%s,%s,", (long long)r->tx, when, r->kind);
-		csv_text(x->f, r->customer, 0);
+		csv_text(x->f, r->customer, x->raw);
 		fputc(',', x->f);
-		csv_text(x->f, r->ref, 0);
+		csv_text(x->f, r->ref, x->raw);
 		fputc(',', x->f);
-		csv_text(x->f, r->rule, 0);
+		csv_text(x->f, r->rule, x->raw);
 		if (r->refers)
 			fprintf(x->f, ",%lld", (long long)r->refers);
 		else
@@ -383,7 +386,7 @@ static int run_export(int argc, char **argv)
 		cli_out_abort(&out);
 		return r;
 	}
-	struct export_ctx x = {out.f, fmt == FORMAT_JSON, 0};
+	struct export_ctx x = {out.f, fmt == FORMAT_JSON, 0, c.raw};
 	if (x.json)
 		fputs("[", out.f);
 	else
