@@ -285,9 +285,10 @@ static void run_batch(struct rebuy_loyalty *l, struct job *jobs)
 		return;
 	/* the batch did not commit: nothing of it happened */
 	for (struct job *j = jobs; j; j = j->next) {
-		if (j->st == REBUY_OK) {
+		if (j->st == REBUY_OK || j->err.code == REBUY_OK) {
 			rebuy_loyalty_reply_release(j->reply);
 			j->st = berr.code ? berr.code : REBUY_EIO;
+			rebuy_error_clear(&j->err);
 			rebuy_error_set(&j->err, j->st, "%s", berr.msg[0] ? berr.msg : "commit failed");
 		}
 	}

@@ -784,6 +784,47 @@ static void test_loyalty__threads_with_duplicates(void **state)
 	rebuy_loyalty_close(l);
 }
 
+
+/* ---- allocation failures ---- */
+
+static void test_loyalty__allocation_failures_undo_the_call(void **state)
+{
+	(void)state;
+	struct rebuy_loyalty *l = fresh();
+	accrue_ok(l, "c1", "o0", at(2025, 1, 1), 10 * U);
+	int64_t accrued = 0;
+	int failed = 0, passed = 0;
+	for (long n = 0; n < 60; n++) {
+		char id[16];
+		snprintf(id, sizeof id, "o%ld", n + 1);
+		struct rebuy_loyalty_order o = {"c1", id, at(2025, 1, 2), 10 * U, NULL, 0, NULL};
+		struct rebuy_loyalty_request req = {id, {0}};
+		struct rebuy_loyalty_reply r = {0, NULL, 0};
+		struct rebuy_error err;
+		rebuy_error_clear(&err);
+		tu_fail_after(n);
+		enum rebuy_status st = rebuy_loyalty_accrue(l, &req, &o, &r, &err);
+		tu_fail_after(-1);
+		if (st == REBUY_OK) {
+			assert_true(r.status == 201);
+			accrued += num(r.body, "points");
+			rebuy_loyalty_reply_release(&r);
+			passed++;
+		} else {
+			failed++;
+			assert_int_equal(st, REBUY_ENOMEM);
+			assert_null(r.body);
+			assert_true(strlen(err.msg) > 0);
+		}
+	}
+	assert_true(failed > 5 && passed > 5);
+	/* what failed left nothing behind: the balance is what the 201s said */
+	/* (the second order's bonus is in the points of whichever order came second) */
+	assert_int_equal(available(l, "c1", at(2025, 1, 3)), 10 + accrued);
+	verify_ok(l);
+	rebuy_loyalty_close(l);
+}
+
 /* ---- the program file ---- */
 
 static void expect_program_error(const char *text, const char *want)
@@ -850,6 +891,7 @@ int main(void)
 	        cmocka_unit_test(test_loyalty__verify_catches_tampering),
 	        cmocka_unit_test(test_loyalty__forget_keeps_the_chain),
 	        cmocka_unit_test(test_loyalty__threads_with_duplicates),
+	        cmocka_unit_test(test_loyalty__allocation_failures_undo_the_call),
 	        cmocka_unit_test(test_loyalty__program_errors),
 	        cmocka_unit_test(test_loyalty__add_months_clamps),
 	};
