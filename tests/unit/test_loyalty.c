@@ -281,7 +281,7 @@ static void test_loyalty__tier_by_rolling_spend(void **state)
 {
 	(void)state;
 	struct rebuy_loyalty *l = fresh();
-	accrue_ok(l, "c1", "o1", at(2025, 1, 10), 300 * U);               /* 300, no tier */
+	accrue_ok(l, "c1", "o1", at(2025, 1, 10), 300 * U); /* 300, no tier */
 	assert_int_equal(accrue_ok(l, "c1", "o2", at(2025, 2, 10), 250 * U), 300); /* 250+50 */
 	struct rebuy_loyalty_reply r = customer(l, "c1", at(2025, 2, 11));
 	assert_non_null(strstr(r.body, "\"tier\":{\"name\":\"silver\",\"multiplier\":\"1.5\""));
@@ -408,7 +408,6 @@ static void test_loyalty__partial_refunds_and_debt(void **state)
 	verify_ok(l);
 	rebuy_loyalty_close(l);
 }
-
 
 static void test_loyalty__refund_of_lines_reverses_their_points(void **state)
 {
@@ -544,8 +543,9 @@ static void test_loyalty__api_keys(void **state)
 	assert_int_equal(rebuy_loyalty_key_check(l, "rbk_", 4), 0);
 	assert_int_equal(rebuy_loyalty_key_check(l, key, strlen(key) - 1), 0);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_loyalty_key_create(l, "shop", REBUY_SCOPE_READ, key, sizeof key, &err),
-	                 REBUY_EARG);
+	assert_int_equal(
+	        rebuy_loyalty_key_create(l, "shop", REBUY_SCOPE_READ, key, sizeof key, &err),
+	        REBUY_EARG);
 	rebuy_error_clear(&err);
 	assert_int_equal(rebuy_loyalty_key_revoke(l, "shop", &err), REBUY_OK);
 	assert_int_equal(rebuy_loyalty_key_check(l, key, strlen(key)), 0);
@@ -716,8 +716,8 @@ static void *worker_main(void *arg)
 		snprintf(key, sizeof key, (s >> 20) & 1 ? "key-%d" : "key-%d-%d-%d", k, w->seed, i);
 		struct rebuy_loyalty_request req = {key, {0}};
 		snprintf((char *)req.body_digest, sizeof req.body_digest, "%d", k);
-		struct rebuy_loyalty_order o = {cust, id, at(2025, 1, 1) + k, (int64_t)(k % 50 + 1) * U,
-		                                NULL, 0, NULL};
+		struct rebuy_loyalty_order o = {
+		        cust, id, at(2025, 1, 1) + k, (int64_t)(k % 50 + 1) * U, NULL, 0, NULL};
 		struct rebuy_loyalty_reply r;
 		struct rebuy_error err;
 		rebuy_error_clear(&err);
@@ -783,7 +783,6 @@ static void test_loyalty__threads_with_duplicates(void **state)
 	verify_ok(l);
 	rebuy_loyalty_close(l);
 }
-
 
 /* ---- allocation failures ---- */
 
@@ -853,8 +852,10 @@ static void test_loyalty__program_errors(void **state)
 	                     "p.txt:2:11: a tier qualifies by 'spend' or 'points'");
 	expect_program_error("earn 1 per 1\nmultiplier category \"shoes 2\n",
 	                     "p.txt:2:21: a quoted word without its closing quote");
-	expect_program_error("# nothing\n", "p.txt:1:1: the program has no 'earn POINTS per AMOUNT' rule");
-	expect_program_error("earn 1 per 1\nexpiry_months\n", "p.txt:2:14: expected: expiry_months N");
+	expect_program_error("# nothing\n",
+	                     "p.txt:1:1: the program has no 'earn POINTS per AMOUNT' rule");
+	expect_program_error("earn 1 per 1\nexpiry_months\n",
+	                     "p.txt:2:14: expected: expiry_months N");
 	struct rebuy__program *p = NULL;
 	const char *ok = "earn 5 per 100.00\ntier vip points 10 multiplier 1.25\n";
 	assert_int_equal(rebuy__program_parse(&p, ok, strlen(ok), "p.txt", NULL), REBUY_OK);
