@@ -241,8 +241,9 @@ static int run_import(int argc, char **argv)
 	        "Accrues the purchases of an order history (read as every rebuy command reads\n"
 	        "orders) in one transaction, each customer's in time order, so a shop can\n"
 	        "start its program from its history. Each order gets the id\n"
-	        "import:<customer>:<unix time>:<n> (its number among the customer's\n"
-	        "purchases), so importing the same file again accrues nothing twice.\n"
+	        "import:<pseudonym>:<unix time>:<n> (the customer's keyed digest, never the\n"
+	        "id, and the purchase's number), so importing the same file again accrues\n"
+	        "nothing twice and forget leaves no customer id in the references.\n"
 	        "Returns are not refunds here: they carry no order to reverse.",
 	        db_opt, 1, &c, &o, 0, 1);
 	if (r)
@@ -260,20 +261,25 @@ static int run_import(int argc, char **argv)
 		cli_error("loyalty import: out of memory");
 		return EXIT_FAIL;
 	}
-	size_t k = 0;
-	for (size_t cu = 0; cu < orders->n_customers; cu++) {
-		const char *key = rebuy_orders_customer_key(orders, cu, NULL);
-		for (uint64_t i = orders->cust_start[cu]; i < orders->cust_start[cu + 1]; i++) {
-			char *id = ids + 96 * k;
-			snprintf(id, 96, "import:%.40s:%lld:%llu", key, (long long)orders->ts[i],
-			         (unsigned long long)(i - orders->cust_start[cu] + 1));
-			v[k] = (struct rebuy_loyalty_order){
-			        key, id, orders->ts[i], orders->value[i], NULL, 0, NULL};
-			k++;
-		}
-	}
 	struct rebuy_loyalty *l;
 	if ((r = open_ledger(o.db, &l)) == 0) {
+		/* ids name the customer by their pseudonym, never by the id, so that
+		 * forget leaves no id in the references */
+		size_t k = 0;
+		for (size_t cu = 0; cu < orders->n_customers; cu++) {
+			const char *key = rebuy_orders_customer_key(orders, cu, NULL);
+			char pseudonym[65];
+			rebuy_loyalty_pseudonym(l, key, pseudonym, sizeof pseudonym);
+			for (uint64_t i = orders->cust_start[cu]; i < orders->cust_start[cu + 1]; i++) {
+				char *id = ids + 96 * k;
+				snprintf(id, 96, "import:%.32s:%lld:%llu", pseudonym,
+				         (long long)orders->ts[i],
+				         (unsigned long long)(i - orders->cust_start[cu] + 1));
+				v[k] = (struct rebuy_loyalty_order){
+				        key, id, orders->ts[i], orders->value[i], NULL, 0, NULL};
+				k++;
+			}
+		}
 		struct rebuy_loyalty_reply reply;
 		struct rebuy_error err = {0};
 		if (rebuy_loyalty_import(l, v, k, &reply, &err))

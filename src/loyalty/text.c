@@ -127,6 +127,14 @@ void rebuy__customer_digest(const struct rebuy_loyalty *l, const char *ext, size
 	rebuy__hex(h, sizeof h, out);
 }
 
+void rebuy_loyalty_pseudonym(const struct rebuy_loyalty *l, const char *customer, char *out,
+                             size_t size)
+{
+	char d[HASH_HEX];
+	rebuy__customer_digest(l, customer, strlen(customer), d);
+	snprintf(out, size, "%s", d);
+}
+
 static void field(crypto_generichash_state *st, const char *s)
 {
 	char len[24];
