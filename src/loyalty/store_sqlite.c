@@ -597,7 +597,7 @@ enum rebuy_status rebuy__sqlite_open(struct conn **out, const char *where, int c
 	enum rebuy_status st = sq_exec(&c->base,
 	                               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 	                               "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536; "
-	                               "PRAGMA temp_store=MEMORY;",
+	                               "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=FAST;",
 	                               err);
 	if (st) {
 		sq_close(&c->base);
