@@ -9,9 +9,11 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -825,6 +827,109 @@ static void test_loyalty__allocation_failures_undo_the_call(void **state)
 	rebuy_loyalty_close(l);
 }
 
+/* ---- a writer killed mid-load ---- */
+
+struct crash_worker {
+	struct rebuy_loyalty *l;
+	int id, fd;
+};
+
+static void *crash_run(void *arg)
+{
+	struct crash_worker *w = arg;
+	for (int i = 0;; i++) {
+		int k = i * 4 + w->id;
+		char id[32], key[32];
+		snprintf(id, sizeof id, "o%d", k);
+		snprintf(key, sizeof key, "k%d", k);
+		struct rebuy_loyalty_request req = {key, {0}};
+		struct rebuy_loyalty_order o = {"c1", id, at(2025, 1, 1) + k, U, NULL, 0, NULL};
+		struct rebuy_loyalty_reply r;
+		if (rebuy_loyalty_accrue(w->l, &req, &o, &r, NULL) != REBUY_OK)
+			_exit(3);
+		rebuy_loyalty_reply_release(&r);
+		/* acknowledged: the order is durable now */
+		if (write(w->fd, &k, sizeof k) != (ssize_t)sizeof k)
+			_exit(4);
+	}
+	return NULL;
+}
+
+struct seen {
+	char *order;
+	int n;
+};
+
+static int mark_order(void *ctx, const char *customer, const char *order_id, int64_t time,
+                      int64_t amount)
+{
+	(void)customer;
+	(void)time;
+	(void)amount;
+	struct seen *s = ctx;
+	long k = strtol(order_id + 1, NULL, 10);
+	if (k >= 0 && k < 1 << 20)
+		s->order[k] = 1;
+	s->n++;
+	return 0;
+}
+
+static void test_loyalty__killed_writer_loses_nothing_acknowledged(void **state)
+{
+	(void)state;
+	const char *path = new_db("earn 1 per 1\n");
+	char db[320];
+	snprintf(db, sizeof db, "%s", path);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		struct rebuy_loyalty *l = NULL;
+		if (rebuy_loyalty_open(&l, db, NULL) != REBUY_OK)
+			_exit(2);
+		pthread_t t[4];
+		static struct crash_worker w[4];
+		for (int i = 0; i < 4; i++) {
+			w[i] = (struct crash_worker){l, i, p[1]};
+			pthread_create(&t[i], NULL, crash_run, &w[i]);
+		}
+		pthread_join(t[0], NULL);
+		_exit(0);
+	}
+	close(p[1]);
+	static char acked[1 << 20];
+	memset(acked, 0, sizeof acked);
+	int n_acked = 0, k;
+	/* let it write for a while, then kill it without warning */
+	while (n_acked < 400 && read(p[0], &k, sizeof k) == (ssize_t)sizeof k) {
+		acked[k] = 1;
+		n_acked++;
+	}
+	kill(pid, SIGKILL);
+	while (read(p[0], &k, sizeof k) == (ssize_t)sizeof k) {
+		acked[k] = 1;
+		n_acked++;
+	}
+	close(p[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFSIGNALED(status));
+	struct rebuy_loyalty *l = open_db(db);
+	verify_ok(l);
+	struct seen s = {calloc(1 << 20, 1), 0};
+	assert_int_equal(rebuy_loyalty_orders(l, mark_order, &s, NULL), REBUY_OK);
+	for (int i = 0; i < 1 << 20; i++)
+		if (acked[i] && !s.order[i])
+			fail_msg("order o%d was acknowledged but is not in the ledger", i);
+	assert_true(s.n >= n_acked);
+	/* the points are the orders': one each */
+	assert_int_equal(available(l, "c1", at(2026, 1, 1)), s.n);
+	free(s.order);
+	rebuy_loyalty_close(l);
+}
+
 /* ---- the program file ---- */
 
 static void expect_program_error(const char *text, const char *want)
@@ -894,6 +999,7 @@ int main(void)
 	        cmocka_unit_test(test_loyalty__forget_keeps_the_chain),
 	        cmocka_unit_test(test_loyalty__threads_with_duplicates),
 	        cmocka_unit_test(test_loyalty__allocation_failures_undo_the_call),
+	        cmocka_unit_test(test_loyalty__killed_writer_loses_nothing_acknowledged),
 	        cmocka_unit_test(test_loyalty__program_errors),
 	        cmocka_unit_test(test_loyalty__add_months_clamps),
 	};
