@@ -827,6 +827,9 @@ enum rebuy_status rebuy_loyalty_customer(struct rebuy_loyalty *l, const char *cu
 	if (!customer || !customer[0] || strlen(customer) > ID_MAX)
 		return rebuy__reply_error(reply, 400, "invalid_request",
 		                          "a customer id is 1..256 bytes", err);
+	if (now < 0 || now > (int64_t)253402300799)
+		return rebuy__reply_error(reply, 400, "invalid_request",
+		                          "now is between 1970-01-01 and 9999-12-31", err);
 	struct conn *c;
 	enum rebuy_status st = rebuy__reader(l, &c, err);
 	if (st)
