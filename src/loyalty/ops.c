@@ -676,7 +676,8 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 		if ((st = cust_make(w, c, err)))
 			return st;
 		dirty = 0;
-	} else {
+	} else if (p->n_bonus) {
+		/* the order count matters only to order bonuses */
 		struct sval pc = sv_int(c->id);
 		if ((st = db_int(w->c, Q_CUST_ORDERS, &pc, 1, &c->n_orders, NULL, err)))
 			return st;
