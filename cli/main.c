@@ -36,6 +36,8 @@ static const struct command commands[] = {
         {"attribute", cmd_attribute,
          "credit repeat purchases to touchpoints: six models side by side, Markov exact"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
+        {"loyalty", cmd_loyalty,
+         "the loyalty ledger from the shell: init, keys, import, export, expire, verify"},
 };
 
 static void usage(FILE *out)
