@@ -34,6 +34,7 @@ static const struct command commands[] = {
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"uplift", cmd_uplift, "campaign evaluation: treatment against control, per segment too"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
+        {"serve", cmd_serve, "the loyalty ledger as an HTTP JSON API, with insights and the report"},
 };
 
 static void usage(FILE *out)
