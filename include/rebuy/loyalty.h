@@ -176,6 +176,70 @@ typedef int (*rebuy_loyalty_order_fn)(void *ctx, const char *customer, const cha
 enum rebuy_status rebuy_loyalty_orders(struct rebuy_loyalty *l, rebuy_loyalty_order_fn fn,
                                        void *ctx, struct rebuy_error *err);
 
+/* --- Administration (rebuy loyalty). */
+
+/* One API key as listed: the secret is never kept, only its digest. */
+struct rebuy_loyalty_key_info {
+	const char *name, *id; /* borrowed for the call */
+	unsigned scopes;
+	int64_t created;
+	int64_t revoked; /* 0: active */
+};
+typedef int (*rebuy_loyalty_key_fn)(void *ctx, const struct rebuy_loyalty_key_info *k);
+/* Calls fn for every key, by name; a non-zero return stops the walk. */
+enum rebuy_status rebuy_loyalty_key_list(struct rebuy_loyalty *l, rebuy_loyalty_key_fn fn,
+                                         void *ctx, struct rebuy_error *err);
+
+/* Settles every customer at now, in one transaction: pending points whose
+ * holding period has ended become available, and lots past their expiry
+ * expire (each customer's writes settle that customer too). Reply 200:
+ * {"as_of":..,"customers":N,"released":P,"expired":P}. */
+enum rebuy_status rebuy_loyalty_expire(struct rebuy_loyalty *l, int64_t now,
+                                       struct rebuy_loyalty_reply *reply,
+                                       struct rebuy_error *err);
+
+/* Right to erasure: the customer's id and birthday are replaced by a
+ * tombstone, stored replies that name them are scrubbed; transactions,
+ * balances, lots and the chain stay (and verify). Reply 200, or 404. */
+enum rebuy_status rebuy_loyalty_forget(struct rebuy_loyalty *l, const char *customer,
+                                       struct rebuy_loyalty_reply *reply,
+                                       struct rebuy_error *err);
+
+/* Accrues n orders in one transaction (a shop starting from its history);
+ * orders already accrued are skipped by their business key, so a repeated
+ * import changes nothing. Reply 200: {"orders":N,"accrued":A,"duplicates":D,
+ * "invalid":I,"points":P}. */
+enum rebuy_status rebuy_loyalty_import(struct rebuy_loyalty *l,
+                                       const struct rebuy_loyalty_order *orders, size_t n,
+                                       struct rebuy_loyalty_reply *reply,
+                                       struct rebuy_error *err);
+
+/* What verify checked. */
+struct rebuy_loyalty_verify_report {
+	int64_t transactions, postings, accounts, customers, forgotten, lots, lot_moves, orders;
+	int64_t points_outstanding; /* the customers' balances: minus the program accounts' sum */
+	char head[65];              /* the chain's last hash */
+};
+/* Recomputes every balance, lot and hash from the transactions and checks
+ * every invariant (docs/loyalty.md, "Invariants"). REBUY_EDATA with the
+ * first violation named ("transaction 12: postings sum to 5, not 0"). */
+enum rebuy_status rebuy_loyalty_verify(struct rebuy_loyalty *l,
+                                       struct rebuy_loyalty_verify_report *report,
+                                       struct rebuy_error *err);
+
+/* One posting of the ledger, as exported (strings borrowed for the call). */
+struct rebuy_loyalty_export_row {
+	int64_t tx, time;
+	const char *kind, *customer, *ref, *rule, *hash, *account;
+	int64_t refers; /* 0: none */
+	int64_t points; /* the transaction's effect on the customer */
+	int64_t amount; /* this posting */
+};
+typedef int (*rebuy_loyalty_export_fn)(void *ctx, const struct rebuy_loyalty_export_row *r);
+/* Every posting in transaction order; a non-zero return from fn stops. */
+enum rebuy_status rebuy_loyalty_export(struct rebuy_loyalty *l, rebuy_loyalty_export_fn fn,
+                                       void *ctx, struct rebuy_error *err);
+
 #ifdef __cplusplus
 }
 #endif
