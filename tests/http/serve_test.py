@@ -88,7 +88,7 @@ class Client:
             doc = json.loads(text) if text else None
         except ValueError:
             doc = None
-        return st, doc, text
+        return st, doc, text.decode("utf-8", "replace")
 
 
 def error_code(doc):
