@@ -84,7 +84,11 @@ static enum rebuy_status migrate(struct conn *c, int from, struct rebuy_error *e
 {
 	for (int v = from + 1; v <= rebuy__n_migrations; v++) {
 		char sql[96];
-		enum rebuy_status st = c->ops->exec(c, rebuy__migrations[v - 1], err);
+		char *ddl = rebuy__ddl(rebuy__migrations[v - 1], strcmp(c->ops->name, "postgresql") == 0);
+		if (!ddl)
+			return rebuy_error_set(err, REBUY_ENOMEM, "ledger: out of memory");
+		enum rebuy_status st = c->ops->exec(c, ddl, err);
+		rebuy__free(ddl);
 		if (st)
 			return st;
 		snprintf(sql, sizeof sql, "INSERT INTO schema_version (version) VALUES (%d)", v);
@@ -375,6 +379,8 @@ enum rebuy_status rebuy_loyalty_open(struct rebuy_loyalty **out, const char *db,
 	enum rebuy_status st = connect(db, 0, &l->writer, err);
 	if (!st)
 		st = load_program(l, err);
+	if (!st && l->writer->ops->make_writer)
+		st = l->writer->ops->make_writer(l->writer, err);
 	if (!st) {
 		if (pthread_create(&l->thread, NULL, writer_main, l) != 0)
 			st = rebuy_error_set(err, REBUY_ENOMEM, "loyalty: cannot start the writer thread");

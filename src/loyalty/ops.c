@@ -619,13 +619,25 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
                                      struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	const struct rebuy__program *p = w->l->program;
-	char bkey[ID_MAX + 16];
-	snprintf(bkey, sizeof bkey, "order|%s", o->order_id);
 	*total = 0;
 	memset(c, 0, sizeof *c);
-	enum rebuy_status st = done_get(w, bkey, dup, &c->id, reply, err);
-	if (st || *dup)
+	/* the business key: one accrual per order (the order row holds its answer) */
+	struct cursor *k;
+	struct sval pk = sv_text(o->order_id);
+	enum rebuy_status st = w->c->ops->run(w->c, Q_ORDER_REPLY, &pk, 1, &k, err);
+	if (st)
 		return st;
+	int r = w->c->ops->next(k, err);
+	*dup = r == 1;
+	if (r == 1) {
+		size_t len;
+		const char *body = w->c->ops->col_text(k, 0, &len);
+		c->id = w->c->ops->col_int(k, 1);
+		st = rebuy__reply_copy(reply, 200, body, len, err);
+	}
+	w->c->ops->done(k);
+	if (r < 0 || st || *dup)
+		return r < 0 ? REBUY_EIO : st;
 	if ((st = cust_get(w, o->customer, c, err)))
 		return st;
 	if (o->birthday)
@@ -639,10 +651,6 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 	if ((st = rebuy__tier_at(w->l, w->c, c->id, o->time, &tier, &spend, &tpoints, err)))
 		return st;
 	int64_t factor = tier >= 0 ? p->tier[tier].factor : LP_FACTOR_ONE;
-	struct sval po[] = {sv_text(o->order_id), sv_int(c->id), sv_int(o->time), sv_int(o->amount),
-	                    sv_int(factor)};
-	if ((st = db_run(w->c, Q_ORDER_INSERT, po, 5, err)))
-		return st;
 	c->n_orders++;
 	struct txlist list;
 	memset(&list, 0, sizeof list);
@@ -693,7 +701,9 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 	jb_str(&b, "}");
 	if ((st = rebuy__reply_take(reply, 201, &b, err)))
 		return st;
-	return done_put(w, bkey, c->id, reply, err);
+	struct sval po[] = {sv_text(o->order_id), sv_int(c->id), sv_int(o->time), sv_int(o->amount),
+	                    sv_int(factor), sv_textn(reply->body, reply->len)};
+	return db_run(w->c, Q_ORDER_INSERT, po, 6, err);
 }
 
 struct accrue_arg {
@@ -1129,7 +1139,8 @@ static enum rebuy_status forget_apply(struct wctx *w, void *arg,
 	struct sval p3[] = {sv_text(scrubbed), sv_int(c.id)};
 	if ((st = db_run(w->c, Q_CUST_FORGET, p1, 2, err)) ||
 	    (st = db_run(w->c, Q_IDEM_FORGET, &p2, 1, err)) ||
-	    (st = db_run(w->c, Q_DONE_FORGET, p3, 2, err)))
+	    (st = db_run(w->c, Q_DONE_FORGET, p3, 2, err)) ||
+	    (st = db_run(w->c, Q_ORDER_FORGET, p3, 2, err)))
 		return st;
 	struct jbuf b;
 	jb_init(&b);

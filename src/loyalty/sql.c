@@ -6,6 +6,9 @@
  * -4 adjusted (docs/loyalty.md, "Chart of accounts").
  */
 #include <stddef.h>
+#include <string.h>
+
+#include "core/mem.h"
 
 #include "loyalty/sql.h"
 #include "loyalty/store.h"
@@ -39,8 +42,10 @@ static const char *const texts[Q_COUNT] = {
         [Q_MOVE_INSERT] = "INSERT INTO lot_moves (tx, lot, points) VALUES (?, ?, ?)",
         [Q_ORDER_GET] = "SELECT customer, time, amount, refunded, tier_factor FROM orders "
                         "WHERE order_id = ?",
+        [Q_ORDER_REPLY] = "SELECT reply, customer FROM orders WHERE order_id = ?",
         [Q_ORDER_INSERT] = "INSERT INTO orders (order_id, customer, time, amount, refunded, "
-                           "tier_factor) VALUES (?, ?, ?, ?, 0, ?)",
+                           "tier_factor, reply) VALUES (?, ?, ?, ?, 0, ?, ?)",
+        [Q_ORDER_FORGET] = "UPDATE orders SET reply = ? WHERE customer = ?",
         [Q_ORDER_REFUND] = "UPDATE orders SET refunded = ? WHERE order_id = ?",
         [Q_SPEND_WINDOW] = "SELECT COALESCE(SUM(amount - refunded), 0) FROM orders "
                            "WHERE customer = ? AND time > ? AND time <= ?",
@@ -100,45 +105,75 @@ int rebuy__sql_count(void)
 	return Q_COUNT;
 }
 
-/* Version 1: the whole ledger. Later versions append ALTERs here; a store
+/* Version 1: the whole ledger. {ID} is the id column's type (SQLite's
+ * INTEGER PRIMARY KEY is the row id itself, one B-tree instead of two;
+ * PostgreSQL's INTEGER is 32 bits, so BIGINT there) and {WR} SQLite's WITHOUT
+ * ROWID for tables keyed by text or pairs: fewer B-trees to write per call,
+ * which is most of a commit's cost. Later versions append ALTERs here; a store
  * records each applied version in schema_version in the same transaction. */
 static const char v1[] =
-        "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
-        "CREATE TABLE chain_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, "
+        "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL){WR};\n"
+        "CREATE TABLE chain_head (id {ID}, seq BIGINT NOT NULL, "
         "hash TEXT NOT NULL, next_customer BIGINT NOT NULL, next_lot BIGINT NOT NULL);\n"
         "INSERT INTO chain_head (id, seq, hash, next_customer, next_lot) VALUES (1, 0, "
         "'0000000000000000000000000000000000000000000000000000000000000000', 1, 1);\n"
-        "CREATE TABLE customers (id BIGINT PRIMARY KEY, ext TEXT UNIQUE, digest TEXT NOT NULL, "
+        "CREATE TABLE customers (id {ID}, ext TEXT UNIQUE, digest TEXT NOT NULL, "
         "birthday TEXT, n_orders BIGINT NOT NULL, debt BIGINT NOT NULL, "
         "forgotten BIGINT NOT NULL);\n"
-        "CREATE TABLE accounts (id BIGINT PRIMARY KEY, customer BIGINT, kind TEXT NOT NULL, "
+        "CREATE TABLE accounts (id {ID}, customer BIGINT, kind TEXT NOT NULL, "
         "balance BIGINT NOT NULL);\n"
         "INSERT INTO accounts (id, customer, kind, balance) VALUES (-1, NULL, 'earned', 0), "
         "(-2, NULL, 'redeemed', 0), (-3, NULL, 'expired', 0), (-4, NULL, 'adjusted', 0);\n"
-        "CREATE TABLE txs (id BIGINT PRIMARY KEY, kind TEXT NOT NULL, customer BIGINT NOT NULL, "
-        "ref TEXT NOT NULL, rule TEXT NOT NULL, bkey TEXT UNIQUE, refers BIGINT, "
+        "CREATE TABLE txs (id {ID}, kind TEXT NOT NULL, customer BIGINT NOT NULL, "
+        "ref TEXT NOT NULL, rule TEXT NOT NULL, bkey TEXT, refers BIGINT, "
         "time BIGINT NOT NULL, points BIGINT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);\n"
         "CREATE INDEX txs_customer ON txs (customer, id);\n"
         "CREATE INDEX txs_refers ON txs (refers) WHERE refers IS NOT NULL;\n"
         "CREATE TABLE postings (tx BIGINT NOT NULL, account BIGINT NOT NULL, "
-        "amount BIGINT NOT NULL, PRIMARY KEY (tx, account));\n"
-        "CREATE TABLE lots (id BIGINT PRIMARY KEY, customer BIGINT NOT NULL, tx BIGINT NOT NULL, "
+        "amount BIGINT NOT NULL, PRIMARY KEY (tx, account)){WR};\n"
+        "CREATE TABLE lots (id {ID}, customer BIGINT NOT NULL, tx BIGINT NOT NULL, "
         "points BIGINT NOT NULL, remaining BIGINT NOT NULL, released BIGINT NOT NULL, "
         "available_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);\n"
         "CREATE INDEX lots_customer ON lots (customer, id);\n"
         "CREATE TABLE lot_moves (tx BIGINT NOT NULL, lot BIGINT NOT NULL, points BIGINT NOT NULL, "
-        "PRIMARY KEY (tx, lot));\n"
+        "PRIMARY KEY (tx, lot)){WR};\n"
         "CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer BIGINT NOT NULL, "
         "time BIGINT NOT NULL, amount BIGINT NOT NULL, refunded BIGINT NOT NULL, "
-        "tier_factor BIGINT NOT NULL);\n"
+        "tier_factor BIGINT NOT NULL, reply TEXT NOT NULL){WR};\n"
         "CREATE INDEX orders_customer ON orders (customer, time);\n"
         "CREATE TABLE done (bkey TEXT PRIMARY KEY, customer BIGINT NOT NULL, "
-        "status BIGINT NOT NULL, reply TEXT NOT NULL);\n"
+        "status BIGINT NOT NULL, reply TEXT NOT NULL){WR};\n"
         "CREATE TABLE idem (key TEXT PRIMARY KEY, digest TEXT NOT NULL, customer BIGINT, "
-        "status BIGINT NOT NULL, reply TEXT NOT NULL);\n"
+        "status BIGINT NOT NULL, reply TEXT NOT NULL){WR};\n"
         "CREATE TABLE api_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
         "salt TEXT NOT NULL, digest TEXT NOT NULL, scopes BIGINT NOT NULL, "
         "created BIGINT NOT NULL, revoked BIGINT);\n";
 
 const char *const rebuy__migrations[] = {v1};
 const int rebuy__n_migrations = 1;
+
+char *rebuy__ddl(const char *text, int is_pg)
+{
+	const char *id = is_pg ? "BIGINT PRIMARY KEY" : "INTEGER PRIMARY KEY";
+	const char *wr = is_pg ? "" : " WITHOUT ROWID";
+	size_t n = strlen(text), k = 0;
+	char *out = rebuy__malloc(2 * n + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		const char *sub = NULL;
+		if (strncmp(text + i, "{ID}", 4) == 0)
+			sub = id;
+		else if (strncmp(text + i, "{WR}", 4) == 0)
+			sub = wr;
+		if (sub) {
+			memcpy(out + k, sub, strlen(sub));
+			k += strlen(sub);
+			i += 4;
+		} else {
+			out[k++] = text[i++];
+		}
+	}
+	out[k] = '\0';
+	return out;
+}

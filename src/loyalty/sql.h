@@ -22,7 +22,9 @@ enum q {
 	Q_LOTS_OPEN,
 	Q_MOVE_INSERT,
 	Q_ORDER_GET,
+	Q_ORDER_REPLY,
 	Q_ORDER_INSERT,
+	Q_ORDER_FORGET,
 	Q_ORDER_REFUND,
 	Q_SPEND_WINDOW,
 	Q_POINTS_WINDOW,
@@ -61,5 +63,7 @@ enum q {
 /* Schema migrations: migration i (1-based) brings the schema to version i. */
 extern const char *const rebuy__migrations[];
 extern const int rebuy__n_migrations;
+/* A migration's text for the back end ({ID}, {WR} replaced); rebuy__free it. */
+char *rebuy__ddl(const char *text, int is_pg);
 
 #endif

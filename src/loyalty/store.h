@@ -60,6 +60,9 @@ struct store_ops {
 	int64_t (*changes)(struct conn *c);
 	/* Begins the write transaction that serializes writers. */
 	const char *begin_write;
+	/* Makes c the process's writer connection (SQLite: checkpoints move to
+	 * a thread of their own, off the commit path). May be NULL. */
+	enum rebuy_status (*make_writer)(struct conn *c, struct rebuy_error *err);
 };
 
 struct conn {

@@ -5,7 +5,9 @@
  * group commit (ledger.c) makes one such transaction carry many calls.
  * Statements are prepared once per connection and cached by number.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,6 +22,11 @@ struct sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[Q_COUNT];
 	char path[1024];
+	/* the writer's checkpointer */
+	int has_thread, stop;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
 };
 
 struct cursor {
@@ -48,6 +55,15 @@ static void sq_close(struct conn *base)
 	struct sq_conn *c = (struct sq_conn *)base;
 	if (!c)
 		return;
+	if (c->has_thread) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = 1;
+		pthread_cond_signal(&c->cond);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->thread, NULL);
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cond);
+	}
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
 	sqlite3_close(c->db);
@@ -160,6 +176,60 @@ static int64_t sq_changes(struct conn *base)
 	return sqlite3_changes64(((struct sq_conn *)base)->db);
 }
 
+/* Checkpoints every 100 ms on a connection of its own: the WAL's pages are
+ * copied into the database file (and that file fsync'd) while the writer
+ * goes on appending and committing to the WAL. PASSIVE never blocks the
+ * writer; a reader that holds an old snapshot only delays the copy. */
+static void *checkpointer(void *arg)
+{
+	struct sq_conn *c = arg;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
+	    SQLITE_OK)
+		sqlite3_busy_timeout(db, 100);
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 100 * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c->cond, &c->mu, &t);
+		if (c->stop)
+			break;
+		pthread_mutex_unlock(&c->mu);
+		if (db)
+			sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (db) {
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		sqlite3_close(db);
+	}
+	return NULL;
+}
+
+static enum rebuy_status sq_make_writer(struct conn *base, struct rebuy_error *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	enum rebuy_status st = sq_exec(base, "PRAGMA wal_autocheckpoint=0", err);
+	if (st)
+		return st;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	if (pthread_create(&c->thread, NULL, checkpointer, c) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cond);
+		/* without the thread, SQLite checkpoints in the commits as usual */
+		return sq_exec(base, "PRAGMA wal_autocheckpoint=1000", err);
+	}
+	c->has_thread = 1;
+	return REBUY_OK;
+}
+
 static const struct store_ops sqlite_ops = {
         .name = "sqlite",
         .close = sq_close,
@@ -172,6 +242,7 @@ static const struct store_ops sqlite_ops = {
         .done = sq_done,
         .changes = sq_changes,
         .begin_write = "BEGIN IMMEDIATE",
+        .make_writer = sq_make_writer,
 };
 
 enum rebuy_status rebuy__sqlite_open(struct conn **out, const char *where, int create,
