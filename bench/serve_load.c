@@ -92,7 +92,7 @@ static int read_port(void)
 	while (fgets(line, sizeof line, f)) {
 		char *colon = strrchr(line, ':');
 		if (strstr(line, "listening on") && colon)
-			port = atoi(colon + 1);
+			port = (int)strtol(colon + 1, NULL, 10);
 	}
 	fclose(f);
 	return port;
@@ -446,17 +446,17 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			usage();
-		if (!strcmp(a, "--port")) opt.port = atoi(v);
+		if (!strcmp(a, "--port")) opt.port = (int)strtol(v, NULL, 10);
 		else if (!strcmp(a, "--addr-file")) opt.addr_file = v;
 		else if (!strcmp(a, "--key")) opt.key = v;
-		else if (!strcmp(a, "--requests")) opt.requests = atol(v);
+		else if (!strcmp(a, "--requests")) opt.requests = strtol(v, NULL, 10);
 		else if (!strcmp(a, "--dup")) opt.dup = atof(v);
-		else if (!strcmp(a, "--clients")) opt.clients = atoi(v);
-		else if (!strcmp(a, "--customers")) opt.customers = atol(v);
+		else if (!strcmp(a, "--clients")) opt.clients = (int)strtol(v, NULL, 10);
+		else if (!strcmp(a, "--customers")) opt.customers = strtol(v, NULL, 10);
 		else if (!strcmp(a, "--seed")) opt.seed = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--time-limit")) opt.time_limit = atof(v);
-		else if (!strcmp(a, "--server-pid")) opt.server_pid = atol(v);
-		else if (!strcmp(a, "--kill-after")) opt.kill_after = atol(v);
+		else if (!strcmp(a, "--server-pid")) opt.server_pid = strtol(v, NULL, 10);
+		else if (!strcmp(a, "--kill-after")) opt.kill_after = strtol(v, NULL, 10);
 		else usage();
 		i++;
 	}
