@@ -507,5 +507,13 @@ int main(int argc, char **argv)
 	ok = ok && mismatches == 0 && dup_accruals == 0 && missing == 0 && bad_status == 0;
 	ok = check_balances() && ok;
 	printf("%s\n", ok ? "PASS" : "FAIL");
+	free(th);
+	free(lat);
+	free(latency_us);
+	free(items);
+	free(slot_hash);
+	free(order_customer);
+	free(order_amount);
+	free(order_created);
 	return ok ? 0 : 1;
 }
