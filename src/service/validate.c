@@ -32,6 +32,10 @@ static int fail(struct ctx *x, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->msg, x->msg_size, fmt, ap);
 	va_end(ap);
+	/* one printable line: jansson's messages quote the bytes near an error */
+	for (char *p = x->msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	return -1;
 }
 
