@@ -164,6 +164,7 @@ int cmd_uplift(int argc, char **argv);
 int cmd_propensity(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_whatif(int argc, char **argv);
+int cmd_loyalty(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 /* ---- the customer-lifetime commands (fit, predict) ----

@@ -34,6 +34,8 @@ static const struct command commands[] = {
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"uplift", cmd_uplift, "campaign evaluation: treatment against control, per segment too"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
+        {"loyalty", cmd_loyalty,
+         "the loyalty ledger from the shell: init, keys, import, export, expire, verify"},
         {"serve", cmd_serve, "the loyalty ledger as an HTTP JSON API, with insights and the report"},
 };
 

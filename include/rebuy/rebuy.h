@@ -20,6 +20,7 @@
 #include "rebuy/gen.h"
 #include "rebuy/input.h"
 #include "rebuy/money.h"
+#include "rebuy/loyalty.h"
 #include "rebuy/orders.h"
 #include "rebuy/rfm.h"
 #include "rebuy/summary.h"
