@@ -11,13 +11,16 @@
 # --crash: the server is killed with SIGKILL once --kill-after requests are
 # answered, restarted on the same database, and the clients send their
 # unanswered requests again; the same checks must pass.
+# The peer in the same run (without --crash, when the script builds): the
+# ledger's library called in-process by as many threads (bench/loyalty_bench.c),
+# so the ratio is what HTTP, JSON and the checks cost.
 # Usage: bench/serve-load.sh [--requests N] [--clients N] [--customers N]
 #        [--crash] [--kill-after N] [--threads N] [--build-dir DIR]
 #        [--rebuy BIN --client BIN (no build)] [--time-limit S]
 set -eu
 cd "$(dirname "$0")/.."
 requests=100000 clients=32 customers=2000 crash=0 kill_after=0 threads=0
-build=build-release rebuy="" client="" limit=240
+build=build-release rebuy="" client="" limit=240 peer=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--requests) requests=$2; shift 2 ;;
@@ -37,11 +40,15 @@ if [ -z "$rebuy" ]; then
 	cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DREBUY_TESTS=OFF >/dev/null
 	cmake --build "$build" -j2 --target rebuy >/dev/null
 	cc -O2 -pthread -o "$build/serve_load" bench/serve_load.c
-	rebuy=$build/rebuy client=$build/serve_load
+	cmake --build "$build" -j2 --target rebuy_lib >/dev/null
+	cc -O2 -Iinclude -o "$build/loyalty_bench" bench/loyalty_bench.c "$build/librebuy.a" \
+		$(pkg-config --libs sqlite3 libsodium libpq libmicrohttpd jansson) -lz -lxxhash -lm -lpthread
+	rebuy=$build/rebuy client=$build/serve_load peer=$build/loyalty_bench
 fi
 [ "$crash" = 1 ] && [ "$kill_after" = 0 ] && kill_after=$((requests / 3))
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rebuy-serve-load.XXXXXX")
+# on the disk: /tmp may be memory, where fsync costs nothing
+tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/rebuy-serve-load.XXXXXX")
 server=""
 cleanup() {
 	[ -n "$server" ] && kill -9 "$server" 2>/dev/null || true
@@ -73,6 +80,7 @@ start() {
 
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared);" \
 	"$requests requests, $clients clients, $customers customers, crash: $crash"
+df -T "$tmp" | tail -1 | awk '{print "filesystem: " $2 " (" $1 ")"}'
 start
 "$client" --addr-file "$tmp/addr" --key "$key" --requests "$requests" --clients "$clients" \
 	--customers "$customers" --time-limit "$limit" --server-pid "$server" \
@@ -108,5 +116,14 @@ if "$rebuy" loyalty verify --db "$tmp/ledger.db" >"$tmp/verify.out" 2>&1; then
 else
 	echo "rebuy loyalty verify FAILED: $(cat "$tmp/verify.out")"
 	status=1
+fi
+if [ -n "$peer" ] && [ "$crash" = 0 ]; then
+	mkdir -p "$tmp/peer"
+	"$peer" "$tmp/peer" --orders "$requests" --threads "$clients" >"$tmp/peer.out" 2>&1 || true
+	echo "peer, the ledger in-process ($clients threads, no HTTP): $(grep '"run":"group_commit' "$tmp/peer.out")"
+	http=$(sed -n 's/^throughput: \([0-9]*\) requests.*/\1/p' "$tmp/client.out")
+	inproc=$(grep '"run":"group_commit' "$tmp/peer.out" | sed -n 's/.*"calls_per_s":\([0-9]*\).*/\1/p')
+	[ -n "$http" ] && [ -n "$inproc" ] && awk -v h="$http" -v p="$inproc" \
+		'BEGIN { printf "ratio: HTTP %d requests/s / in-process %d calls/s = %.2f\n", h, p, h / p }'
 fi
 exit $status
