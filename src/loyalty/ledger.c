@@ -714,15 +714,15 @@ static enum rebuy_status customer_reply(struct rebuy_loyalty *l, struct conn *c,
 		             : rebuy__reply_error(reply, 404, "unknown_customer",
 		                                  "no such customer in the ledger", err);
 	}
-	int64_t id = c->ops->col_int(k, 0), n_orders = c->ops->col_int(k, 3),
-	        debt = c->ops->col_int(k, 4);
+	int64_t id = c->ops->col_int(k, 0), n_orders = 0, debt = c->ops->col_int(k, 4);
 	char birthday[8] = "";
 	if (!c->ops->is_null(k, 2))
 		snprintf(birthday, sizeof birthday, "%s", c->ops->col_text(k, 2, NULL));
 	c->ops->done(k);
 	int64_t available = 0, pending = 0;
-	struct sval pa = sv_int(ACCT_AVAILABLE(id)), pp = sv_int(ACCT_PENDING(id));
-	if ((st = db_int(c, Q_ACCT_GET, &pa, 1, &available, NULL, err)) ||
+	struct sval pa = sv_int(ACCT_AVAILABLE(id)), pp = sv_int(ACCT_PENDING(id)), pi = sv_int(id);
+	if ((st = db_int(c, Q_CUST_ORDERS, &pi, 1, &n_orders, NULL, err)) ||
+	    (st = db_int(c, Q_ACCT_GET, &pa, 1, &available, NULL, err)) ||
 	    (st = db_int(c, Q_ACCT_GET, &pp, 1, &pending, NULL, err)))
 		return st;
 	int tier;

@@ -223,9 +223,9 @@ static enum rebuy_status cust_make(struct wctx *w, struct cust *c, struct rebuy_
 
 static enum rebuy_status cust_save(struct wctx *w, const struct cust *c, struct rebuy_error *err)
 {
-	struct sval p[] = {c->birthday[0] ? sv_text(c->birthday) : NUL_SV, sv_int(c->n_orders),
-	                   sv_int(c->debt), sv_int(c->id)};
-	return db_run(w->c, Q_CUST_SET, p, 4, err);
+	struct sval p[] = {c->birthday[0] ? sv_text(c->birthday) : NUL_SV, sv_int(c->debt),
+	                   sv_int(c->id)};
+	return db_run(w->c, Q_CUST_SET, p, 3, err);
 }
 
 static enum rebuy_status balances(struct wctx *w, int64_t id, int64_t *available,
@@ -432,8 +432,8 @@ static enum rebuy_status take(struct wctx *w, struct txb *t, struct open_lot *x,
 	enum rebuy_status st = move(t, x->id, n, err);
 	if (st)
 		return st;
-	struct sval p[] = {sv_int(x->remaining), sv_int(x->id)};
-	return db_run(w->c, Q_LOT_SET, p, 2, err);
+	struct sval p[] = {sv_int(x->remaining), sv_int(t->customer), sv_int(x->id)};
+	return db_run(w->c, Q_LOT_SET, p, 3, err);
 }
 
 /* Consumes up to need points: first the lots made by transaction prefer
@@ -640,10 +640,22 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 		return r < 0 ? REBUY_EIO : st;
 	if ((st = cust_get(w, o->customer, c, err)))
 		return st;
-	if (o->birthday)
+	/* the customer row is written only when it changes (birthday, debt) */
+	int dirty = 0;
+	if (o->birthday && strcmp(o->birthday, c->birthday) != 0) {
 		snprintf(c->birthday, sizeof c->birthday, "%s", o->birthday);
-	if (!c->exists && (st = cust_make(w, c, err)))
-		return st;
+		dirty = 1;
+	}
+	if (!c->exists) {
+		if ((st = cust_make(w, c, err)))
+			return st;
+		dirty = 0;
+	} else {
+		struct sval pc = sv_int(c->id);
+		if ((st = db_int(w->c, Q_CUST_ORDERS, &pc, 1, &c->n_orders, NULL, err)))
+			return st;
+	}
+	int64_t debt_before = c->debt;
 	if ((st = settle(w, c, o->time, NULL, NULL, err)))
 		return st;
 	int tier;
@@ -680,7 +692,7 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 			}
 		}
 	}
-	if (!st)
+	if (!st && (dirty || c->debt != debt_before))
 		st = cust_save(w, c, err);
 	if (st)
 		return st;

@@ -210,9 +210,10 @@ static enum rebuy_status parse_tier(struct parser *p, struct rebuy__program *pro
 	if (st)
 		return st;
 	for (int i = 4; i < n; i += 2) {
+		char buf[48];
 		if (i + 1 >= n)
-			return fail(p, w[i].col + (unsigned)w[i].n, "'%.*s' needs a value",
-			            (int)(w[i].n > 16 ? 16 : w[i].n), w[i].s);
+			return fail(p, w[i].col + (unsigned)w[i].n, "'%s' needs a value",
+			            shown(&w[i], buf, sizeof buf));
 		if (word_is(&w[i], "multiplier")) {
 			st = read_dec(p, &w[i + 1], 1, 1000 * LP_FACTOR_ONE, "a multiplier", &t->factor);
 		} else if (word_is(&w[i], "perk")) {

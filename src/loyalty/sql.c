@@ -20,11 +20,12 @@ static const char *const texts[Q_COUNT] = {
         [Q_HEAD_GET] = "SELECT seq, hash, next_customer, next_lot FROM chain_head WHERE id = 1",
         [Q_HEAD_PUT] = "UPDATE chain_head SET seq = ?, hash = ?, next_customer = ?, next_lot = ? "
                        "WHERE id = 1",
-        [Q_CUST_BY_EXT] = "SELECT id, digest, birthday, n_orders, debt FROM customers WHERE ext = ?",
-        [Q_CUST_BY_ID] = "SELECT ext, digest, birthday, n_orders, debt FROM customers WHERE id = ?",
-        [Q_CUST_INSERT] = "INSERT INTO customers (id, ext, digest, birthday, n_orders, debt, "
-                          "forgotten) VALUES (?, ?, ?, ?, 0, 0, 0)",
-        [Q_CUST_SET] = "UPDATE customers SET birthday = ?, n_orders = ?, debt = ? WHERE id = ?",
+        [Q_CUST_BY_EXT] = "SELECT id, digest, birthday, 0, debt FROM customers WHERE ext = ?",
+        [Q_CUST_BY_ID] = "SELECT ext, digest, birthday, 0, debt FROM customers WHERE id = ?",
+        [Q_CUST_INSERT] = "INSERT INTO customers (id, ext, digest, birthday, debt, forgotten) "
+                          "VALUES (?, ?, ?, ?, 0, 0)",
+        [Q_CUST_SET] = "UPDATE customers SET birthday = ?, debt = ? WHERE id = ?",
+        [Q_CUST_ORDERS] = "SELECT COUNT(*) FROM orders WHERE customer = ?",
         [Q_CUST_FORGET] = "UPDATE customers SET ext = NULL, birthday = NULL, forgotten = ? "
                           "WHERE id = ?",
         [Q_ACCT_ADD] = "INSERT INTO accounts (id, customer, kind, balance) VALUES (?, ?, ?, ?) "
@@ -36,7 +37,7 @@ static const char *const texts[Q_COUNT] = {
         [Q_POSTING_INSERT] = "INSERT INTO postings (tx, account, amount) VALUES (?, ?, ?)",
         [Q_LOT_INSERT] = "INSERT INTO lots (id, customer, tx, points, remaining, released, "
                          "available_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [Q_LOT_SET] = "UPDATE lots SET remaining = ? WHERE id = ?",
+        [Q_LOT_SET] = "UPDATE lots SET remaining = ? WHERE customer = ? AND id = ?",
         [Q_LOTS_OPEN] = "SELECT id, tx, remaining, released, available_at, expires_at FROM lots "
                         "WHERE customer = ? AND remaining > 0 ORDER BY id",
         [Q_MOVE_INSERT] = "INSERT INTO lot_moves (tx, lot, points) VALUES (?, ?, ?)",
@@ -84,7 +85,7 @@ static const char *const texts[Q_COUNT] = {
                      "expires_at FROM lots ORDER BY id",
         [Q_V_MOVES] = "SELECT tx, lot, points FROM lot_moves ORDER BY tx, lot",
         [Q_V_ACCOUNTS] = "SELECT id, customer, kind, balance FROM accounts ORDER BY id",
-        [Q_V_CUSTOMERS] = "SELECT id, digest, debt, forgotten, n_orders FROM customers ORDER BY id",
+        [Q_V_CUSTOMERS] = "SELECT id, digest, debt, forgotten, 0 FROM customers ORDER BY id",
         [Q_V_DUPLICATES] = "SELECT kind, ref, rule, COUNT(*) FROM txs WHERE kind IN ('accrue', "
                            "'reverse') GROUP BY kind, ref, rule HAVING COUNT(*) > 1 "
                            "ORDER BY kind, ref, rule",
@@ -118,7 +119,7 @@ static const char v1[] =
         "INSERT INTO chain_head (id, seq, hash, next_customer, next_lot) VALUES (1, 0, "
         "'0000000000000000000000000000000000000000000000000000000000000000', 1, 1);\n"
         "CREATE TABLE customers (id {ID}, ext TEXT UNIQUE, digest TEXT NOT NULL, "
-        "birthday TEXT, n_orders BIGINT NOT NULL, debt BIGINT NOT NULL, "
+        "birthday TEXT, debt BIGINT NOT NULL, "
         "forgotten BIGINT NOT NULL);\n"
         "CREATE TABLE accounts (id {ID}, customer BIGINT, kind TEXT NOT NULL, "
         "balance BIGINT NOT NULL);\n"
@@ -131,10 +132,10 @@ static const char v1[] =
         "CREATE INDEX txs_refers ON txs (refers) WHERE refers IS NOT NULL;\n"
         "CREATE TABLE postings (tx BIGINT NOT NULL, account BIGINT NOT NULL, "
         "amount BIGINT NOT NULL, PRIMARY KEY (tx, account)){WR};\n"
-        "CREATE TABLE lots (id {ID}, customer BIGINT NOT NULL, tx BIGINT NOT NULL, "
+        "CREATE TABLE lots (customer BIGINT NOT NULL, id BIGINT NOT NULL, tx BIGINT NOT NULL, "
         "points BIGINT NOT NULL, remaining BIGINT NOT NULL, released BIGINT NOT NULL, "
-        "available_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);\n"
-        "CREATE INDEX lots_customer ON lots (customer, id);\n"
+        "available_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, "
+        "PRIMARY KEY (customer, id)){WR};\n"
         "CREATE TABLE lot_moves (tx BIGINT NOT NULL, lot BIGINT NOT NULL, points BIGINT NOT NULL, "
         "PRIMARY KEY (tx, lot)){WR};\n"
         "CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer BIGINT NOT NULL, "

@@ -209,6 +209,8 @@ static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev
 			return FAIL("lot %lld: id outside 1..%lld", (long long)x->id,
 			            (long long)v->n_lot);
 		struct vlot *y = &v->lot[x->id];
+		if (y->seen)
+			return FAIL("lot %lld appears twice", (long long)x->id);
 		y->customer = o->col_int(ls->k, 1);
 		y->tx = id;
 		y->points = x->points;
@@ -399,20 +401,10 @@ static enum rebuy_status check_keys(struct verify *v)
 			st = FAIL("orders of customer %lld, who does not exist", (long long)cu);
 			break;
 		}
-		if (v->cust[cu].n_orders != n) {
-			st = FAIL("customer %lld: %lld orders counted, %lld accrued", (long long)cu,
-			          (long long)v->cust[cu].n_orders, (long long)n);
-			break;
-		}
-		v->cust[cu].n_orders = -1; /* checked */
 	}
 	c->ops->done(k);
 	if (!st && r < 0)
 		st = REBUY_EIO;
-	for (int64_t i = 1; i <= v->n_cust && !st; i++)
-		if (v->cust[i].n_orders > 0)
-			st = FAIL("customer %lld: %lld orders counted, none accrued", (long long)i,
-			          (long long)v->cust[i].n_orders);
 	return st;
 }
 

@@ -409,6 +409,78 @@ static void test_loyalty__partial_refunds_and_debt(void **state)
 	rebuy_loyalty_close(l);
 }
 
+
+static void test_loyalty__refund_of_lines_reverses_their_points(void **state)
+{
+	(void)state;
+	struct rebuy_loyalty *l = fresh();
+	struct rebuy_loyalty_line lines[] = {
+	        {"SKU-1", "shoes", 1, 100 * U}, /* x2: 200 */
+	        {"SKU-5", "socks", 1, 50 * U},  /* x1: 50 */
+	};
+	struct rebuy_loyalty_reply r =
+	        order_lines(l, NULL, "c1", "o1", at(2025, 1, 10), lines, 2, 150 * U, NULL);
+	assert_int_equal(num(r.body, "points"), 250);
+	rebuy_loyalty_reply_release(&r);
+	/* the shoes come back: their 200 points, not a third of 250 */
+	struct rebuy_loyalty_refund x = {"c1", "f1", "o1", at(2025, 1, 12), 100 * U, lines, 1};
+	struct rebuy_error err;
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_loyalty_refund(l, NULL, &x, &r, &err), REBUY_OK);
+	assert_int_equal(r.status, 201);
+	assert_int_equal(num(r.body, "points_reversed"), 200);
+	rebuy_loyalty_reply_release(&r);
+	/* the same refund id again: the first answer, nothing more reversed */
+	assert_int_equal(rebuy_loyalty_refund(l, NULL, &x, &r, &err), REBUY_OK);
+	assert_int_equal(r.status, 200);
+	rebuy_loyalty_reply_release(&r);
+	assert_int_equal(available(l, "c1", at(2025, 1, 13)), 50);
+	verify_ok(l);
+	rebuy_loyalty_close(l);
+}
+
+static struct rebuy_loyalty_reply adjust(struct rebuy_loyalty *l, const char *customer_id,
+                                         const char *id, int64_t points)
+{
+	struct rebuy_loyalty_adjustment x = {customer_id, id, at(2025, 2, 1), points, "goodwill"};
+	struct rebuy_loyalty_reply r;
+	struct rebuy_error err;
+	rebuy_error_clear(&err);
+	if (rebuy_loyalty_adjust(l, NULL, &x, &r, &err) != REBUY_OK)
+		fail_msg("adjust: %s", err.msg);
+	return r;
+}
+
+static void test_loyalty__adjustments_both_ways(void **state)
+{
+	(void)state;
+	struct rebuy_loyalty *l = fresh();
+	struct rebuy_loyalty_reply r = adjust(l, "c9", "a1", 300); /* a new customer */
+	assert_int_equal(r.status, 201);
+	assert_int_equal(num(r.body, "available"), 300);
+	rebuy_loyalty_reply_release(&r);
+	r = adjust(l, "c9", "a2", -120);
+	assert_int_equal(r.status, 201);
+	assert_int_equal(num(r.body, "available"), 180);
+	rebuy_loyalty_reply_release(&r);
+	r = adjust(l, "c9", "a3", -181);
+	assert_int_equal(r.status, 422);
+	rebuy_loyalty_reply_release(&r);
+	r = adjust(l, "c9", "a4", 0);
+	assert_int_equal(r.status, 400);
+	rebuy_loyalty_reply_release(&r);
+	r = adjust(l, "c9", "a1", 300); /* the same adjustment id: its first answer */
+	assert_int_equal(r.status, 200);
+	assert_int_equal(num(r.body, "available"), 300);
+	rebuy_loyalty_reply_release(&r);
+	assert_int_equal(available(l, "c9", at(2025, 2, 2)), 180);
+	struct rebuy_loyalty_stats s;
+	assert_int_equal(rebuy_loyalty_stats(l, &s, NULL), REBUY_OK);
+	assert_int_equal(s.points_outstanding, 180);
+	verify_ok(l);
+	rebuy_loyalty_close(l);
+}
+
 /* ---- idempotency ---- */
 
 static void test_loyalty__idempotent_retries(void **state)
@@ -647,10 +719,15 @@ static void *worker_main(void *arg)
 		struct rebuy_loyalty_order o = {cust, id, at(2025, 1, 1) + k, (int64_t)(k % 50 + 1) * U,
 		                                NULL, 0, NULL};
 		struct rebuy_loyalty_reply r;
-		if (rebuy_loyalty_accrue(w->l, &req, &o, &r, NULL) != REBUY_OK)
+		struct rebuy_error err;
+		rebuy_error_clear(&err);
+		if (rebuy_loyalty_accrue(w->l, &req, &o, &r, &err) != REBUY_OK) {
+			print_error("accrue: %s\n", err.msg);
 			return (void *)1;
+		}
 		w->sent[k] = 1;
 		if (num(r.body, "points") != k % 50 + 1) {
+			print_error("order %d: %d %s\n", k, r.status, r.body);
 			rebuy_loyalty_reply_release(&r);
 			return (void *)1;
 		}
@@ -765,6 +842,8 @@ int main(void)
 	        cmocka_unit_test(test_loyalty__fifo_lots_and_expiry),
 	        cmocka_unit_test(test_loyalty__pending_points_are_released),
 	        cmocka_unit_test(test_loyalty__partial_refunds_and_debt),
+	        cmocka_unit_test(test_loyalty__refund_of_lines_reverses_their_points),
+	        cmocka_unit_test(test_loyalty__adjustments_both_ways),
 	        cmocka_unit_test(test_loyalty__idempotent_retries),
 	        cmocka_unit_test(test_loyalty__api_keys),
 	        cmocka_unit_test(test_loyalty__ledger_pages),
