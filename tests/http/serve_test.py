@@ -174,6 +174,7 @@ def run_all(rebuy, tmp, db):
         c = Client(port)
         now = int(time.time())
         scenario(c, admin, writer, reader, limited, now)
+        insights_match_the_commands(rebuy, tmp, c, reader, now)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -371,6 +372,52 @@ def scenario(c, admin, writer, reader, limited, now):
           "the report is an HTML page (%d)" % st)
     st, _, _ = c.json("GET", "/v1/report", key="nope")
     check(st == 401, "the report needs a key")
+
+
+def insights_match_the_commands(rebuy, tmp, c, reader, now):
+    """The insights of c1 and c2 equal what `rebuy rfm` and `rebuy predict` say of the same
+    orders read from a file (an independent path: the service builds its table in memory).
+    The orders are those the scenario accrued; refunds do not change an order's value."""
+    import datetime
+
+    def ts(t):
+        return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    rows = [("c1", "o1", now - 3600, "120"), ("c1", "o2", now - 1800, "100"),
+            ("c1", "o3", now - 900, "10"), ("c2", "old", now - 2 * 366 * 86400, "100"),
+            ("c2", "new", now, "7")]
+    path = os.path.join(tmp, "orders.csv")
+    with open(path, "w") as f:
+        f.write("customer,order,date,amount\n")
+        for cust, order, t, amount in rows:
+            f.write("%s,%s,%s,%s\n" % (cust, order, ts(t), amount))
+    got = {}
+    for cust in ("c1", "c2"):
+        st, doc, text = c.json("GET", "/v1/customers/%s/insights" % cust, key=reader)
+        if st != 200:
+            check(False, "insights of %s: %d %s" % (cust, st, text))
+            return
+        got[cust] = doc
+    as_of = got["c1"]["as_of"]
+    cal_end = (datetime.date.fromisoformat(as_of) - datetime.timedelta(days=1)).isoformat()
+    rfm = json.loads(run(rebuy, "rfm", path, "--as-of", as_of, "--customers", "--format", "json"))
+    r = subprocess.run([rebuy, "predict", path, "--model", "bgnbd", "--spend", "gg", "--time-unit",
+                        "week", "--calibration-end", cal_end, "--format", "json"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "rebuy predict runs: %s" % r.stderr)
+    pred = json.loads(r.stdout)
+    for row in rfm["customers"]:
+        doc = got[row["customer"]]
+        check(doc["segment"] == row["segment"], "%s: segment %s, rebuy rfm says %s" % (row["customer"], doc["segment"], row["segment"]))
+        for k in ("r", "f", "m", "recency_days", "frequency"):
+            check(doc["rfm"][k] == row[k], "%s: rfm %s %s, rebuy rfm says %s" % (row["customer"], k, doc["rfm"][k], row[k]))
+    for row in pred["customers"]:
+        doc = got[row["customer"]]
+        for mine, theirs in (("p_alive", "p_alive"), ("expected_purchases_1y", "expected_purchases"), ("clv_1y", "clv")):
+            a, b = doc[mine], row[theirs]
+            # the same computation on the same numbers; 1e-9 relative allows the last bits of a
+            # fit run on another thread count
+            ok = (a is None and b is None) or (a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b)))
+            check(ok, "%s: %s %s, rebuy predict says %s" % (row["customer"], mine, a, b))
 
 
 if __name__ == "__main__":
