@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "rebuy/alloc.h"
 #include "service/service_int.h"
 
 static int parse(enum svc_kind k, const char *body, struct svc_write *w, const char **code,
@@ -284,6 +285,49 @@ static void test_service__openapi_describes_every_route(void **state)
 	free(doc);
 }
 
+/* Every failed allocation of the validation (the lines) and of an error reply
+ * is refused cleanly: -2 or a 503, nothing leaked. */
+static void test_service__allocation_failures_are_clean(void **state)
+{
+	(void)state;
+	static const char body[] = "{\"customer\":\"c\",\"order_id\":\"o\",\"lines\":"
+	                           "[{\"amount\":\"1\"},{\"amount\":\"2\"}]}";
+	long fail;
+	for (fail = 0; fail < 100; fail++) {
+		struct svc_write w;
+		const char *code = "";
+		char msg[400];
+		tu_fail_after(fail);
+		int rc = rebuy__svc_parse_write(SVC_ORDER, body, sizeof body - 1, 0, &w, &code, msg,
+		                                sizeof msg);
+		int triggered = tu_fail_triggered();
+		tu_fail_after(-1);
+		if (triggered) {
+			assert_int_equal(rc, -2);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(w.u.order.amount, 30000);
+		}
+		rebuy__svc_write_release(&w);
+		if (!triggered)
+			break;
+	}
+	assert_true(fail >= 1 && fail < 100);
+	for (fail = 0; fail < 100; fail++) {
+		struct svc_response rs = {0};
+		tu_fail_after(fail);
+		rebuy__svc_error(&rs, 400, "invalid_field", "x");
+		int triggered = tu_fail_triggered();
+		tu_fail_after(-1);
+		assert_int_equal(rs.status, triggered ? 503 : 400);
+		rebuy__free(rs.body);
+		if (!triggered)
+			break;
+	}
+	assert_true(fail >= 1 && fail < 100);
+	assert_int_equal(rebuy_alloc_in_use(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +339,7 @@ int main(void)
 	        cmocka_unit_test(test_service__rate_limit_is_a_token_bucket),
 	        cmocka_unit_test(test_service__error_replies_are_json),
 	        cmocka_unit_test(test_service__openapi_describes_every_route),
+	        cmocka_unit_test(test_service__allocation_failures_are_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
