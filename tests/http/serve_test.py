@@ -35,6 +35,19 @@ min_redemption 50
 expiry_months 12
 """
 
+# The shop's export with products (--orders): where recommendations come from.
+HISTORY = """customer,order,date,product,amount
+c1,h1,2026-01-05,tea,5
+c1,h2,2026-02-05,tea,5
+c3,h3,2026-01-07,tea,5
+c3,h3,2026-01-07,cup,4
+c4,h4,2026-01-09,tea,5
+c4,h4,2026-01-09,cup,4
+c4,h5,2026-03-09,honey,6
+c5,h6,2026-01-10,cup,4
+c5,h6,2026-01-10,honey,6
+"""
+
 failures = []
 
 
@@ -164,8 +177,12 @@ def run_all(rebuy, tmp, db):
     reader = key_of(run(rebuy, "loyalty", "key", "create", "bi", "--scopes", "read", "--db", db))
     limited = key_of(run(rebuy, "loyalty", "key", "create", "slow", "--scopes", "read", "--db", db))
 
+    history = os.path.join(tmp, "history.csv")
+    with open(history, "w") as f:
+        f.write(HISTORY)
     server = subprocess.Popen([rebuy, "serve", "--db", db, "--listen", "127.0.0.1:0",
-                               "--max-body", "4096", "--rate", "50", "--burst", "200"],
+                               "--max-body", "4096", "--rate", "50", "--burst", "200",
+                               "--orders", history],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
@@ -175,6 +192,7 @@ def run_all(rebuy, tmp, db):
         now = int(time.time())
         scenario(c, admin, writer, reader, limited, now)
         insights_match_the_commands(rebuy, tmp, c, reader, now)
+        recommendations_match_the_command(rebuy, history, c, reader)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -418,6 +436,22 @@ def insights_match_the_commands(rebuy, tmp, c, reader, now):
             # fit run on another thread count
             ok = (a is None and b is None) or (a is not None and b is not None and abs(a - b) <= 1e-9 * max(1.0, abs(b)))
             check(ok, "%s: %s %s, rebuy predict says %s" % (row["customer"], mine, a, b))
+
+
+def recommendations_match_the_command(rebuy, history, c, reader):
+    """c1 bought tea; others bought tea with cup, and cup with honey: the service recommends
+    what `rebuy recommend --k 5` recommends from the same export, with the same scores."""
+    st, doc, text = c.json("GET", "/v1/customers/c1/insights", key=reader)
+    check(st == 200, "insights of c1 (%d)" % st)
+    if st != 200:
+        return
+    mine = [(r["product"], r["score"]) for r in doc.get("recommendations", [])]
+    out = json.loads(run(rebuy, "recommend", history, "--k", "5", "--format", "json"))
+    theirs = [(r["product"], r["score"]) for r in out["recommendations"] if r["customer"] == "c1"]
+    check([p for p, _ in mine] == [p for p, _ in theirs] == ["cup", "honey"],
+          "c1 is recommended cup then honey: %s (rebuy recommend: %s)" % (mine, theirs))
+    check(all(abs(a[1] - b[1]) <= 1e-12 * max(1, abs(b[1])) for a, b in zip(mine, theirs)),
+          "the scores equal rebuy recommend's: %s %s" % (mine, theirs))
 
 
 if __name__ == "__main__":
