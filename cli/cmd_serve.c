@@ -31,7 +31,8 @@ static const struct cli_opt own_opts[] = {
          "the address to listen on (default 127.0.0.1:8080; port 0 picks a free one; "
          "IPv6 as [::1]:8080)"},
         {"orders", "FILE", OPT_ORDERS,
-         "past orders (CSV) added to the ledger's orders for insights and the report"},
+         "an order export with a product column: the products behind the insights' "
+         "recommendations and audiences (the ledger keeps order values only)"},
         {"threads", "N", OPT_SERVE_THREADS,
          "0: a thread per connection (default); N: a pool of N threads"},
         {"max-body", "BYTES", OPT_MAX_BODY, "larger request bodies get 413 (default 65536)"},

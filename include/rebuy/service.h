@@ -32,7 +32,8 @@ struct rebuy_service_options {
 	size_t max_body;           /* bytes; larger bodies get 413; default 65536 */
 	double rate;               /* requests per second per API key; 0: no limit; default 1000 */
 	double burst;              /* bucket size; default 2 * rate */
-	const char *orders_path;   /* optional CSV of past orders added to the analytics input */
+	const char *orders_path;   /* optional order export with products: recommendations and
+	                              the product audiences of the insights; NULL: none */
 };
 
 /* Fills the defaults above. */
