@@ -47,7 +47,8 @@ static void *run(void *arg)
 		char key[64], oid[32], cust[32];
 		int dup = (s >> 8) % 100 < 30 && seq > 64;
 		if (dup)
-			order = (long)((s >> 12) % (unsigned long)(seq - 32)); /* an earlier order */
+			order = (long)((s >> 12) %
+			               (unsigned long)(seq - 32)); /* an earlier order */
 		snprintf(oid, sizeof oid, "o%ld", order);
 		snprintf(cust, sizeof cust, "c%ld", order % 20000);
 		if (dup && (s >> 24) & 1)
@@ -58,8 +59,8 @@ static void *run(void *arg)
 			snprintf(key, sizeof key, "k%ld", order);
 		struct rebuy_loyalty_request req = {key, {0}};
 		snprintf((char *)req.body_digest, sizeof req.body_digest, "%ld", order);
-		struct rebuy_loyalty_order o = {cust, oid, 1700000000 + order, (order % 500 + 1) * 10000,
-		                                NULL, 0, NULL};
+		struct rebuy_loyalty_order o = {
+		        cust, oid, 1700000000 + order, (order % 500 + 1) * 10000, NULL, 0, NULL};
 		struct rebuy_loyalty_reply r;
 		double t0 = now();
 		if (rebuy_loyalty_accrue(w->l, &req, &o, &r, NULL) != REBUY_OK ||

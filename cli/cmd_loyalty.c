@@ -69,8 +69,8 @@ static void usage(FILE *f)
 }
 
 static int parse(int argc, char **argv, const char *cmd, const char *use, const char *about,
-                 const struct cli_opt *own, int reads_orders, struct cli_common *c,
-                 struct opts *o, int min_pos, int max_pos)
+                 const struct cli_opt *own, int reads_orders, struct cli_common *c, struct opts *o,
+                 int min_pos, int max_pos)
 {
 	cli_common_init(c, cmd);
 	struct cli_command_help help = {use, about, own, reads_orders};
@@ -83,7 +83,8 @@ static int parse(int argc, char **argv, const char *cmd, const char *use, const 
 	}
 	if (c->n_positional < min_pos || c->n_positional > max_pos) {
 		cli_error("%s: %s (see rebuy %s --help)", cmd,
-		          c->n_positional < min_pos ? "an argument is missing" : "too many arguments",
+		          c->n_positional < min_pos ? "an argument is missing"
+		                                    : "too many arguments",
 		          cmd);
 		return EXIT_USAGE;
 	}
@@ -175,26 +176,35 @@ static int run_key(int argc, char **argv)
 	struct opts o = {0};
 	int r;
 	if (strcmp(sub, "create") == 0)
-		r = parse(argc - 1, argv + 1, "loyalty key create",
-		          "rebuy loyalty key create NAME --db PATH [--scopes read,write,admin]",
-		          "Creates an API key named NAME and prints it once: rbk_<id>_<secret>. The\n"
-		          "ledger keeps only a salted BLAKE2b digest of the secret.",
-		          key_create_opts, 0, &c, &o, 1, 1);
+		r = parse(
+		        argc - 1, argv + 1, "loyalty key create",
+		        "rebuy loyalty key create NAME --db PATH [--scopes read,write,admin]",
+		        "Creates an API key named NAME and prints it once: rbk_<id>_<secret>. The\n"
+		        "ledger keeps only a salted BLAKE2b digest of the secret.",
+		        key_create_opts, 0, &c, &o, 1, 1);
 	else if (strcmp(sub, "revoke") == 0)
-		r = parse(argc - 1, argv + 1, "loyalty key revoke", "rebuy loyalty key revoke NAME --db PATH",
-		          "Revokes the API key named NAME: it is refused from then on.", db_opt, 0, &c, &o,
-		          1, 1);
+		r = parse(argc - 1, argv + 1, "loyalty key revoke",
+		          "rebuy loyalty key revoke NAME --db PATH",
+		          "Revokes the API key named NAME: it is refused from then on.", db_opt, 0,
+		          &c, &o, 1, 1);
 	else if (strcmp(sub, "list") == 0)
-		r = parse(argc - 1, argv + 1, "loyalty key list", "rebuy loyalty key list --db PATH",
-		          "Lists the API keys as CSV: name, id, scopes (r, w, a), created and revoked\n"
+		r = parse(argc - 1, argv + 1, "loyalty key list",
+		          "rebuy loyalty key list --db PATH",
+		          "Lists the API keys as CSV: name, id, scopes (r, w, a), created and "
+		          "revoked\n"
 		          "(Unix seconds; 0: active). Secrets are never shown again.",
 		          db_opt, 0, &c, &o, 0, 0);
 	else {
 		if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
-			printf("usage: rebuy loyalty key create|revoke|list ...\n");
+			printf("usage: rebuy loyalty key create NAME --db PATH [--scopes "
+			       "read,write,admin]\n"
+			       "       rebuy loyalty key revoke NAME --db PATH\n"
+			       "       rebuy loyalty key list --db PATH\n\n"
+			       "rebuy loyalty key SUBCOMMAND --help shows its options.\n");
 			return EXIT_OK;
 		}
-		cli_error("loyalty key: expected create, revoke or list (see rebuy loyalty --help)");
+		cli_error(
+		        "loyalty key: expected create, revoke or list (see rebuy loyalty --help)");
 		return EXIT_USAGE;
 	}
 	if (r)
@@ -226,14 +236,16 @@ static int run_import(int argc, char **argv)
 {
 	struct cli_common c;
 	struct opts o = {0};
-	int r = parse(argc, argv, "loyalty import", "rebuy loyalty import ORDERS --db PATH [OPTIONS]",
-	              "Accrues the purchases of an order history (read as every rebuy command reads\n"
-	              "orders) in one transaction, each customer's in time order, so a shop can\n"
-	              "start its program from its history. Each order gets the id\n"
-	              "import:<customer>:<unix time>:<n> (its number among the customer's\n"
-	              "purchases), so importing the same file again accrues nothing twice.\n"
-	              "Returns are not refunds here: they carry no order to reverse.",
-	              db_opt, 1, &c, &o, 0, 1);
+	int r = parse(
+	        argc, argv, "loyalty import", "rebuy loyalty import ORDERS --db PATH [OPTIONS]",
+	        "Accrues the purchases of an order history (read as every rebuy command reads\n"
+	        "orders) in one transaction, each customer's in time order, so a shop can\n"
+	        "start its program from its history. Each order gets the id\n"
+	        "import:<pseudonym>:<unix time>:<n> (the customer's keyed digest, never the\n"
+	        "id, and the purchase's number), so importing the same file again accrues\n"
+	        "nothing twice and forget leaves no customer id in the references.\n"
+	        "Returns are not refunds here: they carry no order to reverse.",
+	        db_opt, 1, &c, &o, 0, 1);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	struct rebuy_orders *orders;
@@ -249,20 +261,25 @@ static int run_import(int argc, char **argv)
 		cli_error("loyalty import: out of memory");
 		return EXIT_FAIL;
 	}
-	size_t k = 0;
-	for (size_t cu = 0; cu < orders->n_customers; cu++) {
-		const char *key = rebuy_orders_customer_key(orders, cu, NULL);
-		for (uint64_t i = orders->cust_start[cu]; i < orders->cust_start[cu + 1]; i++) {
-			char *id = ids + 96 * k;
-			snprintf(id, 96, "import:%.40s:%lld:%llu", key, (long long)orders->ts[i],
-			         (unsigned long long)(i - orders->cust_start[cu] + 1));
-			v[k] = (struct rebuy_loyalty_order){key, id, orders->ts[i], orders->value[i],
-			                                    NULL, 0, NULL};
-			k++;
-		}
-	}
 	struct rebuy_loyalty *l;
 	if ((r = open_ledger(o.db, &l)) == 0) {
+		/* ids name the customer by their pseudonym, never by the id, so that
+		 * forget leaves no id in the references */
+		size_t k = 0;
+		for (size_t cu = 0; cu < orders->n_customers; cu++) {
+			const char *key = rebuy_orders_customer_key(orders, cu, NULL);
+			char pseudonym[65];
+			rebuy_loyalty_pseudonym(l, key, pseudonym, sizeof pseudonym);
+			for (uint64_t i = orders->cust_start[cu]; i < orders->cust_start[cu + 1]; i++) {
+				char *id = ids + 96 * k;
+				snprintf(id, 96, "import:%.32s:%lld:%llu", pseudonym,
+				         (long long)orders->ts[i],
+				         (unsigned long long)(i - orders->cust_start[cu] + 1));
+				v[k] = (struct rebuy_loyalty_order){
+				        key, id, orders->ts[i], orders->value[i], NULL, 0, NULL};
+				k++;
+			}
+		}
 		struct rebuy_loyalty_reply reply;
 		struct rebuy_error err = {0};
 		if (rebuy_loyalty_import(l, v, k, &reply, &err))
@@ -279,7 +296,7 @@ static int run_import(int argc, char **argv)
 
 struct export_ctx {
 	FILE *f;
-	int json, n;
+	int json, n, raw;
 };
 
 static void csv_text(FILE *f, const char *s, int raw)
@@ -342,15 +359,16 @@ static int export_row(void *ctx, const struct rebuy_loyalty_export_row *r)
 			fprintf(x->f, ",\"refers\":%lld", (long long)r->refers);
 		else
 			fputs(",\"refers\":null", x->f);
-		fprintf(x->f, ",\"points\":%lld,\"account\":\"%s\",\"amount\":%lld,\"hash\":\"%s\"}",
+		fprintf(x->f,
+		        ",\"points\":%lld,\"account\":\"%s\",\"amount\":%lld,\"hash\":\"%s\"}",
 		        (long long)r->points, r->account, (long long)r->amount, r->hash);
 	} else {
 		fprintf(x->f, "%lld,%s,%s,", (long long)r->tx, when, r->kind);
-		csv_text(x->f, r->customer, 0);
+		csv_text(x->f, r->customer, x->raw);
 		fputc(',', x->f);
-		csv_text(x->f, r->ref, 0);
+		csv_text(x->f, r->ref, x->raw);
 		fputc(',', x->f);
-		csv_text(x->f, r->rule, 0);
+		csv_text(x->f, r->rule, x->raw);
 		if (r->refers)
 			fprintf(x->f, ",%lld", (long long)r->refers);
 		else
@@ -366,7 +384,8 @@ static int run_export(int argc, char **argv)
 {
 	struct cli_common c;
 	struct opts o = {0};
-	int r = parse(argc, argv, "loyalty export", "rebuy loyalty export --db PATH [--format csv|json] [-o FILE]",
+	int r = parse(argc, argv, "loyalty export",
+	              "rebuy loyalty export --db PATH [--format csv|json] [-o FILE]",
 	              "Writes every posting of the ledger in transaction order: transaction id,\n"
 	              "time, kind, customer (a tombstone once forgotten), reference, rule, the\n"
 	              "transaction it reverses, its points, the account, the posting's amount and\n"
@@ -383,7 +402,7 @@ static int run_export(int argc, char **argv)
 		cli_out_abort(&out);
 		return r;
 	}
-	struct export_ctx x = {out.f, fmt == FORMAT_JSON, 0};
+	struct export_ctx x = {out.f, fmt == FORMAT_JSON, 0, c.raw};
 	if (x.json)
 		fputs("[", out.f);
 	else
@@ -434,14 +453,15 @@ static int run_verify(int argc, char **argv)
 {
 	struct cli_common c;
 	struct opts o = {0};
-	int r = parse(argc, argv, "loyalty verify", "rebuy loyalty verify --db PATH",
-	              "Recomputes every transaction's hash along the chain, every account's\n"
-	              "balance from its postings, every lot's remaining points from its moves and\n"
-	              "every customer's balances from their lots and debt; checks that postings sum\n"
-	              "to zero, that no order or refund is counted twice, and that the customers'\n"
-	              "balances equal the program accounts'. Prints what it checked; exit 1 with\n"
-	              "the first violation.",
-	              db_opt, 0, &c, &o, 0, 0);
+	int r = parse(
+	        argc, argv, "loyalty verify", "rebuy loyalty verify --db PATH",
+	        "Recomputes every transaction's hash along the chain, every account's\n"
+	        "balance from its postings, every lot's remaining points from its moves and\n"
+	        "every customer's balances from their lots and debt; checks that postings sum\n"
+	        "to zero, that no order or refund is counted twice, and that the customers'\n"
+	        "balances equal the program accounts'. Prints what it checked; exit 1 with\n"
+	        "the first violation.",
+	        db_opt, 0, &c, &o, 0, 0);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	struct rebuy_loyalty *l;
@@ -472,12 +492,13 @@ static int run_forget(int argc, char **argv)
 {
 	struct cli_common c;
 	struct opts o = {0};
-	int r = parse(argc, argv, "loyalty forget", "rebuy loyalty forget CUSTOMER --db PATH",
-	              "Right to erasure: replaces the customer's id and birthday by a tombstone\n"
-	              "and scrubs stored answers that name them. Transactions, balances, lots and\n"
-	              "the hash chain (built over a keyed digest of the id, never the id) stay and\n"
-	              "still verify.",
-	              db_opt, 0, &c, &o, 1, 1);
+	int r = parse(
+	        argc, argv, "loyalty forget", "rebuy loyalty forget CUSTOMER --db PATH",
+	        "Right to erasure: replaces the customer's id and birthday by a tombstone\n"
+	        "and scrubs stored answers that name them. Transactions, balances, lots and\n"
+	        "the hash chain (built over a keyed digest of the id, never the id) stay and\n"
+	        "still verify.",
+	        db_opt, 0, &c, &o, 1, 1);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
 	struct rebuy_loyalty *l;

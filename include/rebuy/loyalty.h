@@ -214,6 +214,13 @@ enum rebuy_status rebuy_loyalty_import(struct rebuy_loyalty *l,
                                        struct rebuy_loyalty_reply *reply,
                                        struct rebuy_error *err);
 
+/* The customer's pseudonym in this ledger: 64 hex digits of BLAKE2b keyed
+ * with the ledger's secret key (the name the hash chain uses), NUL-
+ * terminated in out (size >= 65). For references that must not carry the id,
+ * such as imported orders' ids. Thread-safe. */
+void rebuy_loyalty_pseudonym(const struct rebuy_loyalty *l, const char *customer, char *out,
+                             size_t size);
+
 /* What verify checked. */
 struct rebuy_loyalty_verify_report {
 	int64_t transactions, postings, accounts, customers, forgotten, lots, lot_moves, orders;

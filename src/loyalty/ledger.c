@@ -84,7 +84,8 @@ static enum rebuy_status migrate(struct conn *c, int from, struct rebuy_error *e
 {
 	for (int v = from + 1; v <= rebuy__n_migrations; v++) {
 		char sql[96];
-		char *ddl = rebuy__ddl(rebuy__migrations[v - 1], strcmp(c->ops->name, "postgresql") == 0);
+		char *ddl = rebuy__ddl(rebuy__migrations[v - 1],
+		                       strcmp(c->ops->name, "postgresql") == 0);
 		if (!ddl)
 			return rebuy_error_set(err, REBUY_ENOMEM, "ledger: out of memory");
 		enum rebuy_status st = c->ops->exec(c, ddl, err);
@@ -151,7 +152,8 @@ static enum rebuy_status meta_get(struct conn *c, const char *name, char *out, s
 	if (r != 1) {
 		c->ops->done(k);
 		return r < 0 ? REBUY_EIO
-		             : rebuy_error_set(err, REBUY_EDATA, "ledger: meta '%s' is missing", name);
+		             : rebuy_error_set(err, REBUY_EDATA, "ledger: meta '%s' is missing",
+		                               name);
 	}
 	size_t n;
 	const char *v = c->ops->col_text(k, 0, &n);
@@ -172,14 +174,14 @@ static enum rebuy_status load_program(struct rebuy_loyalty *l, struct rebuy_erro
 	int found;
 	enum rebuy_status st;
 	if (c->ops->exec(c, "SELECT 1 FROM schema_version", NULL))
-		return rebuy_error_set(err, REBUY_EDATA, "%s: not a rebuy ledger (no schema_version)",
-		                       l->where);
+		return rebuy_error_set(err, REBUY_EDATA,
+		                       "%s: not a rebuy ledger (no schema_version)", l->where);
 	if ((st = db_int(c, Q_VERSION_GET, NULL, 0, &version, &found, err)))
 		return st;
 	if (version > rebuy__n_migrations)
 		return rebuy_error_set(err, REBUY_EDATA,
-		                       "%s: schema version %lld is newer than this rebuy (%d)", l->where,
-		                       (long long)version, rebuy__n_migrations);
+		                       "%s: schema version %lld is newer than this rebuy (%d)",
+		                       l->where, (long long)version, rebuy__n_migrations);
 	if (version < rebuy__n_migrations) {
 		if ((st = c->ops->exec(c, c->ops->begin_write, err)))
 			return st;
@@ -231,8 +233,8 @@ static void run_batch(struct rebuy_loyalty *l, struct job *jobs)
 				w.head.next_customer = c->ops->col_int(k, 2);
 				w.head.next_lot = c->ops->col_int(k, 3);
 			} else if (r == 0) {
-				st = rebuy_error_set(&berr, REBUY_EDATA, "%s: the chain head is missing",
-				                     l->where);
+				st = rebuy_error_set(&berr, REBUY_EDATA,
+				                     "%s: the chain head is missing", l->where);
 			} else {
 				st = REBUY_EIO;
 			}
@@ -262,13 +264,15 @@ static void run_batch(struct rebuy_loyalty *l, struct job *jobs)
 		if (!w.program_delta[a])
 			continue;
 		static const char *const kinds[] = {"earned", "redeemed", "expired", "adjusted"};
-		struct sval p[] = {sv_int(-1 - a), {SV_NULL, 0, NULL, 0}, sv_text(kinds[a]),
+		struct sval p[] = {sv_int(-1 - a),
+		                   {SV_NULL, 0, NULL, 0},
+		                   sv_text(kinds[a]),
 		                   sv_int(w.program_delta[a])};
 		st = db_run(c, Q_ACCT_ADD, p, 4, &berr);
 	}
 	if (!st && n_ok) {
-		struct sval p[] = {sv_int(w.head.seq), sv_text(w.head.hash), sv_int(w.head.next_customer),
-		                   sv_int(w.head.next_lot)};
+		struct sval p[] = {sv_int(w.head.seq), sv_text(w.head.hash),
+		                   sv_int(w.head.next_customer), sv_int(w.head.next_lot)};
 		st = db_run(c, Q_HEAD_PUT, p, 4, &berr);
 	}
 	if (!st)
@@ -285,10 +289,12 @@ static void run_batch(struct rebuy_loyalty *l, struct job *jobs)
 		return;
 	/* the batch did not commit: nothing of it happened */
 	for (struct job *j = jobs; j; j = j->next) {
-		if (j->st == REBUY_OK) {
+		if (j->st == REBUY_OK || j->err.code == REBUY_OK) {
 			rebuy_loyalty_reply_release(j->reply);
 			j->st = berr.code ? berr.code : REBUY_EIO;
-			rebuy_error_set(&j->err, j->st, "%s", berr.msg[0] ? berr.msg : "commit failed");
+			rebuy_error_clear(&j->err);
+			rebuy_error_set(&j->err, j->st, "%s",
+			                berr.msg[0] ? berr.msg : "commit failed");
 		}
 	}
 }
@@ -340,7 +346,8 @@ enum rebuy_status rebuy__submit(struct rebuy_loyalty *l, apply_fn fn, void *arg,
 	j.reply = reply;
 	rebuy_error_clear(&j.err);
 	if (pthread_cond_init(&j.cond, NULL) != 0)
-		return rebuy_error_set(err, REBUY_ENOMEM, "loyalty: cannot make a condition variable");
+		return rebuy_error_set(err, REBUY_ENOMEM,
+		                       "loyalty: cannot make a condition variable");
 	pthread_mutex_lock(&l->mu);
 	if (l->tail)
 		l->tail->next = &j;
@@ -383,7 +390,8 @@ enum rebuy_status rebuy_loyalty_open(struct rebuy_loyalty **out, const char *db,
 		st = l->writer->ops->make_writer(l->writer, err);
 	if (!st) {
 		if (pthread_create(&l->thread, NULL, writer_main, l) != 0)
-			st = rebuy_error_set(err, REBUY_ENOMEM, "loyalty: cannot start the writer thread");
+			st = rebuy_error_set(err, REBUY_ENOMEM,
+			                     "loyalty: cannot start the writer thread");
 		else
 			l->has_thread = 1;
 	}
@@ -419,8 +427,7 @@ void rebuy_loyalty_close(struct rebuy_loyalty *l)
 	rebuy__free(l);
 }
 
-enum rebuy_status rebuy__reader(struct rebuy_loyalty *l, struct conn **out,
-                                struct rebuy_error *err)
+enum rebuy_status rebuy__reader(struct rebuy_loyalty *l, struct conn **out, struct rebuy_error *err)
 {
 	pthread_mutex_lock(&l->pool_mu);
 	if (l->n_pool) {
@@ -499,10 +506,11 @@ static enum rebuy_status key_create_apply(struct wctx *w, void *arg,
 	sodium_memzero(secret, sizeof secret);
 	sodium_memzero(b64, sizeof b64);
 	if (n < 0 || (size_t)n >= a->key_size)
-		return rebuy_error_set(err, REBUY_EARG, "key: the buffer holds %zu bytes, %d needed",
-		                       a->key_size, n + 1);
-	struct sval p[] = {sv_text(id_hex), sv_text(a->name), sv_text(salt_hex), sv_text(digest),
-	                   sv_int(a->scopes), sv_int((int64_t)time(NULL))};
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "key: the buffer holds %zu bytes, %d needed", a->key_size,
+		                       n + 1);
+	struct sval p[] = {sv_text(id_hex), sv_text(a->name),  sv_text(salt_hex),
+	                   sv_text(digest), sv_int(a->scopes), sv_int((int64_t)time(NULL))};
 	if ((st = db_run(w->c, Q_KEY_INSERT, p, 6, err)))
 		return st;
 	return rebuy__reply_copy(reply, 201, "{}", 2, err);
@@ -517,9 +525,9 @@ static enum rebuy_status check_key_name(const char *name, struct rebuy_error *er
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '-' || c == '_' || c == '.'))
-			return rebuy_error_set(err, REBUY_EARG,
-			                       "key name '%.64s': letters, digits, '-', '_', '.' only",
-			                       name);
+			return rebuy_error_set(
+			        err, REBUY_EARG,
+			        "key name '%.64s': letters, digits, '-', '_', '.' only", name);
 	}
 	return REBUY_OK;
 }
@@ -532,8 +540,8 @@ enum rebuy_status rebuy_loyalty_key_create(struct rebuy_loyalty *l, const char *
 	if (st)
 		return st;
 	if (scopes == 0 || (scopes & ~7u))
-		return rebuy_error_set(err, REBUY_EARG, "key '%s': scopes must be read, write, admin",
-		                       name);
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "key '%s': scopes must be read, write, admin", name);
 	struct key_create_arg a = {name, scopes, key, key_size};
 	struct rebuy_loyalty_reply r;
 	st = rebuy__submit(l, key_create_apply, &a, &r, err);
@@ -601,8 +609,8 @@ unsigned rebuy_loyalty_key_check(struct rebuy_loyalty *l, const char *key, size_
 			if (sodium_hex2bin(salt, sizeof salt, salt_hex, strlen(salt_hex), NULL, &n1,
 			                   NULL) == 0 &&
 			    n1 == sizeof salt &&
-			    sodium_hex2bin(want, sizeof want, digest_hex, strlen(digest_hex), NULL, &n2,
-			                   NULL) == 0 &&
+			    sodium_hex2bin(want, sizeof want, digest_hex, strlen(digest_hex), NULL,
+			                   &n2, NULL) == 0 &&
 			    n2 == sizeof want) {
 				crypto_generichash(got, sizeof got, secret, sizeof secret, salt,
 				                   sizeof salt);
@@ -761,9 +769,10 @@ static enum rebuy_status customer_reply(struct rebuy_loyalty *l, struct conn *c,
 	} else {
 		const struct lp_tier *t = &p->tier[next];
 		int64_t v = t->basis == LP_SPEND ? spend : points;
-		int64_t progress = t->threshold > 0 ? (int64_t)((__extension__(__int128) v * 10000) /
-		                                                t->threshold)
-		                                    : 10000;
+		int64_t progress =
+		        t->threshold > 0
+		                ? (int64_t)((__extension__(__int128) v * 10000) / t->threshold)
+		                : 10000;
 		if (progress < 0)
 			progress = 0;
 		jb_str(&b, "{\"name\":");
@@ -810,9 +819,8 @@ static enum rebuy_status customer_reply(struct rebuy_loyalty *l, struct conn *c,
 	return rebuy__reply_take(reply, 200, &b, err);
 }
 
-enum rebuy_status rebuy_loyalty_customer(struct rebuy_loyalty *l, const char *customer,
-                                         int64_t now, struct rebuy_loyalty_reply *reply,
-                                         struct rebuy_error *err)
+enum rebuy_status rebuy_loyalty_customer(struct rebuy_loyalty *l, const char *customer, int64_t now,
+                                         struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	reply->body = NULL;
 	reply->len = 0;
@@ -830,8 +838,7 @@ enum rebuy_status rebuy_loyalty_customer(struct rebuy_loyalty *l, const char *cu
 
 enum rebuy_status rebuy_loyalty_ledger(struct rebuy_loyalty *l, const char *customer,
                                        const char *cursor, int limit,
-                                       struct rebuy_loyalty_reply *reply,
-                                       struct rebuy_error *err)
+                                       struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	reply->body = NULL;
 	reply->len = 0;
@@ -871,8 +878,8 @@ enum rebuy_status rebuy_loyalty_ledger(struct rebuy_loyalty *l, const char *cust
 		goto out;
 	}
 	if (!found) {
-		st = rebuy__reply_error(reply, 404, "unknown_customer", "no such customer in the ledger",
-		                        err);
+		st = rebuy__reply_error(reply, 404, "unknown_customer",
+		                        "no such customer in the ledger", err);
 		goto out;
 	}
 	struct sval p[] = {sv_int(id), sv_int(before), sv_int(limit + 1)};
@@ -967,7 +974,8 @@ enum rebuy_status rebuy_loyalty_orders(struct rebuy_loyalty *l, rebuy_loyalty_or
 			char tomb[40];
 			const char *cust;
 			if (c->ops->is_null(k, 0)) {
-				snprintf(tomb, sizeof tomb, "forgotten:%.16s", c->ops->col_text(k, 1, NULL));
+				snprintf(tomb, sizeof tomb, "forgotten:%.16s",
+				         c->ops->col_text(k, 1, NULL));
 				cust = tomb;
 			} else {
 				cust = c->ops->col_text(k, 0, NULL);

@@ -21,8 +21,8 @@
 #define ACCT_AVAILABLE(c) (2 * (c))
 #define ACCT_PENDING(c) (2 * (c) + 1)
 
-#define HASH_HEX 65   /* 32 bytes as hex + NUL */
-#define ID_MAX 256    /* bytes of a customer, order, refund or key id */
+#define HASH_HEX 65 /* 32 bytes as hex + NUL */
+#define ID_MAX 256  /* bytes of a customer, order, refund or key id */
 
 /* ---- growable text (JSON replies, hash input) ---- */
 struct jbuf {
@@ -104,8 +104,8 @@ struct rebuy_loyalty {
 	unsigned char customer_key[32];
 
 	pthread_mutex_t mu;
-	pthread_cond_t wake;  /* the writer waits for work */
-	pthread_cond_t done;  /* callers wait for their answer */
+	pthread_cond_t wake; /* the writer waits for work */
+	pthread_cond_t done; /* callers wait for their answer */
 	struct job *head, *tail;
 	int stop;
 	pthread_t thread;

@@ -101,10 +101,12 @@ static enum rebuy_status idem_check(struct wctx *w, const struct rebuy_loyalty_r
 		if (strcmp(w->c->ops->col_text(k, 0, NULL), id->digest) == 0) {
 			size_t len;
 			const char *body = w->c->ops->col_text(k, 2, &len);
-			st = rebuy__reply_copy(reply, (int)w->c->ops->col_int(k, 1), body, len, err);
+			st = rebuy__reply_copy(reply, (int)w->c->ops->col_int(k, 1), body, len,
+			                       err);
 		} else {
 			st = rebuy__reply_error(reply, 409, "idempotency_conflict",
-			                        "this Idempotency-Key was used with another body", err);
+			                        "this Idempotency-Key was used with another body",
+			                        err);
 		}
 	}
 	w->c->ops->done(k);
@@ -112,8 +114,7 @@ static enum rebuy_status idem_check(struct wctx *w, const struct rebuy_loyalty_r
 }
 
 static enum rebuy_status idem_put(struct wctx *w, const struct idem *id, int64_t customer,
-                                  const struct rebuy_loyalty_reply *reply,
-                                  struct rebuy_error *err)
+                                  const struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	if (!id->key)
 		return REBUY_OK;
@@ -124,9 +125,8 @@ static enum rebuy_status idem_put(struct wctx *w, const struct idem *id, int64_t
 }
 
 /* The stored answer of an already done business key, replayed with 200. */
-static enum rebuy_status done_get(struct wctx *w, const char *bkey, int *found,
-                                  int64_t *customer, struct rebuy_loyalty_reply *reply,
-                                  struct rebuy_error *err)
+static enum rebuy_status done_get(struct wctx *w, const char *bkey, int *found, int64_t *customer,
+                                  struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	struct cursor *k;
 	struct sval p = sv_text(bkey);
@@ -147,8 +147,7 @@ static enum rebuy_status done_get(struct wctx *w, const char *bkey, int *found,
 }
 
 static enum rebuy_status done_put(struct wctx *w, const char *bkey, int64_t customer,
-                                  const struct rebuy_loyalty_reply *reply,
-                                  struct rebuy_error *err)
+                                  const struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	struct sval p[] = {sv_text(bkey), sv_int(customer), sv_int(reply->status),
 	                   sv_textn(reply->body, reply->len)};
@@ -161,7 +160,8 @@ static void cust_fill(struct wctx *w, struct cursor *k, struct cust *c, int by_i
 {
 	const struct store_ops *o = w->c->ops;
 	if (by_id) {
-		snprintf(c->ext, sizeof c->ext, "%s", o->is_null(k, 0) ? "" : o->col_text(k, 0, NULL));
+		snprintf(c->ext, sizeof c->ext, "%s",
+		         o->is_null(k, 0) ? "" : o->col_text(k, 0, NULL));
 	} else {
 		c->id = o->col_int(k, 0);
 	}
@@ -228,8 +228,8 @@ static enum rebuy_status cust_save(struct wctx *w, const struct cust *c, struct 
 	return db_run(w->c, Q_CUST_SET, p, 3, err);
 }
 
-static enum rebuy_status balances(struct wctx *w, int64_t id, int64_t *available,
-                                  int64_t *pending, struct rebuy_error *err)
+static enum rebuy_status balances(struct wctx *w, int64_t id, int64_t *available, int64_t *pending,
+                                  struct rebuy_error *err)
 {
 	struct sval pa = sv_int(ACCT_AVAILABLE(id)), pp = sv_int(ACCT_PENDING(id));
 	enum rebuy_status st = db_int(w->c, Q_ACCT_GET, &pa, 1, available, NULL, err);
@@ -344,10 +344,17 @@ static enum rebuy_status tx_commit(struct wctx *w, struct txb *t, struct rebuy_e
 	rebuy__tx_hash(w->head.hash, t->id, t->kind, t->digest, t->ref, t->rule, bkey, t->refers,
 	               t->time, t->points, t->post, t->n_post, t->moves, t->n_moves, t->lots,
 	               t->n_lots, hash);
-	struct sval p[] = {sv_int(t->id),     sv_text(t->kind),    sv_int(t->customer),
-	                   sv_text(t->ref),   sv_text(t->rule),    bkey ? sv_text(bkey) : NUL_SV,
-	                   t->refers ? sv_int(t->refers) : NUL_SV, sv_int(t->time),
-	                   sv_int(t->points), sv_text(w->head.hash), sv_text(hash)};
+	struct sval p[] = {sv_int(t->id),
+	                   sv_text(t->kind),
+	                   sv_int(t->customer),
+	                   sv_text(t->ref),
+	                   sv_text(t->rule),
+	                   bkey ? sv_text(bkey) : NUL_SV,
+	                   t->refers ? sv_int(t->refers) : NUL_SV,
+	                   sv_int(t->time),
+	                   sv_int(t->points),
+	                   sv_text(w->head.hash),
+	                   sv_text(hash)};
 	enum rebuy_status st = db_run(w->c, Q_TX_INSERT, p, 11, err);
 	for (size_t i = 0; i < t->n_post && !st; i++) {
 		const struct posting *x = &t->post[i];
@@ -368,13 +375,15 @@ static enum rebuy_status tx_commit(struct wctx *w, struct txb *t, struct rebuy_e
 	}
 	for (size_t i = 0; i < t->n_lots && !st; i++) {
 		const struct new_lot *x = &t->lots[i];
-		struct sval pl[] = {sv_int(x->id),        sv_int(t->customer),   sv_int(t->id),
-		                    sv_int(x->points),    sv_int(x->remaining),  sv_int(x->released),
+		struct sval pl[] = {sv_int(x->id),           sv_int(t->customer),
+		                    sv_int(t->id),           sv_int(x->points),
+		                    sv_int(x->remaining),    sv_int(x->released),
 		                    sv_int(x->available_at), sv_int(x->expires_at)};
 		st = db_run(w->c, Q_LOT_INSERT, pl, 8, err);
 	}
 	for (size_t i = 0; i < t->n_moves && !st; i++) {
-		struct sval pm[] = {sv_int(t->id), sv_int(t->moves[i].lot), sv_int(t->moves[i].points)};
+		struct sval pm[] = {sv_int(t->id), sv_int(t->moves[i].lot),
+		                    sv_int(t->moves[i].points)};
 		st = db_run(w->c, Q_MOVE_INSERT, pm, 3, err);
 	}
 	tx_release(t);
@@ -408,7 +417,8 @@ static enum rebuy_status lots_load(struct wctx *w, int64_t customer, struct lots
 		return st;
 	int r;
 	while ((r = w->c->ops->next(k, err)) == 1) {
-		if (rebuy__grow((void **)&ls->v, &ls->cap, ls->n + 1, sizeof *ls->v, (size_t)1 << 26)) {
+		if (rebuy__grow((void **)&ls->v, &ls->cap, ls->n + 1, sizeof *ls->v,
+		                (size_t)1 << 26)) {
 			w->c->ops->done(k);
 			return rebuy_error_set(err, REBUY_ENOMEM, "ledger: out of memory");
 		}
@@ -484,7 +494,8 @@ static enum rebuy_status settle(struct wctx *w, struct cust *c, int64_t t, int64
 		st = st ? (tx_release(&tx), st) : tx_commit(w, &tx, err);
 		any = 0;
 		for (size_t i = 0; i < ls.n && !st; i++)
-			any |= !ls.v[i].released && ls.v[i].available_at <= t && ls.v[i].remaining > 0;
+			any |= !ls.v[i].released && ls.v[i].available_at <= t &&
+			       ls.v[i].remaining > 0;
 		if (!st && !any)
 			st = lots_load(w, c->id, &ls, err);
 	}
@@ -601,8 +612,9 @@ static enum rebuy_status accrue_tx(struct wctx *w, struct cust *c,
 	t.points = points;
 	post(&t, ACCT_EARNED, -points);
 	int released = p->pending_days == 0;
-	enum rebuy_status st = new_lot(w, &t, c, points, released,
-	                               o->time + p->pending_days * 86400, expiry_of(p, o->time), err);
+	enum rebuy_status st =
+	        new_lot(w, &t, c, points, released, o->time + p->pending_days * 86400,
+	                expiry_of(p, o->time), err);
 	if (!st)
 		st = tx_commit(w, &t, err);
 	else
@@ -686,7 +698,8 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 			snprintf(rule, sizeof rule, "birthday:%lld", (long long)year);
 			int64_t n = 0;
 			struct sval pr[] = {sv_int(c->id), sv_text(rule)};
-			if (!(st = db_int(w->c, Q_TX_RULE_EXISTS, pr, 2, &n, NULL, err)) && n == 0) {
+			if (!(st = db_int(w->c, Q_TX_RULE_EXISTS, pr, 2, &n, NULL, err)) &&
+			    n == 0) {
 				st = accrue_tx(w, c, o, rule, p->birthday_points, &list, err);
 				*total += p->birthday_points;
 			}
@@ -713,8 +726,9 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 	jb_str(&b, "}");
 	if ((st = rebuy__reply_take(reply, 201, &b, err)))
 		return st;
-	struct sval po[] = {sv_text(o->order_id), sv_int(c->id), sv_int(o->time), sv_int(o->amount),
-	                    sv_int(factor), sv_textn(reply->body, reply->len)};
+	struct sval po[] = {sv_text(o->order_id), sv_int(c->id),
+	                    sv_int(o->time),      sv_int(o->amount),
+	                    sv_int(factor),       sv_textn(reply->body, reply->len)};
 	return db_run(w->c, Q_ORDER_INSERT, po, 6, err);
 }
 
@@ -723,8 +737,8 @@ struct accrue_arg {
 	const struct rebuy_loyalty_order *o;
 };
 
-static enum rebuy_status accrue_apply(struct wctx *w, void *arg,
-                                      struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
+static enum rebuy_status accrue_apply(struct wctx *w, void *arg, struct rebuy_loyalty_reply *reply,
+                                      struct rebuy_error *err)
 {
 	struct accrue_arg *a = arg;
 	struct idem id;
@@ -790,8 +804,8 @@ static enum rebuy_status refund_core(struct wctx *w, const struct rebuy_loyalty_
 	if (rr < 0)
 		return REBUY_EIO;
 	if (rr == 0)
-		return rebuy__reply_error(reply, 404, "unknown_order", "no accrual for this order_id",
-		                          err);
+		return rebuy__reply_error(reply, 404, "unknown_order",
+		                          "no accrual for this order_id", err);
 	if ((st = cust_get(w, r->customer, c, err)))
 		return st;
 	if (!c->exists || c->id != ocust)
@@ -799,7 +813,8 @@ static enum rebuy_status refund_core(struct wctx *w, const struct rebuy_loyalty_
 		                          "the order belongs to another customer", err);
 	if (r->amount > oamount - refunded)
 		return rebuy__reply_error(reply, 422, "refund_exceeds_order",
-		                          "the refund is more than the order's unrefunded value", err);
+		                          "the refund is more than the order's unrefunded value",
+		                          err);
 	if ((st = settle(w, c, r->time, NULL, NULL, err)))
 		return st;
 	int64_t cum = refunded + r->amount;
@@ -833,10 +848,12 @@ static enum rebuy_status refund_core(struct wctx *w, const struct rebuy_loyalty_
 		int64_t left = acc_points[i] - reversed, x;
 		if (strcmp(acc_rule[i], "base") == 0) {
 			if (r->n_lines) {
-				x = rebuy__program_points(p, r->amount, r->lines, r->n_lines, factor);
+				x = rebuy__program_points(p, r->amount, r->lines, r->n_lines,
+				                          factor);
 			} else {
 				__extension__ __int128 target =
-				        oamount > 0 ? (__extension__(__int128) acc_points[i] * cum) / oamount
+				        oamount > 0 ? (__extension__(__int128) acc_points[i] *
+				                       cum) / oamount
 				                    : acc_points[i];
 				x = (int64_t)target - reversed;
 			}
@@ -900,8 +917,8 @@ static enum rebuy_status refund_core(struct wctx *w, const struct rebuy_loyalty_
 	return done_put(w, bkey, c->id, reply, err);
 }
 
-static enum rebuy_status refund_apply(struct wctx *w, void *arg,
-                                      struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
+static enum rebuy_status refund_apply(struct wctx *w, void *arg, struct rebuy_loyalty_reply *reply,
+                                      struct rebuy_error *err)
 {
 	struct refund_arg *a = arg;
 	const struct rebuy_loyalty_refund *r = a->r;
@@ -994,8 +1011,8 @@ static enum rebuy_status spend_core(struct wctx *w, const struct spend_arg *a, s
 			return st;
 		if (available < need) {
 			char msg[128];
-			snprintf(msg, sizeof msg, "%lld points asked, %lld available", (long long)need,
-			         (long long)available);
+			snprintf(msg, sizeof msg, "%lld points asked, %lld available",
+			         (long long)need, (long long)available);
 			return rebuy__reply_error(reply, 422, "insufficient_points", msg, err);
 		}
 		struct lots ls = {0};
@@ -1005,9 +1022,10 @@ static enum rebuy_status spend_core(struct wctx *w, const struct spend_arg *a, s
 			st = consume(w, &t, &ls, 0, need, &got, err);
 		rebuy__free(ls.v);
 		if (!st && got != need)
-			st = rebuy_error_set(err, REBUY_EINTERNAL,
-			                     "ledger: customer %lld: %lld available but lots hold %lld",
-			                     (long long)c->id, (long long)available, (long long)got);
+			st = rebuy_error_set(
+			        err, REBUY_EINTERNAL,
+			        "ledger: customer %lld: %lld available but lots hold %lld",
+			        (long long)c->id, (long long)available, (long long)got);
 		post(&t, a->is_adjustment ? ACCT_ADJUSTED : ACCT_REDEEMED, need);
 		t.points = -need;
 	}
@@ -1037,8 +1055,8 @@ static enum rebuy_status spend_core(struct wctx *w, const struct spend_arg *a, s
 	return done_put(w, bkey, c->id, reply, err);
 }
 
-static enum rebuy_status spend_apply(struct wctx *w, void *arg,
-                                     struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
+static enum rebuy_status spend_apply(struct wctx *w, void *arg, struct rebuy_loyalty_reply *reply,
+                                     struct rebuy_error *err)
 {
 	struct spend_arg *a = arg;
 	struct idem id;
@@ -1057,7 +1075,8 @@ static enum rebuy_status spend_apply(struct wctx *w, void *arg,
 	else if (a->points > 1000000000000000 || a->points < -1000000000000000)
 		bad = "points is at most 10^15";
 	else if (a->text && strlen(a->text) > ID_MAX)
-		bad = a->is_adjustment ? "reason is at most 256 bytes" : "reward is at most 256 bytes";
+		bad = a->is_adjustment ? "reason is at most 256 bytes"
+		                       : "reward is at most 256 bytes";
 	struct cust c;
 	memset(&c, 0, sizeof c);
 	st = bad ? invalid(reply, bad, err) : spend_core(w, a, &c, reply, err);
@@ -1086,8 +1105,8 @@ enum rebuy_status rebuy_loyalty_adjust(struct rebuy_loyalty *l,
 
 /* ---- expire, forget, import ---- */
 
-static enum rebuy_status expire_apply(struct wctx *w, void *arg,
-                                      struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
+static enum rebuy_status expire_apply(struct wctx *w, void *arg, struct rebuy_loyalty_reply *reply,
+                                      struct rebuy_error *err)
 {
 	int64_t now = *(const int64_t *)arg;
 	int64_t *ids = NULL;
@@ -1128,14 +1147,13 @@ static enum rebuy_status expire_apply(struct wctx *w, void *arg,
 }
 
 enum rebuy_status rebuy_loyalty_expire(struct rebuy_loyalty *l, int64_t now,
-                                       struct rebuy_loyalty_reply *reply,
-                                       struct rebuy_error *err)
+                                       struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	return rebuy__submit(l, expire_apply, &now, reply, err);
 }
 
-static enum rebuy_status forget_apply(struct wctx *w, void *arg,
-                                      struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
+static enum rebuy_status forget_apply(struct wctx *w, void *arg, struct rebuy_loyalty_reply *reply,
+                                      struct rebuy_error *err)
 {
 	const char *customer = arg;
 	struct cust c;
@@ -1161,8 +1179,7 @@ static enum rebuy_status forget_apply(struct wctx *w, void *arg,
 }
 
 enum rebuy_status rebuy_loyalty_forget(struct rebuy_loyalty *l, const char *customer,
-                                       struct rebuy_loyalty_reply *reply,
-                                       struct rebuy_error *err)
+                                       struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	if (bad_id(customer))
 		return rebuy_error_set(err, REBUY_EARG, "forget: a customer id is 1..256 bytes");
@@ -1174,8 +1191,8 @@ struct import_arg {
 	size_t n;
 };
 
-static enum rebuy_status import_apply(struct wctx *w, void *arg,
-                                      struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
+static enum rebuy_status import_apply(struct wctx *w, void *arg, struct rebuy_loyalty_reply *reply,
+                                      struct rebuy_error *err)
 {
 	struct import_arg *a = arg;
 	int64_t accrued = 0, dups = 0, bad = 0, points = 0;
@@ -1203,16 +1220,16 @@ static enum rebuy_status import_apply(struct wctx *w, void *arg,
 		return st;
 	struct jbuf b;
 	jb_init(&b);
-	jb_printf(&b, "{\"orders\":%zu,\"accrued\":%lld,\"duplicates\":%lld,\"invalid\":%lld,"
-	              "\"points\":%lld}",
+	jb_printf(&b,
+	          "{\"orders\":%zu,\"accrued\":%lld,\"duplicates\":%lld,\"invalid\":%lld,"
+	          "\"points\":%lld}",
 	          a->n, (long long)accrued, (long long)dups, (long long)bad, (long long)points);
 	return rebuy__reply_take(reply, 200, &b, err);
 }
 
 enum rebuy_status rebuy_loyalty_import(struct rebuy_loyalty *l,
                                        const struct rebuy_loyalty_order *orders, size_t n,
-                                       struct rebuy_loyalty_reply *reply,
-                                       struct rebuy_error *err)
+                                       struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
 	struct import_arg a = {orders, n};
 	return rebuy__submit(l, import_apply, &a, reply, err);

@@ -144,8 +144,9 @@ static enum rebuy_status read_dec(struct parser *p, const struct word *w, int64_
 		char a[32], b[32];
 		rebuy_money_format(lo, a, sizeof a);
 		rebuy_money_format(hi, b, sizeof b);
-		return fail(p, w->col, "%s must be a decimal in %s..%s with at most 4 places, not '%s'",
-		            what, a, b, shown(w, buf, sizeof buf));
+		return fail(p, w->col,
+		            "%s must be a decimal in %s..%s with at most 4 places, not '%s'", what,
+		            a, b, shown(w, buf, sizeof buf));
 	}
 	*out = v;
 	return REBUY_OK;
@@ -160,8 +161,9 @@ static enum rebuy_status read_name(struct parser *p, const struct word *w, const
 	for (size_t i = 0; i < w->n; i++) {
 		unsigned char c = (unsigned char)w->s[i];
 		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
-			return fail(p, w->col + (unsigned)i, "%s '%s' holds a control byte, quote or backslash",
-			            what, shown(w, buf, sizeof buf));
+			return fail(p, w->col + (unsigned)i,
+			            "%s '%s' holds a control byte, quote or backslash", what,
+			            shown(w, buf, sizeof buf));
 	}
 	memcpy(out, w->s, w->n);
 	out[w->n] = '\0';
@@ -172,7 +174,8 @@ static enum rebuy_status want_words(struct parser *p, const struct word *w, int 
                                     const char *usage)
 {
 	if (n < lo || n > hi) {
-		unsigned col = n > hi ? w[hi < MAX_WORDS ? hi : MAX_WORDS - 1].col : w[n - 1].col + (unsigned)w[n - 1].n;
+		unsigned col = n > hi ? w[hi < MAX_WORDS ? hi : MAX_WORDS - 1].col
+		                      : w[n - 1].col + (unsigned)w[n - 1].n;
 		return fail(p, col, "expected: %s", usage);
 	}
 	return REBUY_OK;
@@ -187,7 +190,8 @@ static enum rebuy_status parse_tier(struct parser *p, struct rebuy__program *pro
 	if (st)
 		return st;
 	if (prog->n_tiers == sizeof prog->tier / sizeof *prog->tier)
-		return fail(p, w[0].col, "more than %zu tiers", sizeof prog->tier / sizeof *prog->tier);
+		return fail(p, w[0].col, "more than %zu tiers",
+		            sizeof prog->tier / sizeof *prog->tier);
 	struct lp_tier *t = &prog->tier[prog->n_tiers];
 	memset(t, 0, sizeof *t);
 	t->factor = LP_FACTOR_ONE;
@@ -215,7 +219,8 @@ static enum rebuy_status parse_tier(struct parser *p, struct rebuy__program *pro
 			return fail(p, w[i].col + (unsigned)w[i].n, "'%s' needs a value",
 			            shown(&w[i], buf, sizeof buf));
 		if (word_is(&w[i], "multiplier")) {
-			st = read_dec(p, &w[i + 1], 1, 1000 * LP_FACTOR_ONE, "a multiplier", &t->factor);
+			st = read_dec(p, &w[i + 1], 1, 1000 * LP_FACTOR_ONE, "a multiplier",
+			              &t->factor);
 		} else if (word_is(&w[i], "perk")) {
 			if (t->n_perks == sizeof t->perks / sizeof *t->perks)
 				return fail(p, w[i].col, "more than %zu perks",
@@ -265,7 +270,8 @@ static enum rebuy_status parse_line(struct parser *p, struct rebuy__program *pro
 		for (size_t i = 0; i < prog->n_mult; i++)
 			if (prog->mult[i].is_category == m->is_category &&
 			    strcmp(prog->mult[i].key, m->key) == 0)
-				return fail(p, w[2].col, "a multiplier for '%s' is given twice", m->key);
+				return fail(p, w[2].col, "a multiplier for '%s' is given twice",
+				            m->key);
 		if ((st = read_dec(p, &w[3], 0, 1000 * LP_FACTOR_ONE, "a multiplier", &m->factor)))
 			return st;
 		prog->n_mult++;
@@ -370,7 +376,8 @@ enum rebuy_status rebuy__program_load(struct rebuy__program **out, char **text, 
 	*text = NULL;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return rebuy_error_set(err, REBUY_EIO, "%s: cannot open: %s", path, strerror(errno));
+		return rebuy_error_set(err, REBUY_EIO, "%s: cannot open: %s", path,
+		                       strerror(errno));
 	char *buf = rebuy__malloc(LP_MAX_BYTES + 2);
 	if (!buf) {
 		fclose(f);

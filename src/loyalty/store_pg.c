@@ -44,7 +44,8 @@ static enum rebuy_status pg_fail(struct pg_conn *c, struct rebuy_error *err, con
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
 	enum rebuy_status code = state && strncmp(state, "23", 2) == 0 ? REBUY_EDATA : REBUY_EIO;
-	return rebuy_error_set(err, code, "%s: %s: %s", c->where, what, msg && *msg ? msg : "failed");
+	return rebuy_error_set(err, code, "%s: %s: %s", c->where, what,
+	                       msg && *msg ? msg : "failed");
 }
 
 static void pg_done(struct cursor *k)
@@ -147,12 +148,12 @@ static enum rebuy_status pg_run(struct conn *base, int q, const struct sval *par
 			if (!texts[i]) {
 				for (size_t j = 0; j < i; j++)
 					rebuy__free(texts[j]);
-				return rebuy_error_set(err, REBUY_ENOMEM, "postgresql: out of memory");
+				return rebuy_error_set(err, REBUY_ENOMEM,
+				                       "postgresql: out of memory");
 			}
 			values[i] = texts[i];
 			break;
-		default:
-			values[i] = NULL;
+		default: values[i] = NULL;
 		}
 	}
 	PGresult *res = PQexecPrepared(c->pg, name, (int)n, values, lengths, formats, 0);
@@ -241,9 +242,9 @@ enum rebuy_status rebuy__pg_open(struct conn **out, const char *where, int creat
 	snprintf(c->where, sizeof c->where, "postgresql://%s", at ? at + 1 : where + 13);
 	c->pg = PQconnectdb(where);
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-		enum rebuy_status st = rebuy_error_set(
-		        err, REBUY_EIO, "%s: cannot connect: %s", c->where,
-		        c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		enum rebuy_status st =
+		        rebuy_error_set(err, REBUY_EIO, "%s: cannot connect: %s", c->where,
+		                        c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		pg_close(&c->base);
 		return st;
 	}

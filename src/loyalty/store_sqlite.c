@@ -7,9 +7,9 @@
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -100,15 +100,12 @@ static enum rebuy_status sq_run(struct conn *base, int q, const struct sval *par
 	for (size_t i = 0; i < n; i++) {
 		int rc;
 		switch (params[i].type) {
-		case SV_INT:
-			rc = sqlite3_bind_int64(s, (int)i + 1, params[i].i);
-			break;
+		case SV_INT: rc = sqlite3_bind_int64(s, (int)i + 1, params[i].i); break;
 		case SV_TEXT:
 			rc = sqlite3_bind_text64(s, (int)i + 1, params[i].p ? params[i].p : "",
 			                         params[i].n, SQLITE_STATIC, SQLITE_UTF8);
 			break;
-		default:
-			rc = sqlite3_bind_null(s, (int)i + 1);
+		default: rc = sqlite3_bind_null(s, (int)i + 1);
 		}
 		if (rc != SQLITE_OK)
 			return sq_fail(c, err, "bind");
@@ -175,7 +172,6 @@ static int64_t sq_changes(struct conn *base)
 {
 	return sqlite3_changes64(((struct sq_conn *)base)->db);
 }
-
 
 /* ---- a VFS that buffers WAL appends ----
  * SQLite writes each WAL frame with two pwrite calls (header, page), so a
@@ -260,7 +256,8 @@ static int bf_write(sqlite3_file *file, const void *p, int amt, sqlite3_int64 of
 		unsigned char *b = sqlite3_realloc64(f->buf, cap);
 		if (!b) {
 			int rc = bf_flush(f);
-			return rc != SQLITE_OK ? rc : f->real->pMethods->xWrite(f->real, p, amt, off);
+			return rc != SQLITE_OK ? rc
+			                       : f->real->pMethods->xWrite(f->real, p, amt, off);
 		}
 		f->buf = b;
 		f->cap = cap;
@@ -368,10 +365,9 @@ static int bf_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 }
 
 static const sqlite3_io_methods bf_methods = {
-        3,           bf_close,      bf_read,        bf_write,     bf_truncate, bf_sync,
-        bf_size,     bf_lock,       bf_unlock,      bf_check_lock, bf_control, bf_sector,
-        bf_device,   bf_shm_map,    bf_shm_lock,    bf_shm_barrier, bf_shm_unmap, bf_fetch,
-        bf_unfetch,
+        3,           bf_close,       bf_read,       bf_write,   bf_truncate, bf_sync,   bf_size,
+        bf_lock,     bf_unlock,      bf_check_lock, bf_control, bf_sector,   bf_device, bf_shm_map,
+        bf_shm_lock, bf_shm_barrier, bf_shm_unmap,  bf_fetch,   bf_unfetch,
 };
 
 static int bf_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, int flags,
@@ -577,11 +573,12 @@ enum rebuy_status rebuy__sqlite_open(struct conn **out, const char *where, int c
 	struct stat sb;
 	int exists = stat(where, &sb) == 0;
 	if (create && exists)
-		return rebuy_error_set(err, REBUY_EARG, "%s: already exists (a ledger is created once)",
-		                       where);
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "%s: already exists (a ledger is created once)", where);
 	if (!create && !exists)
 		return rebuy_error_set(err, REBUY_EIO,
-		                       "%s: no such ledger (create it with rebuy loyalty init)", where);
+		                       "%s: no such ledger (create it with rebuy loyalty init)",
+		                       where);
 	struct sq_full *f = rebuy__calloc(1, sizeof *f);
 	if (!f)
 		return rebuy_error_set(err, REBUY_ENOMEM, "%s: out of memory", where);
@@ -590,8 +587,9 @@ enum rebuy_status rebuy__sqlite_open(struct conn **out, const char *where, int c
 	snprintf(c->path, sizeof c->path, "%s", where);
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(where, &c->db, flags, walbuf_vfs()) != SQLITE_OK) {
-		enum rebuy_status st = rebuy_error_set(err, REBUY_EIO, "%s: cannot open: %s", where,
-		                                       c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		enum rebuy_status st =
+		        rebuy_error_set(err, REBUY_EIO, "%s: cannot open: %s", where,
+		                        c->db ? sqlite3_errmsg(c->db) : "out of memory");
 		sq_close(&c->base);
 		return st;
 	}
@@ -599,7 +597,7 @@ enum rebuy_status rebuy__sqlite_open(struct conn **out, const char *where, int c
 	enum rebuy_status st = sq_exec(&c->base,
 	                               "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 	                               "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536; "
-	                               "PRAGMA temp_store=MEMORY;",
+	                               "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=FAST;",
 	                               err);
 	if (st) {
 		sq_close(&c->base);

@@ -127,6 +127,14 @@ void rebuy__customer_digest(const struct rebuy_loyalty *l, const char *ext, size
 	rebuy__hex(h, sizeof h, out);
 }
 
+void rebuy_loyalty_pseudonym(const struct rebuy_loyalty *l, const char *customer, char *out,
+                             size_t size)
+{
+	char d[HASH_HEX];
+	rebuy__customer_digest(l, customer, strlen(customer), d);
+	snprintf(out, size, "%s", d);
+}
+
 static void field(crypto_generichash_state *st, const char *s)
 {
 	char len[24];
@@ -148,16 +156,11 @@ static void field_int(crypto_generichash_state *st, int64_t v)
 static const char *account_label(int64_t account)
 {
 	switch (account) {
-	case ACCT_EARNED:
-		return "earned";
-	case ACCT_REDEEMED:
-		return "redeemed";
-	case ACCT_EXPIRED:
-		return "expired";
-	case ACCT_ADJUSTED:
-		return "adjusted";
-	default:
-		return account % 2 == 0 ? "available" : "pending";
+	case ACCT_EARNED: return "earned";
+	case ACCT_REDEEMED: return "redeemed";
+	case ACCT_EXPIRED: return "expired";
+	case ACCT_ADJUSTED: return "adjusted";
+	default: return account % 2 == 0 ? "available" : "pending";
 	}
 }
 
@@ -208,7 +211,8 @@ enum rebuy_status rebuy__reply_take(struct rebuy_loyalty_reply *r, int status, s
 {
 	if (b->failed || !b->p) {
 		jb_release(b);
-		return rebuy_error_set(err, REBUY_ENOMEM, "loyalty: out of memory building a reply");
+		return rebuy_error_set(err, REBUY_ENOMEM,
+		                       "loyalty: out of memory building a reply");
 	}
 	r->status = status;
 	r->body = b->p;

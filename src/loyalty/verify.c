@@ -43,7 +43,8 @@ static const char *acct_name(int64_t a, char *buf, size_t n)
 	if (a < 0 && a >= -N_PROGRAM_ACCOUNTS)
 		snprintf(buf, n, "program %s", prog[-a - 1]);
 	else
-		snprintf(buf, n, "customer %lld %s", (long long)(a / 2), a % 2 ? "pending" : "available");
+		snprintf(buf, n, "customer %lld %s", (long long)(a / 2),
+		         a % 2 ? "pending" : "available");
 	return buf;
 }
 
@@ -123,7 +124,7 @@ static enum rebuy_status load_accounts(struct verify *v)
  * ordered by transaction. */
 struct stream {
 	struct cursor *k;
-	int has;   /* a row is current */
+	int has;    /* a row is current */
 	int64_t tx; /* its transaction */
 };
 
@@ -137,10 +138,9 @@ static enum rebuy_status advance(struct verify *v, struct stream *s, int tx_col)
 	return REBUY_OK;
 }
 
-static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev,
-                                  struct stream *ps, struct stream *ls, struct stream *ms,
-                                  struct posting **post, size_t *cap_post,
-                                  struct lot_move **moves, size_t *cap_moves,
+static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev, struct stream *ps,
+                                  struct stream *ls, struct stream *ms, struct posting **post,
+                                  size_t *cap_post, struct lot_move **moves, size_t *cap_moves,
                                   struct new_lot **lots, size_t *cap_lots)
 {
 	const struct store_ops *o = v->c->ops;
@@ -165,7 +165,8 @@ static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev
 	int64_t sum = 0, cust_sum = 0;
 	enum rebuy_status st = REBUY_OK;
 	while (ps->has && ps->tx == id) {
-		if (rebuy__grow((void **)post, cap_post, n_post + 1, sizeof **post, (size_t)1 << 20))
+		if (rebuy__grow((void **)post, cap_post, n_post + 1, sizeof **post,
+		                (size_t)1 << 20))
 			return rebuy_error_set(v->err, REBUY_ENOMEM, "verify: out of memory");
 		int64_t a = o->col_int(ps->k, 1), amount = o->col_int(ps->k, 2);
 		(*post)[n_post].account = a;
@@ -189,15 +190,16 @@ static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev
 		return FAIL("transaction %lld: postings sum to %lld, not 0", (long long)id,
 		            (long long)sum);
 	if (n_post < 2)
-		return FAIL("transaction %lld: %zu posting(s); a movement has two sides", (long long)id,
-		            n_post);
+		return FAIL("transaction %lld: %zu posting(s); a movement has two sides",
+		            (long long)id, n_post);
 	if (cust_sum != points)
 		return FAIL("transaction %lld: its points say %lld, its customer postings %lld",
 		            (long long)id, (long long)points, (long long)cust_sum);
 	if (ls->tx < id)
 		return FAIL("lot of transaction %lld: no such transaction", (long long)ls->tx);
 	while (ls->has && ls->tx == id) {
-		if (rebuy__grow((void **)lots, cap_lots, n_lots + 1, sizeof **lots, (size_t)1 << 20))
+		if (rebuy__grow((void **)lots, cap_lots, n_lots + 1, sizeof **lots,
+		                (size_t)1 << 20))
 			return rebuy_error_set(v->err, REBUY_ENOMEM, "verify: out of memory");
 		struct new_lot *x = &(*lots)[n_lots++];
 		x->id = o->col_int(ls->k, 0);
@@ -219,7 +221,8 @@ static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev
 		y->seen = 1;
 		v->rep->lots++;
 		if (y->customer != customer)
-			return FAIL("lot %lld: customer %lld, but its transaction %lld is customer %lld's",
+			return FAIL("lot %lld: customer %lld, but its transaction %lld is customer "
+			            "%lld's",
 			            (long long)x->id, (long long)y->customer, (long long)id,
 			            (long long)customer);
 		if ((st = advance(v, ls, 2)))
@@ -237,14 +240,16 @@ static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev
 		n_moves++;
 		v->rep->lot_moves++;
 		if (lot < 1 || lot > v->n_lot || !v->lot[lot].seen)
-			return FAIL("transaction %lld: moves points of lot %lld, which does not exist yet",
+			return FAIL("transaction %lld: moves points of lot %lld, which does not "
+			            "exist yet",
 			            (long long)id, (long long)lot);
 		if (v->lot[lot].customer != customer)
-			return FAIL("transaction %lld: moves points of lot %lld, another customer's",
-			            (long long)id, (long long)lot);
+			return FAIL(
+			        "transaction %lld: moves points of lot %lld, another customer's",
+			        (long long)id, (long long)lot);
 		if (pts <= 0)
-			return FAIL("transaction %lld: moves %lld points of lot %lld", (long long)id,
-			            (long long)pts, (long long)lot);
+			return FAIL("transaction %lld: moves %lld points of lot %lld",
+			            (long long)id, (long long)pts, (long long)lot);
 		v->lot[lot].moved += pts;
 		if ((st = advance(v, ms, 0)))
 			return st;
@@ -261,7 +266,8 @@ static enum rebuy_status check_tx(struct verify *v, struct cursor *t, char *prev
 	char hash[HASH_HEX];
 	rebuy__tx_hash(prev, id, o->col_text(t, 1, NULL), cu->digest, o->col_text(t, 3, NULL),
 	               o->col_text(t, 4, NULL), bkey, o->is_null(t, 6) ? 0 : o->col_int(t, 6),
-	               o->col_int(t, 7), points, *post, n_post, *moves, n_moves, *lots, n_lots, hash);
+	               o->col_int(t, 7), points, *post, n_post, *moves, n_moves, *lots, n_lots,
+	               hash);
 	const char *stored = o->col_text(t, 10, NULL);
 	if (strcmp(hash, stored) != 0)
 		return FAIL("transaction %lld: hash %.16s... does not match its content (%.16s...)",
@@ -340,7 +346,8 @@ static enum rebuy_status check_sums(struct verify *v)
 			return FAIL("lot %lld is missing (ids run 1..%lld)", (long long)i,
 			            (long long)v->n_lot);
 		if (x->remaining != x->points - x->moved || x->remaining < 0)
-			return FAIL("lot %lld: %lld points remaining, but %lld earned - %lld moved = %lld",
+			return FAIL("lot %lld: %lld points remaining, but %lld earned - %lld moved "
+			            "= %lld",
 			            (long long)i, (long long)x->remaining, (long long)x->points,
 			            (long long)x->moved, (long long)(x->points - x->moved));
 		struct vcust *cu = &v->cust[x->customer];
@@ -353,21 +360,25 @@ static enum rebuy_status check_sums(struct verify *v)
 		struct vcust *cu = &v->cust[i];
 		for (int k = 0; k < 2; k++)
 			if (cu->bal[k] != cu->posted[k])
-				return FAIL("account %lld (customer %lld %s): balance %lld, its postings sum "
+				return FAIL("account %lld (customer %lld %s): balance %lld, its "
+				            "postings sum "
 				            "to %lld",
 				            (long long)(2 * i + k), (long long)i,
 				            k ? "pending" : "available", (long long)cu->bal[k],
 				            (long long)cu->posted[k]);
 		if (cu->bal[0] != cu->lots_released - cu->debt)
-			return FAIL("customer %lld: available %lld, but lots hold %lld and debt is %lld",
-			            (long long)i, (long long)cu->bal[0], (long long)cu->lots_released,
-			            (long long)cu->debt);
+			return FAIL("customer %lld: available %lld, but lots hold %lld and debt is "
+			            "%lld",
+			            (long long)i, (long long)cu->bal[0],
+			            (long long)cu->lots_released, (long long)cu->debt);
 		if (cu->bal[1] != cu->lots_pending)
-			return FAIL("customer %lld: pending %lld, but pending lots hold %lld", (long long)i,
-			            (long long)cu->bal[1], (long long)cu->lots_pending);
+			return FAIL("customer %lld: pending %lld, but pending lots hold %lld",
+			            (long long)i, (long long)cu->bal[1],
+			            (long long)cu->lots_pending);
 		if (cu->debt > 0 && cu->lots_released > 0)
-			return FAIL("customer %lld: debt %lld while lots hold %lld available points",
-			            (long long)i, (long long)cu->debt, (long long)cu->lots_released);
+			return FAIL(
+			        "customer %lld: debt %lld while lots hold %lld available points",
+			        (long long)i, (long long)cu->debt, (long long)cu->lots_released);
 		customers += cu->bal[0] + cu->bal[1];
 	}
 	if (customers != -program)
@@ -386,9 +397,9 @@ static enum rebuy_status check_keys(struct verify *v)
 		return st;
 	int r = c->ops->next(k, v->err);
 	if (r == 1)
-		st = FAIL("%s of '%s' by rule '%s' is recorded %lld times", c->ops->col_text(k, 0, NULL),
-		          c->ops->col_text(k, 1, NULL), c->ops->col_text(k, 2, NULL),
-		          (long long)c->ops->col_int(k, 3));
+		st = FAIL("%s of '%s' by rule '%s' is recorded %lld times",
+		          c->ops->col_text(k, 0, NULL), c->ops->col_text(k, 1, NULL),
+		          c->ops->col_text(k, 2, NULL), (long long)c->ops->col_int(k, 3));
 	c->ops->done(k);
 	if (st || r < 0)
 		return r < 0 ? REBUY_EIO : st;
@@ -456,9 +467,10 @@ enum rebuy_status rebuy_loyalty_verify(struct rebuy_loyalty *l,
 	    (st = walk_chain(&v, head_hash)))
 		goto rollback;
 	if (report->transactions != seq) {
-		st = rebuy_error_set(err, REBUY_EDATA,
-		                     "the chain head counts %lld transactions, the ledger holds %lld",
-		                     (long long)seq, (long long)report->transactions);
+		st = rebuy_error_set(
+		        err, REBUY_EDATA,
+		        "the chain head counts %lld transactions, the ledger holds %lld",
+		        (long long)seq, (long long)report->transactions);
 		goto rollback;
 	}
 	if ((st = check_sums(&v)))
@@ -488,7 +500,8 @@ enum rebuy_status rebuy_loyalty_export(struct rebuy_loyalty *l, rebuy_loyalty_ex
 			char tomb[40], account[16];
 			const char *cust;
 			if (c->ops->is_null(k, 3)) {
-				snprintf(tomb, sizeof tomb, "forgotten:%.16s", c->ops->col_text(k, 4, NULL));
+				snprintf(tomb, sizeof tomb, "forgotten:%.16s",
+				         c->ops->col_text(k, 4, NULL));
 				cust = tomb;
 			} else {
 				cust = c->ops->col_text(k, 3, NULL);
@@ -497,7 +510,8 @@ enum rebuy_status rebuy_loyalty_export(struct rebuy_loyalty *l, rebuy_loyalty_ex
 			if (a < 0 && a >= -N_PROGRAM_ACCOUNTS)
 				snprintf(account, sizeof account, "%s", prog[-a - 1]);
 			else
-				snprintf(account, sizeof account, "%s", a % 2 ? "pending" : "available");
+				snprintf(account, sizeof account, "%s",
+				         a % 2 ? "pending" : "available");
 			struct rebuy_loyalty_export_row row = {
 			        .tx = c->ops->col_int(k, 0),
 			        .time = c->ops->col_int(k, 1),

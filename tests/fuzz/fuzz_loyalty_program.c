@@ -14,13 +14,13 @@
 #include "loyalty/program.h"
 #include "rebuy/loyalty.h"
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "fuzz_loyalty_program: %s:%d: check failed: %s\n",  \
-			        __FILE__, __LINE__, #cond);                                  \
-			abort();                                                             \
-		}                                                                            \
+#define CHECK(cond)                                                                        \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "fuzz_loyalty_program: %s:%d: check failed: %s\n", \
+			        __FILE__, __LINE__, #cond);                                \
+			abort();                                                           \
+		}                                                                          \
 	} while (0)
 
 static void check_error(enum rebuy_status st, const struct rebuy_error *err,

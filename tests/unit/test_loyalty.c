@@ -9,9 +9,11 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -281,7 +283,7 @@ static void test_loyalty__tier_by_rolling_spend(void **state)
 {
 	(void)state;
 	struct rebuy_loyalty *l = fresh();
-	accrue_ok(l, "c1", "o1", at(2025, 1, 10), 300 * U);               /* 300, no tier */
+	accrue_ok(l, "c1", "o1", at(2025, 1, 10), 300 * U); /* 300, no tier */
 	assert_int_equal(accrue_ok(l, "c1", "o2", at(2025, 2, 10), 250 * U), 300); /* 250+50 */
 	struct rebuy_loyalty_reply r = customer(l, "c1", at(2025, 2, 11));
 	assert_non_null(strstr(r.body, "\"tier\":{\"name\":\"silver\",\"multiplier\":\"1.5\""));
@@ -408,7 +410,6 @@ static void test_loyalty__partial_refunds_and_debt(void **state)
 	verify_ok(l);
 	rebuy_loyalty_close(l);
 }
-
 
 static void test_loyalty__refund_of_lines_reverses_their_points(void **state)
 {
@@ -544,8 +545,9 @@ static void test_loyalty__api_keys(void **state)
 	assert_int_equal(rebuy_loyalty_key_check(l, "rbk_", 4), 0);
 	assert_int_equal(rebuy_loyalty_key_check(l, key, strlen(key) - 1), 0);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_loyalty_key_create(l, "shop", REBUY_SCOPE_READ, key, sizeof key, &err),
-	                 REBUY_EARG);
+	assert_int_equal(
+	        rebuy_loyalty_key_create(l, "shop", REBUY_SCOPE_READ, key, sizeof key, &err),
+	        REBUY_EARG);
 	rebuy_error_clear(&err);
 	assert_int_equal(rebuy_loyalty_key_revoke(l, "shop", &err), REBUY_OK);
 	assert_int_equal(rebuy_loyalty_key_check(l, key, strlen(key)), 0);
@@ -716,8 +718,8 @@ static void *worker_main(void *arg)
 		snprintf(key, sizeof key, (s >> 20) & 1 ? "key-%d" : "key-%d-%d-%d", k, w->seed, i);
 		struct rebuy_loyalty_request req = {key, {0}};
 		snprintf((char *)req.body_digest, sizeof req.body_digest, "%d", k);
-		struct rebuy_loyalty_order o = {cust, id, at(2025, 1, 1) + k, (int64_t)(k % 50 + 1) * U,
-		                                NULL, 0, NULL};
+		struct rebuy_loyalty_order o = {
+		        cust, id, at(2025, 1, 1) + k, (int64_t)(k % 50 + 1) * U, NULL, 0, NULL};
 		struct rebuy_loyalty_reply r;
 		struct rebuy_error err;
 		rebuy_error_clear(&err);
@@ -784,6 +786,150 @@ static void test_loyalty__threads_with_duplicates(void **state)
 	rebuy_loyalty_close(l);
 }
 
+/* ---- allocation failures ---- */
+
+static void test_loyalty__allocation_failures_undo_the_call(void **state)
+{
+	(void)state;
+	struct rebuy_loyalty *l = fresh();
+	accrue_ok(l, "c1", "o0", at(2025, 1, 1), 10 * U);
+	int64_t accrued = 0;
+	int failed = 0, passed = 0;
+	for (long n = 0; n < 60; n++) {
+		char id[16];
+		snprintf(id, sizeof id, "o%ld", n + 1);
+		struct rebuy_loyalty_order o = {"c1", id, at(2025, 1, 2), 10 * U, NULL, 0, NULL};
+		struct rebuy_loyalty_request req = {id, {0}};
+		struct rebuy_loyalty_reply r = {0, NULL, 0};
+		struct rebuy_error err;
+		rebuy_error_clear(&err);
+		tu_fail_after(n);
+		enum rebuy_status st = rebuy_loyalty_accrue(l, &req, &o, &r, &err);
+		tu_fail_after(-1);
+		if (st == REBUY_OK) {
+			assert_true(r.status == 201);
+			accrued += num(r.body, "points");
+			rebuy_loyalty_reply_release(&r);
+			passed++;
+		} else {
+			failed++;
+			assert_int_equal(st, REBUY_ENOMEM);
+			assert_null(r.body);
+			assert_true(strlen(err.msg) > 0);
+		}
+	}
+	print_message("allocation failures: %d calls failed, %d passed\n", failed, passed);
+	assert_true(failed >= 2 && passed > 5); /* a few allocations per call go through the hook */
+	/* what failed left nothing behind: the balance is what the 201s said */
+	/* (the second order's bonus is in the points of whichever order came second) */
+	assert_int_equal(available(l, "c1", at(2025, 1, 3)), 10 + accrued);
+	verify_ok(l);
+	rebuy_loyalty_close(l);
+}
+
+/* ---- a writer killed mid-load ---- */
+
+struct crash_worker {
+	struct rebuy_loyalty *l;
+	int id, fd;
+};
+
+static void *crash_run(void *arg)
+{
+	struct crash_worker *w = arg;
+	for (int i = 0;; i++) {
+		int k = i * 4 + w->id;
+		char id[32], key[32];
+		snprintf(id, sizeof id, "o%d", k);
+		snprintf(key, sizeof key, "k%d", k);
+		struct rebuy_loyalty_request req = {key, {0}};
+		struct rebuy_loyalty_order o = {"c1", id, at(2025, 1, 1) + k, U, NULL, 0, NULL};
+		struct rebuy_loyalty_reply r;
+		if (rebuy_loyalty_accrue(w->l, &req, &o, &r, NULL) != REBUY_OK)
+			_exit(3);
+		rebuy_loyalty_reply_release(&r);
+		/* acknowledged: the order is durable now */
+		if (write(w->fd, &k, sizeof k) != (ssize_t)sizeof k)
+			_exit(4);
+	}
+	return NULL;
+}
+
+struct seen {
+	char *order;
+	int n;
+};
+
+static int mark_order(void *ctx, const char *customer, const char *order_id, int64_t time,
+                      int64_t amount)
+{
+	(void)customer;
+	(void)time;
+	(void)amount;
+	struct seen *s = ctx;
+	long k = strtol(order_id + 1, NULL, 10);
+	if (k >= 0 && k < 1 << 20)
+		s->order[k] = 1;
+	s->n++;
+	return 0;
+}
+
+static void test_loyalty__killed_writer_loses_nothing_acknowledged(void **state)
+{
+	(void)state;
+	const char *path = new_db("earn 1 per 1\n");
+	char db[320];
+	snprintf(db, sizeof db, "%s", path);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		struct rebuy_loyalty *l = NULL;
+		if (rebuy_loyalty_open(&l, db, NULL) != REBUY_OK)
+			_exit(2);
+		pthread_t t[4];
+		static struct crash_worker w[4];
+		for (int i = 0; i < 4; i++) {
+			w[i] = (struct crash_worker){l, i, p[1]};
+			pthread_create(&t[i], NULL, crash_run, &w[i]);
+		}
+		pthread_join(t[0], NULL);
+		_exit(0);
+	}
+	close(p[1]);
+	static char acked[1 << 20];
+	memset(acked, 0, sizeof acked);
+	int n_acked = 0, k;
+	/* let it write for a while, then kill it without warning */
+	while (n_acked < 400 && read(p[0], &k, sizeof k) == (ssize_t)sizeof k) {
+		acked[k] = 1;
+		n_acked++;
+	}
+	kill(pid, SIGKILL);
+	while (read(p[0], &k, sizeof k) == (ssize_t)sizeof k) {
+		acked[k] = 1;
+		n_acked++;
+	}
+	close(p[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_true(WIFSIGNALED(status));
+	struct rebuy_loyalty *l = open_db(db);
+	verify_ok(l);
+	struct seen s = {calloc(1 << 20, 1), 0};
+	assert_int_equal(rebuy_loyalty_orders(l, mark_order, &s, NULL), REBUY_OK);
+	for (int i = 0; i < 1 << 20; i++)
+		if (acked[i] && !s.order[i])
+			fail_msg("order o%d was acknowledged but is not in the ledger", i);
+	assert_true(s.n >= n_acked);
+	/* the points are the orders': one each */
+	assert_int_equal(available(l, "c1", at(2026, 1, 1)), s.n);
+	free(s.order);
+	rebuy_loyalty_close(l);
+}
+
 /* ---- the program file ---- */
 
 static void expect_program_error(const char *text, const char *want)
@@ -811,8 +957,10 @@ static void test_loyalty__program_errors(void **state)
 	                     "p.txt:2:11: a tier qualifies by 'spend' or 'points'");
 	expect_program_error("earn 1 per 1\nmultiplier category \"shoes 2\n",
 	                     "p.txt:2:21: a quoted word without its closing quote");
-	expect_program_error("# nothing\n", "p.txt:1:1: the program has no 'earn POINTS per AMOUNT' rule");
-	expect_program_error("earn 1 per 1\nexpiry_months\n", "p.txt:2:14: expected: expiry_months N");
+	expect_program_error("# nothing\n",
+	                     "p.txt:1:1: the program has no 'earn POINTS per AMOUNT' rule");
+	expect_program_error("earn 1 per 1\nexpiry_months\n",
+	                     "p.txt:2:14: expected: expiry_months N");
 	struct rebuy__program *p = NULL;
 	const char *ok = "earn 5 per 100.00\ntier vip points 10 multiplier 1.25\n";
 	assert_int_equal(rebuy__program_parse(&p, ok, strlen(ok), "p.txt", NULL), REBUY_OK);
@@ -850,6 +998,8 @@ int main(void)
 	        cmocka_unit_test(test_loyalty__verify_catches_tampering),
 	        cmocka_unit_test(test_loyalty__forget_keeps_the_chain),
 	        cmocka_unit_test(test_loyalty__threads_with_duplicates),
+	        cmocka_unit_test(test_loyalty__allocation_failures_undo_the_call),
+	        cmocka_unit_test(test_loyalty__killed_writer_loses_nothing_acknowledged),
 	        cmocka_unit_test(test_loyalty__program_errors),
 	        cmocka_unit_test(test_loyalty__add_months_clamps),
 	};

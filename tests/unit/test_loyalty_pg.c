@@ -70,8 +70,8 @@ static int setup(void **state)
 			return -1;
 	}
 	int port = free_port();
-	snprintf(cmd, sizeof cmd, PG_BIN "/initdb -D %s/data -A trust -U postgres --no-sync -E UTF8",
-	         dir);
+	snprintf(cmd, sizeof cmd,
+	         PG_BIN "/initdb -D %s/data -A trust -U postgres --no-sync -E UTF8", dir);
 	if (as_pg(cmd) != 0)
 		return -1;
 	snprintf(cmd, sizeof cmd,
@@ -233,7 +233,8 @@ static void *run(void *arg)
 		snprintf(id, sizeof id, "t%d", k);
 		snprintf(cust, sizeof cust, "tc%d", k % 13);
 		snprintf(key, sizeof key, (s >> 20) & 1 ? "tk%d" : "tk%d-%d-%d", k, w->seed, i);
-		struct rebuy_loyalty_reply r = accrue(w->l, key, cust, id, at(2025, 5, 1), (k + 1) * U);
+		struct rebuy_loyalty_reply r =
+		        accrue(w->l, key, cust, id, at(2025, 5, 1), (k + 1) * U);
 		w->sent[k] = 1;
 		if ((r.status != 200 && r.status != 201) || num(r.body, "points") < k + 1)
 			w->bad++;
