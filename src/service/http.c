@@ -29,6 +29,7 @@ struct conn {
 	int answered; /* a response was queued at the first look */
 	char *body;
 	size_t n_body, cap_body;
+	size_t n_dropped; /* bytes of a too large body read and dropped */
 };
 
 void rebuy_service_options_init(struct rebuy_service_options *o)
@@ -139,11 +140,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (st->rq.body_too_large)
-			return MHD_YES;
-		if (st->n_body + n > s->opt.max_body) {
+		if (st->rq.body_too_large || st->n_body + n > s->opt.max_body) {
+			/* A chunked body (no Content-Length) past the limit: read on and
+			 * drop it, so the client, still sending, gets its 413 at the end;
+			 * past a few times the limit, answer at once (the connection is
+			 * then closed, and the client may see only that). */
 			st->rq.body_too_large = 1;
-			return MHD_YES;
+			st->n_dropped += n;
+			if (st->n_dropped <= 4 * s->opt.max_body + (1u << 20))
+				return MHD_YES;
+			struct svc_response rs = {0};
+			rebuy__svc_error(&rs, 413, "payload_too_large", "the body is over %zu bytes",
+			                 s->opt.max_body);
+			st->answered = 1;
+			return send_reply(s, c, st, &rs);
 		}
 		if (rebuy__grow((void **)&st->body, &st->cap_body, st->n_body + n + 1, 1,
 		                s->opt.max_body + 1) != REBUY_OK)

@@ -358,6 +358,18 @@ def scenario(c, admin, writer, reader, limited, now):
     except (http.client.HTTPException, ConnectionError) as e:
         st, text = None, str(e)
     check(st == 401, "an oversized body without a key is 401 first (%s)" % st)
+    # a chunked body (no Content-Length) is cut at --max-body too: read, dropped, 413
+    c.conn.close()
+    try:
+        c.conn.request("POST", "/v1/orders", body=(b"x" * 1000 for _ in range(200)),
+                       headers={"Authorization": "Bearer " + writer, "Idempotency-Key": "m8",
+                                "Content-Type": "application/json"}, encode_chunked=True)
+        r = c.conn.getresponse()
+        st, text = r.status, r.read()
+    except (http.client.HTTPException, ConnectionError) as e:
+        st, text = None, str(e)
+    c.conn.close()
+    check(st == 413, "a chunked body over --max-body is 413 (%s %s)" % (st, text))
     check(available(c, reader, "c1") == balance, "refused requests changed nothing")
 
     # --- rate limit: burst 150 at 5/s (the other keys send fewer than 150 requests in all);
