@@ -210,6 +210,16 @@ static enum rebuy_status load_program(struct rebuy_loyalty *l, struct rebuy_erro
 
 /* ---- the writer ---- */
 
+/* SAVEPOINT, RELEASE, ROLLBACK TO: prepared once on SQLite, run as text on
+ * PostgreSQL (which prepares only queries). */
+static enum rebuy_status savepoint(struct rebuy_loyalty *l, int q, struct rebuy_error *err)
+{
+	struct conn *c = l->writer;
+	if (!l->is_pg)
+		return db_run(c, q, NULL, 0, err);
+	return c->ops->exec(c, rebuy__sql_text(q), err);
+}
+
 static void run_batch(struct rebuy_loyalty *l, struct job *jobs)
 {
 	struct conn *c = l->writer;
@@ -246,18 +256,18 @@ static void run_batch(struct rebuy_loyalty *l, struct job *jobs)
 		struct head saved = w.head;
 		int64_t saved_delta[N_PROGRAM_ACCOUNTS];
 		memcpy(saved_delta, w.program_delta, sizeof saved_delta);
-		if ((st = c->ops->exec(c, "SAVEPOINT call", &berr)))
+		if ((st = savepoint(l, Q_SAVEPOINT, &berr)))
 			break;
 		j->st = j->fn(&w, j->arg, j->reply, &j->err);
 		if (j->st == REBUY_OK) {
-			st = c->ops->exec(c, "RELEASE call", &berr);
+			st = savepoint(l, Q_RELEASE, &berr);
 			n_ok++;
 		} else {
 			rebuy_loyalty_reply_release(j->reply);
 			w.head = saved;
 			memcpy(w.program_delta, saved_delta, sizeof saved_delta);
-			if (!(st = c->ops->exec(c, "ROLLBACK TO call", &berr)))
-				st = c->ops->exec(c, "RELEASE call", &berr);
+			if (!(st = savepoint(l, Q_ROLLBACK_TO, &berr)))
+				st = savepoint(l, Q_RELEASE, &berr);
 		}
 	}
 	for (int a = 0; a < N_PROGRAM_ACCOUNTS && !st; a++) {
@@ -827,6 +837,9 @@ enum rebuy_status rebuy_loyalty_customer(struct rebuy_loyalty *l, const char *cu
 	if (!customer || !customer[0] || strlen(customer) > ID_MAX)
 		return rebuy__reply_error(reply, 400, "invalid_request",
 		                          "a customer id is 1..256 bytes", err);
+	if (now < 0 || now > (int64_t)253402300799)
+		return rebuy__reply_error(reply, 400, "invalid_request",
+		                          "now is between 1970-01-01 and 9999-12-31", err);
 	struct conn *c;
 	enum rebuy_status st = rebuy__reader(l, &c, err);
 	if (st)

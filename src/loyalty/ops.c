@@ -18,6 +18,16 @@
 #include "rebuy/date.h"
 
 #define MAX_LINES 1000
+/* Times are 1970-01-01 .. 9999-12-31 (so that t + days and t + months never
+ * overflow); money at most 10^10 currency units a call (so that sums of many
+ * calls stay far inside 64 bits). */
+#define TIME_MAX ((int64_t)253402300799)
+#define AMOUNT_MAX ((int64_t)100000000000000)
+
+static int bad_time(int64_t t)
+{
+	return t < 0 || t > TIME_MAX;
+}
 
 static const struct sval NUL_SV = {SV_NULL, 0, NULL, 0};
 
@@ -575,6 +585,10 @@ static const char *bad_order(const struct rebuy_loyalty_order *o)
 		return "order_id is 1..256 bytes";
 	if (o->amount < 0)
 		return "amount is not negative";
+	if (o->amount > AMOUNT_MAX)
+		return "amount is at most 10000000000";
+	if (bad_time(o->time))
+		return "time is between 1970-01-01 and 9999-12-31";
 	if (o->birthday && bad_birthday(o->birthday))
 		return "birthday is MM-DD";
 	const char *m = bad_lines(o->lines, o->n_lines);
@@ -662,7 +676,8 @@ static enum rebuy_status accrue_core(struct wctx *w, const struct rebuy_loyalty_
 		if ((st = cust_make(w, c, err)))
 			return st;
 		dirty = 0;
-	} else {
+	} else if (p->n_bonus) {
+		/* the order count matters only to order bonuses */
 		struct sval pc = sv_int(c->id);
 		if ((st = db_int(w->c, Q_CUST_ORDERS, &pc, 1, &c->n_orders, NULL, err)))
 			return st;
@@ -936,6 +951,10 @@ static enum rebuy_status refund_apply(struct wctx *w, void *arg, struct rebuy_lo
 		bad = "order_id is 1..256 bytes";
 	else if (r->amount <= 0)
 		bad = "amount is positive";
+	else if (r->amount > AMOUNT_MAX)
+		bad = "amount is at most 10000000000";
+	else if (bad_time(r->time))
+		bad = "time is between 1970-01-01 and 9999-12-31";
 	else
 		bad = bad_lines(r->lines, r->n_lines);
 	struct cust c;
@@ -1070,6 +1089,8 @@ static enum rebuy_status spend_apply(struct wctx *w, void *arg, struct rebuy_loy
 	else if (bad_id(a->id))
 		bad = a->is_adjustment ? "adjustment_id is 1..256 bytes"
 		                       : "redemption_id is 1..256 bytes";
+	else if (bad_time(a->time))
+		bad = "time is between 1970-01-01 and 9999-12-31";
 	else if (a->is_adjustment ? a->points == 0 : a->points <= 0)
 		bad = a->is_adjustment ? "points is not zero" : "points is positive";
 	else if (a->points > 1000000000000000 || a->points < -1000000000000000)
@@ -1149,6 +1170,8 @@ static enum rebuy_status expire_apply(struct wctx *w, void *arg, struct rebuy_lo
 enum rebuy_status rebuy_loyalty_expire(struct rebuy_loyalty *l, int64_t now,
                                        struct rebuy_loyalty_reply *reply, struct rebuy_error *err)
 {
+	if (bad_time(now))
+		return rebuy_error_set(err, REBUY_EARG, "expire: now is between 1970 and 9999");
 	return rebuy__submit(l, expire_apply, &now, reply, err);
 }
 

@@ -94,6 +94,9 @@ static const char *const texts[Q_COUNT] = {
                      "t.points, t.hash, p.account, p.amount FROM txs t JOIN customers c "
                      "ON c.id = t.customer JOIN postings p ON p.tx = t.id ORDER BY t.id, p.account",
         [Q_HEAD_READ] = "SELECT seq, hash, next_customer, next_lot FROM chain_head WHERE id = 1",
+        [Q_SAVEPOINT] = "SAVEPOINT call",
+        [Q_RELEASE] = "RELEASE call",
+        [Q_ROLLBACK_TO] = "ROLLBACK TO call",
 };
 
 const char *rebuy__sql_text(int q)

@@ -58,6 +58,9 @@ enum q {
 	Q_V_ORDERS,
 	Q_EXPORT,
 	Q_HEAD_READ, /* without the lock, for readers */
+	Q_SAVEPOINT, /* SQLite only: PostgreSQL cannot prepare these */
+	Q_RELEASE,
+	Q_ROLLBACK_TO,
 	Q_COUNT
 };
 

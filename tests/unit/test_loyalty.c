@@ -235,6 +235,16 @@ static void test_loyalty__multipliers_by_product_then_category(void **state)
 	assert_int_equal(r.status, 201);
 	assert_int_equal(num(r.body, "points"), 235);
 	rebuy_loyalty_reply_release(&r);
+	/* times and amounts out of range: 400 */
+	r = order_lines(l, NULL, "c1", "o3", INT64_MAX, NULL, 0, U, NULL);
+	assert_int_equal(r.status, 400);
+	rebuy_loyalty_reply_release(&r);
+	r = order_lines(l, NULL, "c1", "o3", at(2025, 1, 10), NULL, 0, INT64_MAX, NULL);
+	assert_int_equal(r.status, 400);
+	rebuy_loyalty_reply_release(&r);
+	r = customer(l, "c1", INT64_MIN);
+	assert_int_equal(r.status, 400);
+	rebuy_loyalty_reply_release(&r);
 	/* lines that do not add up to the amount: 400 */
 	r = order_lines(l, NULL, "c1", "o2", at(2025, 1, 10), lines, 3, 1000, NULL);
 	assert_int_equal(r.status, 400);
