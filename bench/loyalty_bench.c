@@ -5,7 +5,9 @@
  * commit's calls per fsync as one JSON line. The peer in the same run is one
  * caller (every call its own transaction and fsync), so the ratio is what
  * group commit buys. Built and run by bench/run-loyalty.sh.
- * Usage: loyalty_bench DIR [--orders N] [--threads N]
+ * With --url URL (an empty PostgreSQL database) the group-commit run uses
+ * PostgreSQL and the peer is the same 32-caller load on SQLite.
+ * Usage: loyalty_bench DIR [--orders N] [--threads N] [--url URL]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -72,11 +74,16 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static int bench(const char *dir, const char *name, int threads, long orders, const char *prog)
+static int bench(const char *dir, const char *name, int threads, long orders, const char *prog,
+                 const char *url)
 {
 	char db[512];
-	snprintf(db, sizeof db, "%s/%s.db", dir, name);
-	remove(db);
+	if (url) {
+		snprintf(db, sizeof db, "%s", url);
+	} else {
+		snprintf(db, sizeof db, "%s/%s.db", dir, name);
+		remove(db);
+	}
 	struct rebuy_error err;
 	rebuy_error_clear(&err);
 	struct rebuy_loyalty *l = NULL;
@@ -131,11 +138,14 @@ int main(int argc, char **argv)
 	const char *dir = argv[1];
 	long orders = 100000;
 	int threads = 32;
+	const char *url = NULL;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--orders") == 0)
 			orders = atol(argv[i + 1]);
 		else if (strcmp(argv[i], "--threads") == 0)
 			threads = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--url") == 0)
+			url = argv[i + 1];
 	}
 	char prog[512];
 	snprintf(prog, sizeof prog, "%s/program.txt", dir);
@@ -146,10 +156,15 @@ int main(int argc, char **argv)
 	      "expiry_months 12\n",
 	      f);
 	fclose(f);
-	int rc = bench(dir, "group_commit", threads, orders, prog);
+	if (url) {
+		int rc = bench(dir, "postgresql_group_commit", threads, orders, prog, url);
+		rc |= bench(dir, "sqlite_group_commit", threads, orders, prog, NULL);
+		return rc;
+	}
+	int rc = bench(dir, "group_commit", threads, orders, prog, NULL);
 	/* the peer: one caller, one transaction and one fsync per call (fewer
 	 * calls: it is slow) */
 	long peer = orders / 20 < 2000 ? 2000 : orders / 20;
-	rc |= bench(dir, "one_caller", 1, peer, prog);
+	rc |= bench(dir, "one_caller", 1, peer, prog, NULL);
 	return rc;
 }

@@ -75,6 +75,7 @@ struct txb {
 	int has_bkey;
 	int64_t customer, refers, time, points;
 	const char *digest; /* the customer's keyed digest (hex) */
+	struct cust *cust;  /* whose cached balances follow the postings */
 	struct posting post[8];
 	size_t n_post;
 	struct lot_move *moves;
@@ -90,6 +91,7 @@ struct cust {
 	char digest[HASH_HEX];
 	char birthday[8];
 	int64_t n_orders, debt;
+	int64_t available, pending; /* balances, kept up to date by tx_commit */
 	int exists;
 };
 

@@ -20,8 +20,14 @@ static const char *const texts[Q_COUNT] = {
         [Q_HEAD_GET] = "SELECT seq, hash, next_customer, next_lot FROM chain_head WHERE id = 1",
         [Q_HEAD_PUT] = "UPDATE chain_head SET seq = ?, hash = ?, next_customer = ?, next_lot = ? "
                        "WHERE id = 1",
-        [Q_CUST_BY_EXT] = "SELECT id, digest, birthday, 0, debt FROM customers WHERE ext = ?",
-        [Q_CUST_BY_ID] = "SELECT ext, digest, birthday, 0, debt FROM customers WHERE id = ?",
+        [Q_CUST_BY_EXT] = "SELECT id, digest, birthday, 0, debt, "
+                          "(SELECT balance FROM accounts WHERE id = 2 * customers.id), "
+                          "(SELECT balance FROM accounts WHERE id = 2 * customers.id + 1) "
+                          "FROM customers WHERE ext = ?",
+        [Q_CUST_BY_ID] = "SELECT ext, digest, birthday, 0, debt, "
+                         "(SELECT balance FROM accounts WHERE id = 2 * customers.id), "
+                         "(SELECT balance FROM accounts WHERE id = 2 * customers.id + 1) "
+                         "FROM customers WHERE id = ?",
         [Q_CUST_INSERT] = "INSERT INTO customers (id, ext, digest, birthday, debt, forgotten) "
                           "VALUES (?, ?, ?, ?, 0, 0)",
         [Q_CUST_SET] = "UPDATE customers SET birthday = ?, debt = ? WHERE id = ?",

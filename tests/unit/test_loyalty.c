@@ -660,6 +660,33 @@ static void test_loyalty__verify_catches_tampering(void **state)
 	              "transaction 3: hash");
 }
 
+
+static void test_loyalty__schema_versions(void **state)
+{
+	(void)state;
+	const char *path = new_db("earn 1 per 1\n");
+	char db[320];
+	snprintf(db, sizeof db, "%s", path);
+	/* a ledger from a newer rebuy is refused, not misread */
+	tamper(db, "INSERT INTO schema_version (version) VALUES (99)");
+	struct rebuy_loyalty *l = NULL;
+	struct rebuy_error err;
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_loyalty_open(&l, db, &err), REBUY_EDATA);
+	assert_null(l);
+	assert_non_null(strstr(err.msg, "schema version 99 is newer than this rebuy (1)"));
+	/* a file that is not a ledger */
+	char other[340];
+	snprintf(other, sizeof other, "%s.other", db);
+	sqlite3 *x;
+	assert_int_equal(sqlite3_open(other, &x), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(x, "CREATE TABLE t (a)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(x);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_loyalty_open(&l, other, &err), REBUY_EDATA);
+	assert_non_null(strstr(err.msg, "not a rebuy ledger"));
+}
+
 /* ---- forget ---- */
 
 static int count_rows(void *ctx, const struct rebuy_loyalty_export_row *r)
@@ -1006,6 +1033,7 @@ int main(void)
 	        cmocka_unit_test(test_loyalty__api_keys),
 	        cmocka_unit_test(test_loyalty__ledger_pages),
 	        cmocka_unit_test(test_loyalty__verify_catches_tampering),
+	        cmocka_unit_test(test_loyalty__schema_versions),
 	        cmocka_unit_test(test_loyalty__forget_keeps_the_chain),
 	        cmocka_unit_test(test_loyalty__threads_with_duplicates),
 	        cmocka_unit_test(test_loyalty__allocation_failures_undo_the_call),
