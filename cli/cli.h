@@ -166,6 +166,7 @@ int cmd_cluster(int argc, char **argv);
 int cmd_whatif(int argc, char **argv);
 int cmd_attribute(int argc, char **argv);
 int cmd_loyalty(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* ---- the customer-lifetime commands (fit, predict) ----
  * What `rebuy fit` and `rebuy predict` share: the options that choose the

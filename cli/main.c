@@ -38,6 +38,7 @@ static const struct command commands[] = {
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
         {"loyalty", cmd_loyalty,
          "the loyalty ledger from the shell: init, keys, import, export, expire, verify"},
+        {"serve", cmd_serve, "the loyalty ledger as an HTTP JSON API, with insights and the report"},
 };
 
 static void usage(FILE *out)
