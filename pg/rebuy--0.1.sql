@@ -24,7 +24,12 @@ CREATE TYPE rebuy_customer AS (
 
 CREATE FUNCTION rebuy_summary_trans(internal, timestamp, numeric)
 RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION rebuy_summary_trans(internal, timestamp, numeric, date, text)
+-- The time unit is an enum, not text: a text constant carries a collation,
+-- and postgres_fdw does not push an aggregate with collated arguments to a
+-- shard.
+CREATE TYPE rebuy_time_unit AS ENUM ('day', 'week', 'month');
+
+CREATE FUNCTION rebuy_summary_trans(internal, timestamp, numeric, date, rebuy_time_unit)
 RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION rebuy_summary_combine(internal, internal)
 RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
@@ -44,7 +49,7 @@ CREATE AGGREGATE rebuy_summary(timestamp, numeric) (
 -- rebuy_summary(ts, amount, calibration_end, time_unit): with the BTYD
 -- summary for a calibration period ending on calibration_end (inclusive) in
 -- 'day', 'week' or 'month'.
-CREATE AGGREGATE rebuy_summary(timestamp, numeric, date, text) (
+CREATE AGGREGATE rebuy_summary(timestamp, numeric, date, rebuy_time_unit) (
 	SFUNC = rebuy_summary_trans, STYPE = internal, FINALFUNC = rebuy_summary_final,
 	COMBINEFUNC = rebuy_summary_combine, SERIALFUNC = rebuy_summary_serial,
 	DESERIALFUNC = rebuy_summary_deserial, PARALLEL = SAFE);

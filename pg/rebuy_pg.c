@@ -140,7 +140,8 @@ Datum rebuy_summary_trans(PG_FUNCTION_ARGS)
 			s->cal_end = (int64)PG_GETARG_DATEADT(3) + (EPOCH_SHIFT / 86400);
 		}
 		if (PG_NARGS() >= 5 && !PG_ARGISNULL(4))
-			s->unit = (int32)unit_arg(PG_GETARG_TEXT_PP(4));
+			s->unit = (int32)unit_arg(cstring_to_text(
+			        DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(4)))));
 	}
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_POINTER(s);
