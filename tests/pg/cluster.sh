@@ -53,9 +53,9 @@ pg_setup() {
 	trap pg_cleanup EXIT
 	trap 'exit 1' INT TERM
 	mkdir "$PGT/ext"
-	make -s -C "$PGT/ext" -f "$src/pg/Makefile" VPATH="$src/pg" PG_CONFIG="$PG_BIN/pg_config" \
+	make -s -C "$PGT/ext" -f "$src/pg/Makefile" PG_CONFIG="$PG_BIN/pg_config" \
 		-j2 >"$PGT/ext.log" 2>&1 || { cat "$PGT/ext.log"; echo "FAIL: building the extension"; exit 1; }
-	make -s -C "$PGT/ext" -f "$src/pg/Makefile" VPATH="$src/pg" PG_CONFIG="$PG_BIN/pg_config" \
+	make -s -C "$PGT/ext" -f "$src/pg/Makefile" PG_CONFIG="$PG_BIN/pg_config" \
 		install >>"$PGT/ext.log" 2>&1 || { cat "$PGT/ext.log"; echo "FAIL: installing the extension"; exit 1; }
 	[ "$(id -u)" = 0 ] && chown postgres "$PGT"
 	return 0
