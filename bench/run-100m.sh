@@ -6,17 +6,17 @@
 # wait4's ru_maxrss), then the thread scaling of `summary --customers` on a
 # smaller file (1 and 2 threads, or --threads-list "1 2 16").
 #
-#   bench/run-100m.sh                      # 12.2M customers, about 100M orders
-#   bench/run-100m.sh --customers 1220000  # a tenth, for a quick look
+#   bench/run-100m.sh                      # 12.4M customers, about 100M orders
+#   bench/run-100m.sh --customers 1240000  # a tenth, for a quick look
 #
-# The generated shop: 12.2M customers acquired over the first year of five
+# The generated shop: 12.4M customers acquired over the first year of five
 # (--weeks 260 --acquisition-weeks 52), purchase rate shape r = 1.1: about
 # 8 orders a customer, one line per order. On a machine shared with other
 # work the times are upper bounds.
 set -eu
 cd "$(dirname "$0")/.."
-customers=12200000
-small=1220000
+customers=12400000
+small=1240000
 threads_list="1 2"
 build=${REBUY_BUILD:-build}
 while [ $# -gt 0 ]; do

@@ -107,9 +107,7 @@ LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 -- recency DESC, recent = high).
 CREATE FUNCTION rebuy_rfm_score(n_beaten bigint, n_customers bigint, bins integer DEFAULT 5)
 RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT (1 + (bins::numeric * n_beaten / n_customers)::bigint - CASE WHEN
-      (bins::numeric * n_beaten / n_customers) < (bins::numeric * n_beaten / n_customers)::bigint
-      THEN 1 ELSE 0 END)::integer $$;
+AS $$ SELECT 1 + floor(bins::numeric * n_beaten / n_customers)::integer $$;
 CREATE FUNCTION rebuy_rfm_segment(r integer, f integer)
 RETURNS text AS 'MODULE_PATHNAME', 'rebuy_rfm_segment_sql'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;

@@ -78,3 +78,58 @@ if ! awk -F: 'NR == FNR { v[$1] = $2; next } { if (!($1 in v) || v[$1] + 0 != $2
 	exit 1
 fi
 echo "ok: rebuy_fit('bgnbd') = rebuy fit --summary: $(tr '\n' ' ' <"$out/p_pg")"
+
+# Per-customer predictions from the SQL fit (with Gamma-Gamma spend) against
+# `rebuy predict --summary` over the same summary file: P(alive), expected
+# purchases in a year (365.25 / 7 weeks, predict's default horizon) and CLV
+# (margin 1, 10% a year), equal as doubles for every customer.
+pg_sql one -At -c "$parallel_on SELECT rebuy_fit('bgnbd', customer, x, t_x, \"T\", monetary) FROM summary" >"$out/fit_spend.json"
+"$rebuy" predict --summary "$out/cli.csv" --format csv --quiet -o "$out/predict_cli.csv"
+awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ print $c["customer"] "," $c["p_alive"] "," $c["expected_purchases"] "," $c["clv"] }' \
+	"$out/predict_cli.csv" | sort >"$out/pred_cli"
+fit=$(cat "$out/fit_spend.json")
+pg_sql one -At -F, -c "SELECT customer, rebuy_p_alive('$fit', x, t_x, \"T\"),
+	rebuy_expected_purchases('$fit', 365.25 / 7, x, t_x, \"T\"),
+	rebuy_clv('$fit', x, t_x, \"T\", monetary) FROM summary" | sort >"$out/pred_pg"
+if ! awk -F, 'NR == FNR { v[$1] = $0; next }
+	{ split(v[$1], a, ","); if (a[2] + 0 != $2 + 0 || a[3] + 0 != $3 + 0 || a[4] + 0 != $4 + 0) { print; bad++ } n++ }
+	END { exit (bad || n != 23570) }' "$out/pred_cli" "$out/pred_pg" >"$out/pred_bad"; then
+	head -5 "$out/pred_bad"
+	echo "FAIL: rebuy_p_alive / rebuy_expected_purchases / rebuy_clv differ from rebuy predict --summary"
+	exit 1
+fi
+echo "ok: rebuy_p_alive, rebuy_expected_purchases, rebuy_clv = rebuy predict --summary for 23570 customers"
+
+# RFM with window functions and rebuy_rfm_score / rebuy_rfm_segment against
+# `rebuy rfm --customers` (as of the day after the last purchase).
+pg_sql one -c "COPY (WITH c AS (SELECT customer, (DATE '$cal_end' + 1) - (last_purchase::date) AS recency_days,
+		orders AS frequency, revenue AS monetary FROM summary),
+	s AS (SELECT *, rebuy_rfm_score(rank() OVER (ORDER BY recency_days DESC) - 1, count(*) OVER ()) AS r,
+		rebuy_rfm_score(rank() OVER (ORDER BY frequency) - 1, count(*) OVER ()) AS f,
+		rebuy_rfm_score(rank() OVER (ORDER BY monetary) - 1, count(*) OVER ()) AS m FROM c)
+	SELECT *, rebuy_rfm_segment(r, f) AS segment FROM s ORDER BY customer) TO STDOUT WITH (FORMAT csv, HEADER)" \
+	>"$out/rfm_pg.csv"
+"$rebuy" rfm --customers --format csv --raw --quiet "$cdnow" -o "$out/rfm_cli.csv"
+cmp -s "$out/rfm_cli.csv" "$out/rfm_pg.csv" || {
+	diff "$out/rfm_cli.csv" "$out/rfm_pg.csv" | head
+	echo "FAIL: SQL RFM differs from rebuy rfm --customers"
+	exit 1
+}
+echo "ok: RFM scores and segments in SQL = rebuy rfm --customers"
+
+# Cohort counts (month cohorts, customers who bought in offset k) against
+# `rebuy cohorts --mode on`, and period labels by hand (DESIGN.md §4).
+pg_sql one -c "CREATE VIEW order_days AS SELECT customer, ts::date AS day FROM orders"
+pg_sql one -At -F, -c "SELECT * FROM rebuy_cohort_counts('order_days', 'month')" >"$out/cohorts_pg"
+"$rebuy" cohorts --format csv --mode on --quiet "$cdnow" |
+	awk -F, 'NR > 1 && $5 > 0 { print $1 "," $3 "," $5 }' >"$out/cohorts_cli"
+cmp -s "$out/cohorts_cli" "$out/cohorts_pg" || {
+	diff "$out/cohorts_cli" "$out/cohorts_pg" | head
+	echo "FAIL: rebuy_cohort_counts differs from rebuy cohorts --mode on"
+	exit 1
+}
+labels=$(pg_sql one -At -c "SELECT string_agg(rebuy_period_label(p, DATE '2011-03-05'), ' ' ORDER BY o)
+	FROM (VALUES (1, 'day'), (2, 'week'), (3, 'month'), (4, 'quarter'), (5, 'year')) v(o, p)")
+[ "$labels" = "2011-03-05 2011-W09 2011-03 2011-Q1 2011" ] || { echo "FAIL: period labels: $labels"; exit 1; }
+echo "ok: cohort counts ($(wc -l <"$out/cohorts_pg") cells) = rebuy cohorts; labels $labels"
