@@ -503,6 +503,7 @@ static int load_from_db(struct cli_common *c, struct rebuy_orders **out)
 	rebuy_db_source_free(c->db_source);
 	c->db_source = NULL;
 	c->in.read = NULL;
+	c->in.path = c->db_table ? c->db_table : "query"; /* the source's name is gone */
 	if (st)
 		return cli_fail(&err);
 	return 0;

@@ -326,11 +326,11 @@ Datum rebuy_summary_final(PG_FUNCTION_ARGS)
 	} else {
 		null[7] = null[8] = null[9] = null[10] = null[11] = true;
 	}
-	v[12] = Int32GetDatum(cs.n_orders ? (int32)rebuy_day_of(cs.first_ts) : 0);
-	null[12] = !cs.n_orders;
-	/* first purchase day as a date (days since 2000-01-01) */
-	if (!null[12])
-		v[12] = DateADTGetDatum((DateADT)(rebuy_day_of(cs.first_ts) - EPOCH_SHIFT / 86400));
+	/* the first purchase day as a date (days since 2000-01-01) */
+	if (cs.n_orders)
+		v[12] = DateADTGetDatum((DateADT)(cs.first_day - EPOCH_SHIFT / 86400));
+	else
+		null[12] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, v, null)));
 }
 
