@@ -31,6 +31,10 @@ CREATE TYPE rebuy_time_unit AS ENUM ('day', 'week', 'month');
 
 CREATE FUNCTION rebuy_summary_trans(internal, timestamp, numeric, date, rebuy_time_unit)
 RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION rebuy_summary_trans(internal, timestamp, numeric, text)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION rebuy_summary_trans(internal, timestamp, numeric, text, date, rebuy_time_unit)
+RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION rebuy_summary_combine(internal, internal)
 RETURNS internal AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION rebuy_summary_serial(internal)
@@ -50,6 +54,18 @@ CREATE AGGREGATE rebuy_summary(timestamp, numeric) (
 -- summary for a calibration period ending on calibration_end (inclusive) in
 -- 'day', 'week' or 'month'.
 CREATE AGGREGATE rebuy_summary(timestamp, numeric, date, rebuy_time_unit) (
+	SFUNC = rebuy_summary_trans, STYPE = internal, FINALFUNC = rebuy_summary_final,
+	COMBINEFUNC = rebuy_summary_combine, SERIALFUNC = rebuy_summary_serial,
+	DESERIALFUNC = rebuy_summary_deserial, PARALLEL = SAFE);
+
+-- rebuy_summary(ts, amount, order_key [, calibration_end, time_unit]): lines
+-- with the same order key are one order, at its earliest line's time (the
+-- command line's rule when the input has an order column).
+CREATE AGGREGATE rebuy_summary(timestamp, numeric, text) (
+	SFUNC = rebuy_summary_trans, STYPE = internal, FINALFUNC = rebuy_summary_final,
+	COMBINEFUNC = rebuy_summary_combine, SERIALFUNC = rebuy_summary_serial,
+	DESERIALFUNC = rebuy_summary_deserial, PARALLEL = SAFE);
+CREATE AGGREGATE rebuy_summary(timestamp, numeric, text, date, rebuy_time_unit) (
 	SFUNC = rebuy_summary_trans, STYPE = internal, FINALFUNC = rebuy_summary_final,
 	COMBINEFUNC = rebuy_summary_combine, SERIALFUNC = rebuy_summary_serial,
 	DESERIALFUNC = rebuy_summary_deserial, PARALLEL = SAFE);

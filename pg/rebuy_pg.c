@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -61,6 +62,7 @@ static void *agg_context(FunctionCallInfo fcinfo, const char *fn)
 struct line {
 	int64 ts;    /* seconds */
 	int64 value; /* 1/10,000 units */
+	uint64 key;  /* the order key's 64-bit hash, 0 without order keys */
 };
 
 struct summary_state {
@@ -68,6 +70,7 @@ struct summary_state {
 	int32 has_cal_end;
 	int32 unit;
 	int64 cal_end; /* day number */
+	int32 has_key; /* lines carry order keys */
 	struct line *lines;
 };
 
@@ -133,17 +136,21 @@ Datum rebuy_summary_trans(PG_FUNCTION_ARGS)
 	MemoryContext ctx = agg_context(fcinfo, "rebuy_summary");
 	struct summary_state *s =
 	        PG_ARGISNULL(0) ? NULL : (struct summary_state *)PG_GETARG_POINTER(0);
+	/* (ts, amount [, order_key] [, calibration_end, unit]) */
+	int has_key = PG_NARGS() == 4 || PG_NARGS() == 6;
+	int cal = has_key ? 4 : 3;
 	if (!s) {
 		s = summary_state_new(ctx);
-		if (PG_NARGS() >= 5 && !PG_ARGISNULL(3)) {
+		s->has_key = has_key;
+		if (PG_NARGS() >= 5 && !PG_ARGISNULL(cal)) {
 			s->has_cal_end = 1;
-			s->cal_end = (int64)PG_GETARG_DATEADT(3) + (EPOCH_SHIFT / 86400);
+			s->cal_end = (int64)PG_GETARG_DATEADT(cal) + (EPOCH_SHIFT / 86400);
 		}
-		if (PG_NARGS() >= 5 && !PG_ARGISNULL(4))
-			s->unit = (int32)unit_arg(cstring_to_text(
-			        DatumGetCString(DirectFunctionCall1(enum_out, PG_GETARG_DATUM(4)))));
+		if (PG_NARGS() >= 5 && !PG_ARGISNULL(cal + 1))
+			s->unit = (int32)unit_arg(cstring_to_text(DatumGetCString(
+			        DirectFunctionCall1(enum_out, PG_GETARG_DATUM(cal + 1)))));
 	}
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (has_key && PG_ARGISNULL(3)))
 		PG_RETURN_POINTER(s);
 	Timestamp t = PG_GETARG_TIMESTAMP(1);
 	if (TIMESTAMP_NOT_FINITE(t))
@@ -152,6 +159,15 @@ Datum rebuy_summary_trans(PG_FUNCTION_ARGS)
 	summary_reserve(s, 1);
 	s->lines[s->n].ts = ts_to_seconds(t);
 	s->lines[s->n].value = numeric_units(PG_GETARG_DATUM(2));
+	s->lines[s->n].key = 0;
+	if (has_key) {
+		/* Keys are compared by a 64-bit hash within one customer: two of a
+		 * customer's n keys collide with probability about n^2 / 2^65. */
+		text *k = PG_GETARG_TEXT_PP(3);
+		s->lines[s->n].key = hash_bytes_extended((const unsigned char *)VARDATA_ANY(k),
+		                                         (int)VARSIZE_ANY_EXHDR(k), 0) |
+		                     1; /* never 0 */
+	}
 	s->n++;
 	PG_RETURN_POINTER(s);
 }
@@ -171,6 +187,7 @@ Datum rebuy_summary_combine(PG_FUNCTION_ARGS)
 		a->has_cal_end = b->has_cal_end;
 		a->cal_end = b->cal_end;
 		a->unit = b->unit;
+		a->has_key = b->has_key;
 	}
 	MemoryContext old = MemoryContextSwitchTo(ctx);
 	summary_reserve(a, b->n);
@@ -186,7 +203,7 @@ PG_FUNCTION_INFO_V1(rebuy_summary_serial);
 Datum rebuy_summary_serial(PG_FUNCTION_ARGS)
 {
 	struct summary_state *s = (struct summary_state *)PG_GETARG_POINTER(0);
-	Size head = 3 * sizeof(int32) + sizeof(int64);
+	Size head = 4 * sizeof(int32) + sizeof(int64);
 	Size len = head + (Size)s->n * sizeof *s->lines;
 	bytea *out = palloc(VARHDRSZ + len);
 	SET_VARSIZE(out, VARHDRSZ + len);
@@ -195,6 +212,7 @@ Datum rebuy_summary_serial(PG_FUNCTION_ARGS)
 	memcpy(p + 4, &s->has_cal_end, sizeof(int32));
 	memcpy(p + 8, &s->unit, sizeof(int32));
 	memcpy(p + 12, &s->cal_end, sizeof(int64));
+	memcpy(p + 20, &s->has_key, sizeof(int32));
 	memcpy(p + head, s->lines, (Size)s->n * sizeof *s->lines);
 	PG_RETURN_BYTEA_P(out);
 }
@@ -205,7 +223,7 @@ Datum rebuy_summary_deserial(PG_FUNCTION_ARGS)
 	MemoryContext ctx = agg_context(fcinfo, "rebuy_summary_deserial");
 	bytea *in = PG_GETARG_BYTEA_PP(0);
 	const char *p = VARDATA_ANY(in);
-	Size len = VARSIZE_ANY_EXHDR(in), head = 3 * sizeof(int32) + sizeof(int64);
+	Size len = VARSIZE_ANY_EXHDR(in), head = 4 * sizeof(int32) + sizeof(int64);
 	int32 n;
 	if (len < head)
 		elog(ERROR, "rebuy_summary_deserial: a state of %zu bytes is too short", len);
@@ -219,12 +237,23 @@ Datum rebuy_summary_deserial(PG_FUNCTION_ARGS)
 	memcpy(&s->has_cal_end, p + 4, sizeof(int32));
 	memcpy(&s->unit, p + 8, sizeof(int32));
 	memcpy(&s->cal_end, p + 12, sizeof(int64));
+	memcpy(&s->has_key, p + 20, sizeof(int32));
 	s->lines = MemoryContextAlloc(ctx, s->cap * sizeof *s->lines);
 	memcpy(s->lines, p + head, (Size)n * sizeof *s->lines);
 	PG_RETURN_POINTER(s);
 }
 
 static int line_cmp(const void *pa, const void *pb)
+{
+	const struct line *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return a->value < b->value ? -1 : a->value > b->value;
+}
+
+static int line_cmp_time(const void *pa, const void *pb)
 {
 	const struct line *a = pa, *b = pb;
 	if (a->ts != b->ts)
@@ -241,8 +270,9 @@ static Datum money_numeric(int64 v)
 }
 
 PG_FUNCTION_INFO_V1(rebuy_summary_final);
-/* Lines are grouped into orders by their time (the command line's rule
- * without an order column); an order worth < 0 is a return. The orders are
+/* Lines are grouped into orders by their order key, the order's time being
+ * its earliest line's, or without keys by their time (the command line's
+ * rules); an order worth < 0 is a return. The orders are
  * then handed to rebuy_customer_compute and rebuy_btyd_compute as a
  * one-customer orders table. */
 Datum rebuy_summary_final(PG_FUNCTION_ARGS)
@@ -259,10 +289,13 @@ Datum rebuy_summary_final(PG_FUNCTION_ARGS)
 	int64 *rts = palloc(s->n * sizeof *rts), *rval = palloc(s->n * sizeof *rval);
 	uint32 *nl = palloc(s->n * sizeof *nl);
 	size_t np = 0, nr = 0;
+	/* sorted by (key, time): a run of one key (or, without keys, of one
+	 * time) is one order, at its first line's time */
 	for (int32 i = 0; i < s->n;) {
 		int64 t = l[i].ts, v = 0;
+		uint64 key = l[i].key;
 		uint32 k = 0;
-		for (; i < s->n && l[i].ts == t; i++, k++)
+		for (; i < s->n && l[i].key == key && (key != 0 || l[i].ts == t); i++, k++)
 			if (pg_add_s64_overflow(v, l[i].value, &v))
 				ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				                errmsg("rebuy_summary: an order's value overflows")));
@@ -273,6 +306,25 @@ Datum rebuy_summary_final(PG_FUNCTION_ARGS)
 			ts[np] = t;
 			nl[np] = k;
 			val[np++] = v;
+		}
+	}
+	if (s->has_key) {
+		/* back into time order (rebuy_customer_compute reads it so) */
+		struct line *o = palloc((np > nr ? np : nr) * sizeof *o + 1);
+		for (size_t i = 0; i < np; i++)
+			o[i] = (struct line){ts[i], val[i], nl[i]};
+		qsort(o, np, sizeof *o, line_cmp_time);
+		for (size_t i = 0; i < np; i++) {
+			ts[i] = o[i].ts;
+			val[i] = o[i].value;
+			nl[i] = (uint32)o[i].key;
+		}
+		for (size_t i = 0; i < nr; i++)
+			o[i] = (struct line){rts[i], rval[i], 0};
+		qsort(o, nr, sizeof *o, line_cmp_time);
+		for (size_t i = 0; i < nr; i++) {
+			rts[i] = o[i].ts;
+			rval[i] = o[i].value;
 		}
 	}
 	uint64_t cs_start[2] = {0, np}, rt_start[2] = {0, nr};
