@@ -160,3 +160,22 @@ cmp -s "$out/keyed_cli" "$out/keyed_pg" || {
 	exit 1
 }
 echo "ok: with order keys, $(wc -l <"$out/keyed_pg") customers identical to rebuy summary --customers"
+
+# Bad arguments are one ERROR line saying what, never a crash.
+expect_error() { # SQL, the message it must give
+	if pg_sql one -c "$1" >/dev/null 2>"$out/err"; then
+		echo "FAIL: '$1' succeeded"
+		exit 1
+	fi
+	grep -q "$2" "$out/err" || { cat "$out/err"; echo "FAIL: '$1' does not say '$2'"; exit 1; }
+}
+expect_error "SELECT rebuy_fit('nope', customer, x, t_x, \"T\") FROM summary" "unknown model"
+expect_error "SELECT rebuy_p_alive('{}', 1, 1, 2)" "a fit is a JSON object with model and params"
+expect_error "SELECT rebuy_p_alive('{\"model\": \"bgnbd\", \"params\": {\"r\": 1}}', 1, 1, 2)" "the fit has no number params.alpha"
+expect_error "SELECT rebuy_p_alive('$fit', 1, 3, 2)" "0 <= t_x <= T"
+expect_error "SELECT rebuy_clv('{\"model\": \"bgnbd\", \"params\": {\"r\": 1, \"alpha\": 1, \"a\": 1, \"b\": 1}}', 1, 1, 2, 10)" "no spend model"
+expect_error "SELECT rebuy_summary(now()::timestamp, 1e20) " "out of range"
+expect_error "SELECT rebuy_summary(now()::timestamp, 1, DATE '2020-01-01', 'year')" "invalid input value for enum"
+expect_error "SELECT rebuy_rfm_segment(6, 1)" "scores are 1..5"
+expect_error "SELECT rebuy_period_label('fortnight', DATE '2020-01-01')" "fortnight"
+echo "ok: bad arguments are errors that say what"
