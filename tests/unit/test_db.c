@@ -161,6 +161,41 @@ static void test_db__postgres_targets_are_recognized(void **state)
 	assert_false(rebuy_db_is_postgres("/data/a=b/shop.db"));
 }
 
+/* Every allocation failure while opening and reading a SQLite source is an
+ * error (out of memory), never a crash or a leak (ASan's leak check). */
+static void test_db__allocation_failures_return_cleanly(void **state)
+{
+	(void)state;
+	const char *path = make_db();
+	int done = 0;
+	for (long n = 0; n < 100000 && !done; n++) {
+		tu_fail_after(n);
+		struct rebuy_db_source *s = NULL;
+		struct rebuy_error err = {0};
+		enum rebuy_status st = rebuy_db_source_open(&s, path, NULL, "my orders", &err);
+		struct rebuy_orders *o = NULL;
+		if (st == REBUY_OK) {
+			struct rebuy_input_options opts;
+			rebuy_input_options_init(&opts);
+			opts.n_threads = 1;
+			rebuy_db_source_bind(s, &opts);
+			st = rebuy_orders_load(&o, &opts, NULL, &err);
+			rebuy_db_source_free(s);
+		}
+		int failed = tu_fail_triggered();
+		tu_fail_after(-1);
+		if (st == REBUY_OK) {
+			assert_int_equal(o->n_orders, 4);
+			rebuy_orders_free(o);
+			done = !failed;
+		} else {
+			assert_true(failed);
+			assert_null(o);
+		}
+	}
+	assert_true(done);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +203,7 @@ int main(void)
 	        cmocka_unit_test(test_db__sqlite_query_renames_columns),
 	        cmocka_unit_test(test_db__bad_input_is_one_error),
 	        cmocka_unit_test(test_db__postgres_targets_are_recognized),
+	        cmocka_unit_test(test_db__allocation_failures_return_cleanly),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
