@@ -8,6 +8,8 @@
 #
 #   bench/run-100m.sh                      # 12.4M customers, about 100M orders
 #   bench/run-100m.sh --customers 1240000  # a tenth, for a quick look
+#   bench/run-100m.sh --file               # also: write the orders to a file first
+#                                          # (about 4 GB in $TMPDIR) and time the summary alone
 #
 # The generated shop: 12.4M customers acquired over the first year of five
 # (--weeks 260 --acquisition-weeks 52), purchase rate shape r = 1.1: about
@@ -18,12 +20,14 @@ cd "$(dirname "$0")/.."
 customers=12400000
 small=1240000
 threads_list="1 2"
+file_too=0
 build=${REBUY_BUILD:-build}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--customers) customers=$2; shift 2 ;;
 	--small) small=$2; shift 2 ;;
 	--threads-list) threads_list=$2; shift 2 ;;
+	--file) file_too=1; shift ;;
 	*) echo "usage: bench/run-100m.sh [--customers N] [--small N] [--threads-list LIST]" >&2; exit 2 ;;
 	esac
 done
@@ -50,6 +54,17 @@ echo "customers: $ncust"
 echo "summary wall time (m:ss): $wall   pipeline wall seconds: $(echo "$end - $start" | bc)"
 echo "summary peak RSS: $rss kB ($(echo "scale=2; $rss / 1048576" | bc) GiB)"
 rm -f "$tmp/customers.csv"
+
+if [ $file_too = 1 ]; then
+	echo "== from a file: the generator's time left out"
+	$gen -o "$tmp/orders100m.csv"
+	echo "file: $(du -h "$tmp/orders100m.csv" | cut -f1)"
+	/usr/bin/time -v -o "$tmp/time" "$rebuy" summary --customers --quiet "$tmp/orders100m.csv" \
+		-o "$tmp/customers.csv"
+	rss=$(awk -F': ' '/Maximum resident/ { print $2 }' "$tmp/time")
+	echo "summary alone: wall (m:ss) $(awk -F': ' '/Elapsed/ { print $2 }' "$tmp/time"), peak RSS $rss kB ($(echo "scale=2; $rss / 1048576" | bc) GiB)"
+	rm -f "$tmp/orders100m.csv" "$tmp/customers.csv"
+fi
 
 echo "== thread scaling: summary --customers on a file of $small customers"
 $rebuy gen --customers "$small" --weeks 260 --acquisition-weeks 52 --r 1.1 --seed 11 -o "$tmp/orders.csv"
