@@ -39,6 +39,11 @@ const struct cli_opt cli_input_opts[] = {
         {"as-of", "DATE", OPT_AS_OF,
          "the analysis date: purchases before it count (default: the day after the last one)"},
         {"threads", "N", OPT_THREADS, "threads to use (default: one per CPU)"},
+        {"db", "URL|FILE", OPT_DB,
+         "read orders from a database instead: a postgresql:// URL or a SQLite file, with "
+         "--query or --table"},
+        {"query", "SQL", OPT_DB_QUERY, "with --db: the rows to read (a SELECT)"},
+        {"table", "NAME", OPT_DB_TABLE, "with --db: read this whole table"},
         CLI_OPT_END,
 };
 
@@ -49,6 +54,9 @@ const struct cli_opt cli_output_opts[] = {
         {"output", "FILE", OPT_OUTPUT, NULL},
         {"raw", NULL, OPT_RAW, "CSV: do not guard text cells that start with = + - @"},
         {"quiet", NULL, OPT_QUIET, "no progress or warnings on stderr"},
+        {"output-table", "NAME", OPT_OUTPUT_TABLE,
+         "write the result's CSV into a new PostgreSQL table NAME (of --output-db, else --db)"},
+        {"output-db", "URL", OPT_OUTPUT_DB, "the PostgreSQL database for --output-table"},
         {"help", NULL, OPT_HELP, "show this help"},
         CLI_OPT_END,
 };
@@ -136,6 +144,12 @@ int cli_day(const char *opt, const char *value, int64_t *day)
 	return 0;
 }
 
+/* --output-table: cli_out collects the CSV and writes it to the database
+ * on commit (one output per run, so one place holds it). */
+static struct {
+	const char *table, *db, *in_db;
+} out_db;
+
 static int common_option(struct cli_common *c, int id, const char *v)
 {
 	struct rebuy_input_options *in = &c->in;
@@ -202,6 +216,14 @@ static int common_option(struct cli_common *c, int id, const char *v)
 		}
 		return 0;
 	case OPT_OUTPUT: c->output = v; return 0;
+	case OPT_DB: c->db = v; out_db.in_db = v; return 0;
+	case OPT_DB_QUERY: c->db_query = v; return 0;
+	case OPT_DB_TABLE: c->db_table = v; return 0;
+	case OPT_OUTPUT_TABLE:
+		out_db.table = v;
+		c->raw = 1; /* values go to the table as they are */
+		return 0;
+	case OPT_OUTPUT_DB: out_db.db = v; return 0;
 	case OPT_RAW: c->raw = 1; return 0;
 	case OPT_QUIET: c->quiet = 1; return 0;
 	}
@@ -282,6 +304,23 @@ int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_comm
 int cli_out_open(struct cli_out *o, const char *path)
 {
 	memset(o, 0, sizeof *o);
+	if (out_db.table) {
+		if (path && strcmp(path, "-") != 0) {
+			cli_error("-o and --output-table: give one");
+			return EXIT_USAGE;
+		}
+		if (!out_db.db && !out_db.in_db) {
+			cli_error("--output-table needs --output-db URL (or --db URL)");
+			return EXIT_USAGE;
+		}
+		o->to_db = 1;
+		o->f = open_memstream(&o->mem, &o->mem_len);
+		if (!o->f) {
+			cli_error("out of memory");
+			return EXIT_FAIL;
+		}
+		return 0;
+	}
 	o->path = path;
 	if (!path || strcmp(path, "-") == 0) {
 		o->f = stdout;
@@ -315,6 +354,22 @@ int cli_out_open(struct cli_out *o, const char *path)
 
 int cli_out_commit(struct cli_out *o)
 {
+	if (o->to_db) {
+		int bad = fclose(o->f) != 0;
+		o->f = NULL;
+		struct rebuy_error err = {0};
+		int r = 0;
+		if (bad) {
+			cli_error("out of memory");
+			r = EXIT_FAIL;
+		} else if (rebuy_db_write_csv(out_db.db ? out_db.db : out_db.in_db, out_db.table,
+		                              o->mem, o->mem_len, &err) != REBUY_OK) {
+			r = cli_fail(&err);
+		}
+		free(o->mem);
+		o->mem = NULL;
+		return r;
+	}
 	if (!o->path) {
 		if (fflush(stdout) != 0 || ferror(stdout)) {
 			cli_error("cannot write the output: %s", strerror(errno));
@@ -335,6 +390,14 @@ int cli_out_commit(struct cli_out *o)
 
 void cli_out_abort(struct cli_out *o)
 {
+	if (o->to_db) {
+		if (o->f)
+			fclose(o->f);
+		o->f = NULL;
+		free(o->mem);
+		o->mem = NULL;
+		return;
+	}
 	if (o->path) {
 		if (o->f)
 			fclose(o->f);
@@ -351,6 +414,8 @@ static int ends_with(const char *s, const char *suffix)
 
 enum cli_format cli_format_of(const struct cli_common *c)
 {
+	if (out_db.table)
+		return FORMAT_CSV;
 	if (c->format != FORMAT_AUTO)
 		return c->format;
 	if (c->output && strcmp(c->output, "-") != 0) {
@@ -422,8 +487,41 @@ void cli_progress_done(void)
 	prog.start = 0;
 }
 
+/* --db: the orders come from a query or table; the source stays open until
+ * the orders are loaded. */
+static int load_from_db(struct cli_common *c, struct rebuy_orders **out)
+{
+	if (c->n_positional > 0) {
+		cli_error("--db and an INPUT file ('%s'): give one", c->positional[0]);
+		return EXIT_USAGE;
+	}
+	struct rebuy_error err = {0};
+	if (rebuy_db_source_open(&c->db_source, c->db, c->db_query, c->db_table, &err))
+		return cli_fail(&err);
+	rebuy_db_source_bind(c->db_source, &c->in);
+	enum rebuy_status st = rebuy_orders_load(out, &c->in, NULL, &err);
+	rebuy_db_source_free(c->db_source);
+	c->db_source = NULL;
+	c->in.read = NULL;
+	c->in.path = c->db_table ? c->db_table : "query"; /* the source's name is gone */
+	if (st)
+		return cli_fail(&err);
+	return 0;
+}
+
 int cli_load_orders(struct cli_common *c, struct rebuy_orders **out)
 {
+	if (c->db || c->db_query || c->db_table) {
+		if (!c->db) {
+			cli_error("--%s needs --db (a postgresql:// URL or a SQLite file)",
+			          c->db_query ? "query" : "table");
+			return EXIT_USAGE;
+		}
+		int r = load_from_db(c, out);
+		if (r)
+			return r;
+		goto loaded;
+	}
 	if (c->n_positional == 0) {
 		if (isatty(STDIN_FILENO)) {
 			cli_error("no input: give a file (or - for standard input); see rebuy %s "
@@ -444,6 +542,7 @@ int cli_load_orders(struct cli_common *c, struct rebuy_orders **out)
 	cli_progress_done();
 	if (st)
 		return cli_fail(&err);
+loaded:;
 	const struct rebuy_input_report *r = &(*out)->report;
 	if (getenv("REBUY_TIMINGS"))
 		fprintf(stderr,

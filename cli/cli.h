@@ -48,11 +48,16 @@ enum {
 	OPT_TO,
 	OPT_AS_OF,
 	OPT_THREADS,
+	OPT_DB,
+	OPT_DB_QUERY,
+	OPT_DB_TABLE,
 	OPT_FORMAT = 2000,
 	OPT_OUTPUT,
 	OPT_RAW,
 	OPT_QUIET,
 	OPT_HELP,
+	OPT_OUTPUT_TABLE,
+	OPT_OUTPUT_DB,
 };
 
 extern const struct cli_opt cli_input_opts[];
@@ -69,6 +74,8 @@ struct cli_common {
 	int raw, quiet;
 	const char *positional[4];
 	int n_positional;
+	const char *db, *db_query, *db_table; /* --db, --query, --table */
+	struct rebuy_db_source *db_source;   /* open while orders load */
 };
 
 void cli_common_init(struct cli_common *c, const char *cmd);
@@ -115,6 +122,9 @@ struct cli_out {
 	FILE *f;
 	const char *path;
 	char tmp[4096];
+	char *mem; /* --output-table: the CSV collected in memory */
+	size_t mem_len;
+	int to_db;
 };
 
 int cli_out_open(struct cli_out *o, const char *path);

@@ -277,7 +277,7 @@ int cmd_audiences(int argc, char **argv)
 	int r = cli_parse(argc, argv, &c, &help, own, &x);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
-	if (c.n_positional == 0) {
+	if (c.n_positional == 0 && !c.db) {
 		cli_error("no input: give a file (or - for standard input); see rebuy audiences --help");
 		return EXIT_USAGE;
 	}

@@ -59,6 +59,12 @@ struct rebuy_input_options {
 	const char *path; /* file path, or "-" for stdin; with data: a name for messages */
 	const void *data; /* read these bytes instead of a file (may be gzip) */
 	size_t data_len;
+	/* Or read the bytes through this function (a database query's rows as
+	 * CSV text: rebuy_db_source_bind in db.h); *got = 0 means the end. It
+	 * is called from one thread at a time. NULL: path or data. */
+	enum rebuy_status (*read)(void *ud, char *buf, size_t n, size_t *got,
+	                          struct rebuy_error *err);
+	void *read_ud;
 	const char *role_column[REBUY_ROLE_COUNT]; /* --customer COL ...: a header name or a 1-based
 	                                              number */
 	const char *columns;     /* --columns customer,_,date,_,amount (roles by position) */

@@ -15,6 +15,7 @@
 #include "rebuy/cohorts.h"
 #include "rebuy/customers.h"
 #include "rebuy/date.h"
+#include "rebuy/db.h"
 #include "rebuy/doc.h"
 #include "rebuy/error.h"
 #include "rebuy/features.h"

@@ -1450,9 +1450,11 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	*n_parts = 0;
 
 	struct rebuy__source src;
-	enum rebuy_status st = opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data,
-	                                                              opts->data_len, err)
-	                                  : rebuy__source_open(&src, path, err);
+	enum rebuy_status st =
+	        opts->read   ? rebuy__source_open_reader(&src, rep->path, opts->read, opts->read_ud, err)
+	        : opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data, opts->data_len,
+	                                                 err)
+	                     : rebuy__source_open(&src, path, err);
 	if (st)
 		goto out_sync;
 	rep->is_gzip = src.is_gzip;

@@ -40,6 +40,12 @@ static enum rebuy_status raw_read(struct rebuy__source *s, void *buf, size_t n, 
 		*got = k;
 		return REBUY_OK;
 	}
+	if (s->reader) {
+		enum rebuy_status st = s->reader(s->reader_ud, buf, n, got, err);
+		if (st == REBUY_OK)
+			s->raw_read += *got;
+		return st;
+	}
 	if (s->mem) {
 		size_t k = s->mem_len - s->mem_pos;
 		if (k > n)
@@ -106,6 +112,20 @@ enum rebuy_status rebuy__source_open_memory(struct rebuy__source *s, const char 
 	return sniff_gzip(s, err);
 }
 
+enum rebuy_status rebuy__source_open_reader(
+        struct rebuy__source *s, const char *name,
+        enum rebuy_status (*reader)(void *ud, char *buf, size_t n, size_t *got,
+                                    struct rebuy_error *err),
+        void *ud, struct rebuy_error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->fd = -1;
+	s->name = name;
+	s->reader = reader;
+	s->reader_ud = ud;
+	return sniff_gzip(s, err);
+}
+
 /* Reads the first two bytes and sets up inflate when they are gzip's magic
  * (1f 8b); they are handed out again by the first reads. */
 static enum rebuy_status sniff_gzip(struct rebuy__source *s, struct rebuy_error *err)
@@ -114,7 +134,20 @@ static enum rebuy_status sniff_gzip(struct rebuy__source *s, struct rebuy_error 
 		s->head[s->head_len++] = s->mem[s->mem_pos++];
 		s->raw_read++;
 	}
-	while (!s->mem && s->head_len < 2) {
+	while (s->reader && s->head_len < 2) {
+		size_t k;
+		enum rebuy_status st = s->reader(s->reader_ud, (char *)s->head + s->head_len,
+		                                 2 - s->head_len, &k, err);
+		if (st) {
+			rebuy__source_close(s);
+			return st;
+		}
+		if (k == 0)
+			break;
+		s->head_len += k;
+		s->raw_read += k;
+	}
+	while (!s->mem && !s->reader && s->head_len < 2) {
 		ssize_t r = read(s->fd, s->head + s->head_len, 2 - s->head_len);
 		if (r < 0 && errno == EINTR)
 			continue;

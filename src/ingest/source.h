@@ -24,6 +24,10 @@ struct rebuy__source {
 	int z_ready, z_member_done;
 	const unsigned char *mem; /* an in-memory source, or NULL */
 	size_t mem_len, mem_pos;
+	/* a reader function, or NULL */
+	enum rebuy_status (*reader)(void *ud, char *buf, size_t n, size_t *got,
+	                            struct rebuy_error *err);
+	void *reader_ud;
 	unsigned char head[4]; /* bytes read while sniffing the magic */
 	size_t head_len, head_pos;
 };
@@ -33,6 +37,13 @@ enum rebuy_status rebuy__source_open(struct rebuy__source *s, const char *path,
 /* A source over bytes in memory (borrowed until closed); name is for messages. */
 enum rebuy_status rebuy__source_open_memory(struct rebuy__source *s, const char *name,
                                             const void *data, size_t len, struct rebuy_error *err);
+
+/* A source over a reader function (rebuy_input_options.read). */
+enum rebuy_status rebuy__source_open_reader(
+        struct rebuy__source *s, const char *name,
+        enum rebuy_status (*reader)(void *ud, char *buf, size_t n, size_t *got,
+                                    struct rebuy_error *err),
+        void *ud, struct rebuy_error *err);
 
 /* Reads up to n bytes (decompressed); *got = 0 means the end. */
 enum rebuy_status rebuy__source_read(struct rebuy__source *s, char *buf, size_t n, size_t *got,
