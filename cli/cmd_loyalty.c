@@ -9,24 +9,24 @@
 #include "rebuy/date.h"
 #include "rebuy/loyalty.h"
 
-enum { OPT_DB = 100, OPT_PROGRAM, OPT_SCOPES, OPT_NOW };
+enum { OPT_LEDGER_DB = 100, OPT_PROGRAM, OPT_SCOPES, OPT_NOW };
 
 static const struct cli_opt db_opt[] = {
-        {"db", "PATH", OPT_DB, "the ledger: a SQLite file, or a postgresql:// URL"},
+        {"db", "PATH", OPT_LEDGER_DB, "the ledger: a SQLite file, or a postgresql:// URL"},
         CLI_OPT_END,
 };
 static const struct cli_opt init_opts[] = {
-        {"db", "PATH", OPT_DB, "the ledger to create: a SQLite file, or a postgresql:// URL"},
+        {"db", "PATH", OPT_LEDGER_DB, "the ledger to create: a SQLite file, or a postgresql:// URL"},
         {"program", "FILE", OPT_PROGRAM, "the program rules file (docs/loyalty.md)"},
         CLI_OPT_END,
 };
 static const struct cli_opt key_create_opts[] = {
-        {"db", "PATH", OPT_DB, "the ledger: a SQLite file, or a postgresql:// URL"},
+        {"db", "PATH", OPT_LEDGER_DB, "the ledger: a SQLite file, or a postgresql:// URL"},
         {"scopes", "LIST", OPT_SCOPES, "read, write, admin, comma-separated (default read)"},
         CLI_OPT_END,
 };
 static const struct cli_opt expire_opts[] = {
-        {"db", "PATH", OPT_DB, "the ledger: a SQLite file, or a postgresql:// URL"},
+        {"db", "PATH", OPT_LEDGER_DB, "the ledger: a SQLite file, or a postgresql:// URL"},
         {"now", "DATE", OPT_NOW, "settle as of this day's end, YYYY-MM-DD (default: now)"},
         CLI_OPT_END,
 };
@@ -39,7 +39,7 @@ static int on_opt(void *ctx, int id, const char *v)
 {
 	struct opts *o = ctx;
 	switch (id) {
-	case OPT_DB: o->db = v; return 0;
+	case OPT_LEDGER_DB: o->db = v; return 0;
 	case OPT_PROGRAM: o->program = v; return 0;
 	case OPT_SCOPES: o->scopes = v; return 0;
 	case OPT_NOW: o->now = v; return 0;

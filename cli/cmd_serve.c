@@ -13,7 +13,7 @@
 #include "rebuy/service.h"
 
 enum {
-	OPT_DB = 1,
+	OPT_LEDGER_DB = 1,
 	OPT_LISTEN,
 	OPT_ORDERS,
 	OPT_SERVE_THREADS,
@@ -25,7 +25,7 @@ enum {
 };
 
 static const struct cli_opt own_opts[] = {
-        {"db", "DB", OPT_DB,
+        {"db", "DB", OPT_LEDGER_DB,
          "the ledger: a SQLite file or a postgresql:// URL (made by rebuy loyalty init)"},
         {"listen", "HOST:PORT", OPT_LISTEN,
          "the address to listen on (default 127.0.0.1:8080; port 0 picks a free one; "
@@ -106,7 +106,7 @@ static int own(void *ud, int id, const char *v)
 	unsigned long long n;
 	int r;
 	switch (id) {
-	case OPT_DB: x->db = v; return 0;
+	case OPT_LEDGER_DB: x->db = v; return 0;
 	case OPT_LISTEN: return listen_at(x, v);
 	case OPT_ORDERS: x->o.orders_path = v; return 0;
 	case OPT_SERVE_THREADS:
