@@ -38,6 +38,7 @@ struct obj {
 	double phi[FC_DEG_MAX + 1], theta[FC_DEG_MAX + 1];
 	int np, nq, r;
 	double *e;               /* nw: CSS residuals or standardized innovations */
+	double *wc;              /* nw: w minus the constant */
 	double *P, *M, *a, *an;  /* r x r, r x r, r, r */
 	double *gam, *psi, *lu;  /* autocovariances, psi weights, (np+1)^2 */
 	double ssq;
@@ -123,12 +124,18 @@ static double css_value(struct obj *c, const double *par)
 	expand(c, par);
 	double mu = constant_of(c, par), ssq = 0;
 	int nu = 0;
+	const double *w = c->w;
+	if (mu != 0) {
+		for (int l = 0; l < c->nw; l++)
+			c->wc[l] = c->w[l] - mu;
+		w = c->wc;
+	}
 	for (int l = 0; l < c->np && l < c->nw; l++)
 		c->e[l] = 0;
 	for (int l = c->np; l < c->nw; l++) {
-		double t = c->w[l] - mu;
+		double t = w[l];
 		for (int j = 0; j < c->np; j++)
-			t -= c->phi[j] * (c->w[l - j - 1] - mu);
+			t -= c->phi[j] * w[l - j - 1];
 		int jm = l - c->np < c->nq ? l - c->np : c->nq;
 		for (int j = 0; j < jm; j++)
 			t -= c->theta[j] * c->e[l - j - 1];
@@ -683,6 +690,7 @@ static enum rebuy_status obj_alloc(struct obj *c, int nw)
 {
 	int r = FC_DEG_MAX + 1;
 	c->e = rebuy__calloc((size_t)(nw > 0 ? nw : 1), sizeof(double));
+	c->wc = rebuy__calloc((size_t)(nw > 0 ? nw : 1), sizeof(double));
 	c->P = rebuy__calloc((size_t)(r * r), sizeof(double));
 	c->M = rebuy__calloc((size_t)(r * r), sizeof(double));
 	c->a = rebuy__calloc((size_t)r, sizeof(double));
@@ -690,7 +698,7 @@ static enum rebuy_status obj_alloc(struct obj *c, int nw)
 	c->gam = rebuy__calloc((size_t)r + 1, sizeof(double));
 	c->psi = rebuy__calloc((size_t)r + 1, sizeof(double));
 	c->lu = rebuy__calloc((size_t)(r * r), sizeof(double));
-	if (!c->e || !c->P || !c->M || !c->a || !c->an || !c->gam || !c->psi || !c->lu)
+	if (!c->e || !c->wc || !c->P || !c->M || !c->a || !c->an || !c->gam || !c->psi || !c->lu)
 		return REBUY_ENOMEM;
 	return REBUY_OK;
 }
@@ -698,6 +706,7 @@ static enum rebuy_status obj_alloc(struct obj *c, int nw)
 static void obj_release(struct obj *c)
 {
 	rebuy__free(c->e);
+	rebuy__free(c->wc);
 	rebuy__free(c->P);
 	rebuy__free(c->M);
 	rebuy__free(c->a);
@@ -705,6 +714,40 @@ static void obj_release(struct obj *c)
 	rebuy__free(c->gam);
 	rebuy__free(c->psi);
 	rebuy__free(c->lu);
+}
+
+/* Differences x into w and sets up the objective for order o: the
+ * constant's start by least squares on the differenced regressor and the
+ * parameter scales of R's arima (1, and 10 standard errors for the
+ * constant). */
+static void prepare(struct obj *c, const double *x, size_t n, const struct rebuy_arima_order *o,
+                    double *w, double *init)
+{
+	int narma = o->p + o->q + o->P + o->Q, k = narma + (o->has_constant ? 1 : 0);
+	int nw = difference(x, (int)n, o, w);
+	c->w = w;
+	c->nw = nw;
+	c->o = o;
+	c->k = k;
+	c->narma = narma;
+	c->cmul = o->d + o->D == 0 ? 1.0 : (o->D == 1 ? (double)o->m : 1.0);
+	for (int i = 0; i < FC_K_MAX; i++)
+		init[i] = 0;
+	for (int i = 0; i < k; i++)
+		c->parscale[i] = 1;
+	if (o->has_constant) {
+		const double *v = o->d + o->D == 0 ? x : w;
+		int len = o->d + o->D == 0 ? (int)n : nw;
+		double mean = 0, ss = 0;
+		for (int i = 0; i < len; i++)
+			mean += v[i];
+		mean /= len;
+		for (int i = 0; i < len; i++)
+			ss += (v[i] - mean) * (v[i] - mean);
+		double se = len > 1 ? sqrt(ss / (len - 1)) / sqrt((double)len) / c->cmul : 0;
+		init[narma] = mean / c->cmul;
+		c->parscale[narma] = se > 0 ? 10 * se : 1;
+	}
 }
 
 enum rebuy_status rebuy__arima_fit_checked(const double *x, size_t n,
@@ -748,30 +791,9 @@ enum rebuy_status rebuy__arima_fit_checked(const double *x, size_t n,
 		goto fail;
 	}
 	memcpy(fit->x, x, sizeof(double) * n);
-	int nw = difference(x, (int)n, &o, w);
-	c.w = w;
-	c.nw = nw;
-	c.o = &o;
-	c.k = k;
-	c.narma = narma;
-	c.cmul = o.d + o.D == 0 ? 1.0 : (o.D == 1 ? (double)o.m : 1.0);
-	double init[FC_K_MAX] = {0};
-	for (int i = 0; i < k; i++)
-		c.parscale[i] = 1;
-	if (o.has_constant) {
-		/* least squares of the (differenced) series on the (differenced) regressor */
-		const double *v = o.d + o.D == 0 ? x : w;
-		int len = o.d + o.D == 0 ? (int)n : nw;
-		double mean = 0, ss = 0;
-		for (int i = 0; i < len; i++)
-			mean += v[i];
-		mean /= len;
-		for (int i = 0; i < len; i++)
-			ss += (v[i] - mean) * (v[i] - mean);
-		double se = len > 1 ? sqrt(ss / (len - 1)) / sqrt((double)len) / c.cmul : 0;
-		init[narma] = mean / c.cmul;
-		c.parscale[narma] = se > 0 ? 10 * se : 1;
-	}
+	double init[FC_K_MAX];
+	prepare(&c, x, n, &o, w, init);
+	int nw = c.nw;
 	double b[FC_K_MAX], f;
 	int rc, converged = 1;
 	if (method != REBUY_ARIMA_ML) {
@@ -975,5 +997,38 @@ out:
 	rebuy__free(w);
 	rebuy__free(y);
 	rebuy__free(psi);
+	return st;
+}
+
+enum rebuy_status rebuy__arima_hessian_check(const struct rebuy_arima *fit, int *ok)
+{
+	struct obj c;
+	memset(&c, 0, sizeof c);
+	double *w = rebuy__malloc(sizeof(double) * fit->n);
+	enum rebuy_status st = REBUY_OK;
+	if (!w || obj_alloc(&c, (int)fit->n) != REBUY_OK) {
+		st = REBUY_ENOMEM;
+		goto out;
+	}
+	double init[FC_K_MAX], raw[FC_K_MAX], b[FC_K_MAX];
+	prepare(&c, fit->x, fit->n, &fit->order, w, init);
+	const struct rebuy_arima_order *o = &fit->order;
+	memcpy(raw, fit->coef, sizeof raw);
+	if (fit->method == REBUY_ARIMA_CSS) {
+		c.ml = 0;
+	} else {
+		c.ml = 1;
+		c.trans = 1;
+		if (o->p > 0)
+			invpartrans(o->p, fit->coef, raw);
+		if (o->P > 0)
+			invpartrans(o->P, fit->coef + o->p + o->q, raw + o->p + o->q);
+	}
+	for (int i = 0; i < c.k; i++)
+		b[i] = raw[i] / c.parscale[i];
+	*ok = hessian_ok(&c, b, raw);
+out:
+	obj_release(&c);
+	rebuy__free(w);
 	return st;
 }

@@ -38,7 +38,8 @@ struct search {
 	double offset;
 	struct rebuy_arima_order tried[NMODELS + 1];
 	double ic[NMODELS + 1];
-	int k;
+	int checked[NMODELS + 1];
+	int k, refitting;
 	struct rebuy_arima *best;
 	double best_ic;
 	enum rebuy_status st;
@@ -58,16 +59,21 @@ static double min_root(const double *coef, int len, int m, double sign)
 	return r;
 }
 
+static int checked_later(const struct search *s)
+{
+	return !s->refitting;
+}
+
 /* Fits one candidate and returns its information criterion (INFINITY when
  * the fit fails or is rejected); keeps ownership of *out with the caller. */
 static double candidate(struct search *s, const struct rebuy_arima_order *o, int approx,
-                        struct rebuy_arima **out)
+                        struct rebuy_arima **out, int *checked)
 {
 	*out = NULL;
 	int hess_ok = 1;
 	struct rebuy_error e = {0};
 	enum rebuy_status st = rebuy__arima_fit_checked(
-	        s->x, s->n, o, approx ? REBUY_ARIMA_CSS : REBUY_ARIMA_CSS_ML, 1, &hess_ok, out, &e);
+	        s->x, s->n, o, approx ? REBUY_ARIMA_CSS : REBUY_ARIMA_CSS_ML, 0, &hess_ok, out, &e);
 	if (st == REBUY_ENOMEM) {
 		s->st = rebuy_error_set(s->err, st, "%s", e.msg);
 		return INFINITY;
@@ -100,8 +106,21 @@ static double candidate(struct search *s, const struct rebuy_arima_order *o, int
 		       b = min_root(f->coef + r->p + r->q + r->P, r->Q, r->m, 1);
 		mr = fmin(mr, fmin(a, b));
 	}
-	if (mr < 1 + 1e-2 || !hess_ok)
+	if (mr < 1 + 1e-2)
 		return INFINITY;
+	/* The Hessian check costs more than the fit; a model that would not
+	 * become the best cannot change the search, so it is checked later,
+	 * if the ML refit ever reaches it. */
+	*checked = 0;
+	if (ic < s->best_ic || !checked_later(s)) {
+		*checked = 1;
+		if (rebuy__arima_hessian_check(f, &hess_ok) != REBUY_OK) {
+			s->st = rebuy_error_set(s->err, REBUY_ENOMEM, "auto arima: out of memory");
+			return INFINITY;
+		}
+		if (!hess_ok)
+			return INFINITY;
+	}
 	return ic;
 }
 
@@ -123,9 +142,11 @@ static int try_order(struct search *s, int p, int q, int P, int Q, int constant)
 	if (s->k >= NMODELS)
 		return 0;
 	struct rebuy_arima *f;
-	double ic = candidate(s, &o, s->approx, &f);
+	int checked = 1;
+	double ic = candidate(s, &o, s->approx, &f, &checked);
 	s->tried[s->k] = o;
 	s->ic[s->k] = ic;
+	s->checked[s->k] = checked;
 	s->k++;
 	if (ic < s->best_ic) {
 		rebuy_arima_free(s->best);
@@ -307,9 +328,20 @@ enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima
 				idx[j] = idx[j - 1];
 				idx[j - 1] = t;
 			}
+		s.refitting = 1;
 		for (int i = 0; i < s.k && isfinite(s.ic[idx[i]]); i++) {
 			struct rebuy_arima *f;
-			double ic = candidate(&s, &s.tried[idx[i]], 0, &f);
+			int checked = 1;
+			if (!s.checked[idx[i]]) {
+				/* the CSS fit's deferred Hessian check */
+				double ic = candidate(&s, &s.tried[idx[i]], 1, &f, &checked);
+				rebuy_arima_free(f);
+				if (s.st != REBUY_OK)
+					return s.st;
+				if (!isfinite(ic))
+					continue;
+			}
+			double ic = candidate(&s, &s.tried[idx[i]], 0, &f, &checked);
 			if (s.st != REBUY_OK)
 				return s.st;
 			if (isfinite(ic)) {

@@ -22,4 +22,7 @@ enum rebuy_status rebuy__arima_fit_checked(const double *x, size_t n,
                                            int *hessian_ok, struct rebuy_arima **out,
                                            struct rebuy_error *err);
 
+/* The Hessian check of rebuy__arima_fit_checked on a fit already made. */
+enum rebuy_status rebuy__arima_hessian_check(const struct rebuy_arima *fit, int *ok);
+
 #endif
