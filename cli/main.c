@@ -33,6 +33,8 @@ static const struct command commands[] = {
          "who to contact now and why: win-back, at-risk, second purchase, replenishment, VIP"},
         {"survey", cmd_survey, "NPS or CSAT, scores and reasons; repurchase after the survey"},
         {"uplift", cmd_uplift, "campaign evaluation: treatment against control, per segment too"},
+        {"forecast", cmd_forecast,
+         "orders, revenue, active customers per period ahead: ARIMA, seasonal naive, backtest"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
 };
 

@@ -120,6 +120,29 @@ struct rebuy_accuracy {
 void rebuy_forecast_accuracy(const double *x, size_t n, int m, const double *y, const double *f,
                              size_t h, struct rebuy_accuracy *out);
 
+/* A series read from a table (a date or label column and a value column):
+ * values in row order; labels borrowed from the table (valid while it
+ * lives). */
+struct rebuy_table;
+struct rebuy_series {
+	size_t n;
+	double *values;                 /* owned */
+	const struct rebuy_table *table; /* borrowed: the labels */
+	int label_col;                  /* -1: none */
+	int value_col;
+};
+/* Reads the series of table: the value column is value_ref (a header name
+ * or a 1-based number) or, when NULL, the last column; the label column is
+ * the first when there are two or more. Every value must be a finite
+ * number: the first that is not is REBUY_EDATA "path:line: ...". Also
+ * REBUY_EARG for an unknown column, REBUY_ELIMIT past REBUY_SERIES_MAX rows,
+ * REBUY_ENOMEM. */
+enum rebuy_status rebuy_series_read(const struct rebuy_table *table, const char *value_ref,
+                                    struct rebuy_series **out, struct rebuy_error *err);
+/* The label of value i ("" without a label column). */
+const char *rebuy_series_label(const struct rebuy_series *s, size_t i);
+void rebuy_series_free(struct rebuy_series *s);
+
 #ifdef __cplusplus
 }
 #endif

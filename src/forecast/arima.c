@@ -122,24 +122,31 @@ static double constant_of(const struct obj *c, const double *par)
 static double css_value(struct obj *c, const double *par)
 {
 	expand(c, par);
-	double mu = constant_of(c, par), ssq = 0;
-	int nu = 0;
+	/* the AR filter first (vectorizable), then the MA recursion */
+	double mu = constant_of(c, par), ssq = 0, phisum = 0;
+	int nu = 0, np = c->np, nq = c->nq, nw = c->nw;
 	const double *w = c->w;
-	if (mu != 0) {
-		for (int l = 0; l < c->nw; l++)
-			c->wc[l] = c->w[l] - mu;
-		w = c->wc;
+	double *e = c->e;
+	for (int j = 0; j < np; j++)
+		phisum += c->phi[j];
+	double c0 = mu * (1 - phisum);
+	for (int l = 0; l < np && l < nw; l++)
+		e[l] = 0;
+	for (int l = np; l < nw; l++)
+		e[l] = w[l] - c0;
+	for (int j = 0; j < np; j++) {
+		double ph = c->phi[j];
+		if (ph == 0)
+			continue;
+		for (int l = np; l < nw; l++)
+			e[l] -= ph * w[l - j - 1];
 	}
-	for (int l = 0; l < c->np && l < c->nw; l++)
-		c->e[l] = 0;
-	for (int l = c->np; l < c->nw; l++) {
-		double t = w[l];
-		for (int j = 0; j < c->np; j++)
-			t -= c->phi[j] * w[l - j - 1];
-		int jm = l - c->np < c->nq ? l - c->np : c->nq;
+	for (int l = np; l < nw; l++) {
+		double t = e[l];
+		int jm = l - np < nq ? l - np : nq;
 		for (int j = 0; j < jm; j++)
-			t -= c->theta[j] * c->e[l - j - 1];
-		c->e[l] = t;
+			t -= c->theta[j] * e[l - j - 1];
+		e[l] = t;
 		ssq += t * t;
 		nu++;
 	}
