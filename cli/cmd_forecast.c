@@ -26,8 +26,9 @@ enum {
 };
 
 static const struct cli_opt own_opts[] = {
-        {"period", "P", OPT_PERIOD, "the calendar period of the series: day, week, month (default), "
-                                    "quarter or year"},
+        {"period", "P", OPT_PERIOD,
+         "the calendar period of the series: day, week, month (default), "
+         "quarter or year"},
         {"horizon", "N", OPT_HORIZON, "periods to forecast, 1 to 1000 (default 12)"},
         {"level", "X", OPT_LEVEL, "of the prediction intervals, 0.5 to 0.999 (default 0.95)"},
         {"backtest", "K", OPT_BACKTEST,
@@ -172,7 +173,7 @@ static void future_label(const struct run *r, size_t step, char *buf, size_t siz
 		int64_t idx = r->sum->periods[0].index + (int64_t)r->n_periods + (int64_t)step - 1;
 		rebuy_period_label(r->sum->period, idx, buf, size);
 	} else {
-		snprintf(buf, size, "+%zu", step);
+		snprintf(buf, size, "%zu", step);
 	}
 }
 
@@ -211,8 +212,8 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	if (!buf)
 		return rebuy_error_set(err, REBUY_ENOMEM, "forecast: out of memory");
 	char model[64] = "";
-	enum rebuy_status st = forecast_one(r, s->v, n, h, buf, buf + 3 * h, model, sizeof model,
-	                                    err);
+	enum rebuy_status st =
+	        forecast_one(r, s->v, n, h, buf, buf + 3 * h, model, sizeof model, err);
 	if (st) {
 		free(buf);
 		return st;
@@ -358,24 +359,23 @@ int cmd_forecast(int argc, char **argv)
 	}
 	size_t need = x.backtest ? x.backtest + 3 : 3;
 	if (named[0].n < need) {
-		cli_error("%zu complete periods are too few: at least %zu are needed%s", named[0].n,
-		          need, x.backtest ? " with --backtest" : "");
+		cli_error("%zu values (complete periods) are too few: at least %zu are needed%s",
+		          named[0].n, need, x.backtest ? " with --backtest" : "");
 		r = EXIT_FAIL;
 		goto out;
 	}
-	static const char *const fc_cols[] = {"series", "period", "method", "model",
-	                                      "forecast", "lo", "hi"};
-	static const char *const bt_cols[] = {"series",     "arima_model",  "arima_mape",
+	static const char *const fc_cols[] = {"series",   "period", "method", "model",
+	                                      "forecast", "lo",     "hi"};
+	static const char *const bt_cols[] = {"series",      "arima_model", "arima_mape",
 	                                      "snaive_mape", "arima_smape", "snaive_smape",
-	                                      "arima_mase", "snaive_mase"};
+	                                      "arima_mase",  "snaive_mase"};
 	struct cli_out out;
 	if ((r = cli_out_open(&out, c.output)))
 		goto out;
 	struct rebuy_csv_options copts = {.raw = c.raw};
-	run.w = x.backtest ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols, 8,
-	                                    &copts)
-	                   : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols, 7,
-	                                    &copts);
+	run.w = x.backtest
+	                ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols, 8, &copts)
+	                : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols, 7, &copts);
 	enum rebuy_status st = run.w ? REBUY_OK : REBUY_ENOMEM;
 	for (int k = 0; k < n_named && st == REBUY_OK; k++)
 		st = do_series(&run, &named[k], &err);

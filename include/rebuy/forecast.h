@@ -26,9 +26,9 @@ extern "C" {
 #define REBUY_SERIES_MAX ((size_t)10000000)
 
 struct rebuy_arima_order {
-	int p, d, q;     /* non-seasonal AR, differences, MA */
-	int P, D, Q;     /* seasonal AR, differences, MA */
-	int m;           /* the seasonal period; 1: no seasonal part */
+	int p, d, q;      /* non-seasonal AR, differences, MA */
+	int P, D, Q;      /* seasonal AR, differences, MA */
+	int m;            /* the seasonal period; 1: no seasonal part */
 	int has_constant; /* a mean when d + D = 0, a drift when d + D = 1; ignored otherwise */
 };
 
@@ -46,16 +46,19 @@ struct rebuy_arima {
 	 * then the mean (d + D = 0) or the drift per time step (d + D = 1). */
 	double coef[2 * REBUY_ARIMA_MAX_ORDER + 2 * REBUY_ARIMA_MAX_SORDER + 1];
 	int n_coef;
-	double loglik;  /* exact Gaussian log-likelihood of the differenced series (CSS: conditional) */
-	double sigma2;  /* innovation variance: sum of squared residuals / (n* - k + 1), as R's forecast */
-	double sigma2_ml; /* the ML (or CSS) estimate: sum of squares / n* */
+	double loglik; /* exact Gaussian log-likelihood of the differenced series (CSS: conditional)
+	                */
+	double sigma2; /* innovation variance: sum of squared residuals / (n* - k + 1), as R's
+	                  forecast */
+	double sigma2_ml;      /* the ML (or CSS) estimate: sum of squares / n* */
 	double aic, aicc, bic; /* k = n_coef + 1 parameters, n* = n - d - m D observations */
-	size_t n;        /* observations */
-	size_t n_used;   /* n* */
-	int is_converged; /* the optimizer ended by its tolerance, not its iteration limit */
-	double *x;       /* the series (n values), owned */
-	int is_hessian_ok; /* the Hessian at the optimum inverts to non-negative variances */
-	double *resid;   /* standardized one-step residuals of the differenced series (n_used), owned */
+	size_t n;              /* observations */
+	size_t n_used;         /* n* */
+	int is_converged;      /* the optimizer ended by its tolerance, not its iteration limit */
+	double *x;             /* the series (n values), owned */
+	int is_hessian_ok;     /* the Hessian at the optimum inverts to non-negative variances */
+	double *resid; /* standardized one-step residuals of the differenced series (n_used), owned
+	                */
 };
 
 /* Fits one model to x[0..n) (copied). REBUY_EDATA when the series is too
@@ -73,12 +76,12 @@ void rebuy_arima_free(struct rebuy_arima *fit);
  * or without a constant, by AICc; with more than 150 observations or m > 12
  * the search ranks models by CSS and refits the best by exact ML. */
 struct rebuy_arima_auto_options {
-	int m;          /* seasonal period (1: non-seasonal) */
-	int d, D;       /* -1: chosen by the tests (default) */
-	int stepwise;   /* 1 (only stepwise is implemented) */
+	int m;             /* seasonal period (1: non-seasonal) */
+	int d, D;          /* -1: chosen by the tests (default) */
+	int stepwise;      /* 1 (only stepwise is implemented) */
 	int approximation; /* -1: n > 150 || m > 12 (default); 0 or 1 to force */
 	int max_p, max_q, max_P, max_Q, max_d, max_D;
-	int n_tried;    /* out: models fitted by the search */
+	int n_tried; /* out: models fitted by the search */
 };
 void rebuy_arima_auto_options_init(struct rebuy_arima_auto_options *opts);
 enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima_auto_options *opts,
@@ -126,9 +129,9 @@ void rebuy_forecast_accuracy(const double *x, size_t n, int m, const double *y, 
 struct rebuy_table;
 struct rebuy_series {
 	size_t n;
-	double *values;                 /* owned */
+	double *values;                  /* owned */
 	const struct rebuy_table *table; /* borrowed: the labels */
-	int label_col;                  /* -1: none */
+	int label_col;                   /* -1: none */
 	int value_col;
 };
 /* Reads the series of table: the value column is value_ref (a header name

@@ -37,10 +37,10 @@ struct obj {
 	int ml, trans;
 	double phi[FC_DEG_MAX + 1], theta[FC_DEG_MAX + 1];
 	int np, nq, r;
-	double *e;               /* nw: CSS residuals or standardized innovations */
-	double *wc;              /* nw: w minus the constant */
-	double *P, *M, *a, *an;  /* r x r, r x r, r, r */
-	double *gam, *psi, *lu;  /* autocovariances, psi weights, (np+1)^2 */
+	double *e;              /* nw: CSS residuals or standardized innovations */
+	double *wc;             /* nw: w minus the constant */
+	double *P, *M, *a, *an; /* r x r, r x r, r, r */
+	double *gam, *psi, *lu; /* autocovariances, psi weights, (np+1)^2 */
 	double ssq;
 	int nu;
 };
@@ -234,18 +234,21 @@ static int stationary_cov(struct obj *c)
 			s += c->theta[j - 1] * psi[j - k];
 		g[k] = s;
 	}
-	/* P[i][k] = sum_{s,l} a_is a_kl G[s][l] + b_is b_kl [s=l] + a_is b_kl C[s][l] + b_is a_kl C[l][s] */
+	/* P[i][k] = sum_{s,l} a_is a_kl G[s][l] + b_is b_kl [s=l] + a_is b_kl C[s][l] + b_is a_kl
+	 * C[l][s] */
 	double *P = c->P;
 	for (int i = 0; i < r; i++) {
 		for (int k = i; k < r; k++) {
 			double v = 0;
 			for (int s = 0; s + i < r; s++) {
 				double ai = i + s < np ? c->phi[i + s] : 0.0;
-				double bi = i + s == 0 ? 1.0 : (i + s <= nq ? c->theta[i + s - 1] : 0.0);
+				double bi = i + s == 0 ? 1.0
+				                       : (i + s <= nq ? c->theta[i + s - 1] : 0.0);
 				for (int l = 0; l + k < r; l++) {
 					double ak = k + l < np ? c->phi[k + l] : 0.0;
 					double bk = k + l == 0 ? 1.0
-					                       : (k + l <= nq ? c->theta[k + l - 1] : 0.0);
+					                       : (k + l <= nq ? c->theta[k + l - 1]
+					                                      : 0.0);
 					if (ai != 0 && ak != 0)
 						v += ai * ak * g[abs(s - l)];
 					if (s == l)
@@ -296,12 +299,14 @@ static double kalman(struct obj *c, double mu)
 			for (int i = 0; i < r; i++) {
 				double ph = i < c->np ? c->phi[i] : 0.0;
 				for (int j = 0; j < r; j++)
-					M[i * r + j] = ph * P[j] + (i + 1 < r ? P[(i + 1) * r + j] : 0.0);
+					M[i * r + j] =
+					        ph * P[j] + (i + 1 < r ? P[(i + 1) * r + j] : 0.0);
 			}
 			for (int i = 0; i < r; i++)
 				for (int j = i; j < r; j++) {
 					double ph = j < c->np ? c->phi[j] : 0.0;
-					double t = M[i * r] * ph + (j + 1 < r ? M[i * r + j + 1] : 0.0) +
+					double t = M[i * r] * ph +
+					           (j + 1 < r ? M[i * r + j + 1] : 0.0) +
 					           Rv[i] * Rv[j];
 					P[i * r + j] = P[j * r + i] = t;
 				}
@@ -423,7 +428,8 @@ static int vmmin(struct obj *c, double *b, double *fmin)
 				}
 				if (count < n) {
 					f = value(c, b);
-					accpoint = isfinite(f) && f <= *fmin + gradproj * step * 1e-4;
+					accpoint =
+					        isfinite(f) && f <= *fmin + gradproj * step * 1e-4;
 					if (!accpoint)
 						step *= 0.2;
 				}
@@ -609,7 +615,8 @@ static int hessian_ok(struct obj *c, const double *scaled, const double *raw)
 			return 0;
 		x[i] = scaled[i];
 		for (int j = 0; j < k; j++)
-			H[i * k + j] = (g1[j] - g2[j]) / (2 * eps * c->parscale[i] * c->parscale[j]);
+			H[i * k + j] =
+			        (g1[j] - g2[j]) / (2 * eps * c->parscale[i] * c->parscale[j]);
 	}
 	for (int i = 0; i < k; i++)
 		for (int j = 0; j < i; j++)
@@ -660,8 +667,7 @@ static enum rebuy_status check_order(const struct rebuy_arima_order *o, struct r
 	if (o->p < 0 || o->q < 0 || o->p > REBUY_ARIMA_MAX_ORDER || o->q > REBUY_ARIMA_MAX_ORDER ||
 	    o->P < 0 || o->Q < 0 || o->P > REBUY_ARIMA_MAX_SORDER ||
 	    o->Q > REBUY_ARIMA_MAX_SORDER || o->d < 0 || o->d > 2 || o->D < 0 || o->D > 1 ||
-	    o->m < 1 || o->m > REBUY_ARIMA_MAX_PERIOD ||
-	    (o->m == 1 && (o->P || o->Q || o->D)))
+	    o->m < 1 || o->m > REBUY_ARIMA_MAX_PERIOD || (o->m == 1 && (o->P || o->Q || o->D)))
 		return rebuy_error_set(err, REBUY_EARG,
 		                       "arima: order (%d,%d,%d)(%d,%d,%d)[%d] is out of bounds "
 		                       "(p, q <= %d, P, Q <= %d, d <= 2, D <= 1, 1 <= m <= %d, "
@@ -759,9 +765,8 @@ static void prepare(struct obj *c, const double *x, size_t n, const struct rebuy
 
 enum rebuy_status rebuy__arima_fit_checked(const double *x, size_t n,
                                            const struct rebuy_arima_order *order,
-                                           enum rebuy_arima_method method, int check,
-                                           int *hess_ok, struct rebuy_arima **out,
-                                           struct rebuy_error *err)
+                                           enum rebuy_arima_method method, int check, int *hess_ok,
+                                           struct rebuy_arima **out, struct rebuy_error *err)
 {
 	*out = NULL;
 	enum rebuy_status st = check_order(order, err);
@@ -778,7 +783,8 @@ enum rebuy_status rebuy__arima_fit_checked(const double *x, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (!isfinite(x[i]))
 			return rebuy_error_set(err, REBUY_EDATA,
-			                       "arima: observation %zu is not a finite number", i + 1);
+			                       "arima: observation %zu is not a finite number",
+			                       i + 1);
 	if ((int)n <= ndiff + np + 1)
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "arima: %zu observations are too few for "
@@ -828,7 +834,8 @@ enum rebuy_status rebuy__arima_fit_checked(const double *x, size_t n,
 			for (int i = 0; i < k; i++)
 				init[i] = b[i] * c.parscale[i];
 		if ((o.p > 0 && !ar_ok(init, o.p)) || (o.P > 0 && !ar_ok(init + o.p + o.q, o.P))) {
-			st = rebuy_error_set(err, REBUY_EDATA, "arima: non-stationary AR part from CSS");
+			st = rebuy_error_set(err, REBUY_EDATA,
+			                     "arima: non-stationary AR part from CSS");
 			goto fail;
 		}
 	}

@@ -97,8 +97,8 @@ static double candidate(struct search *s, const struct rebuy_arima_order *o, int
 	const struct rebuy_arima_order *r = &f->order;
 	double mr = 2;
 	if (r->p + r->P > 0) {
-		double a = min_root(f->coef, r->p, 1, -1), b = min_root(f->coef + r->p + r->q, r->P,
-		                                                         r->m, -1);
+		double a = min_root(f->coef, r->p, 1, -1),
+		       b = min_root(f->coef + r->p + r->q, r->P, r->m, -1);
 		mr = fmin(mr, fmin(a, b));
 	}
 	if (r->q + r->Q > 0) {
@@ -166,8 +166,9 @@ enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima
 		return rebuy_error_set(err, REBUY_EDATA, "auto arima: %zu observations, at least 3",
 		                       n);
 	if (n > REBUY_SERIES_MAX)
-		return rebuy_error_set(err, REBUY_ELIMIT, "auto arima: %zu observations, at most %zu",
-		                       n, REBUY_SERIES_MAX);
+		return rebuy_error_set(err, REBUY_ELIMIT,
+		                       "auto arima: %zu observations, at most %zu", n,
+		                       REBUY_SERIES_MAX);
 	if (opt->m < 1 || opt->m > REBUY_ARIMA_MAX_PERIOD)
 		return rebuy_error_set(err, REBUY_EARG, "auto arima: period %d is not in 1..%d",
 		                       opt->m, REBUY_ARIMA_MAX_PERIOD);
@@ -220,9 +221,9 @@ enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima
 			constant_dx = 0;
 	rebuy__free(dx);
 	if (len == 0)
-		return rebuy_error_set(err, REBUY_EDATA,
-		                       "auto arima: nothing left after %d and %d seasonal differences",
-		                       d, D);
+		return rebuy_error_set(
+		        err, REBUY_EDATA,
+		        "auto arima: nothing left after %d and %d seasonal differences", d, D);
 	s.m = m;
 	s.d = d;
 	s.D = D;
@@ -284,10 +285,10 @@ enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima
 	while (startk < s.k && s.k < NMODELS && s.st == REBUY_OK) {
 		startk = s.k;
 		static const int moves[][4] = {
-		        {0, 0, -1, 0},  {0, 0, 0, -1},  {0, 0, 1, 0},   {0, 0, 0, 1},
-		        {0, 0, -1, -1}, {0, 0, -1, 1},  {0, 0, 1, -1},  {0, 0, 1, 1},
-		        {-1, 0, 0, 0},  {0, -1, 0, 0},  {1, 0, 0, 0},   {0, 1, 0, 0},
-		        {-1, -1, 0, 0}, {-1, 1, 0, 0},  {1, -1, 0, 0},  {1, 1, 0, 0},
+		        {0, 0, -1, 0},  {0, 0, 0, -1}, {0, 0, 1, 0},  {0, 0, 0, 1},
+		        {0, 0, -1, -1}, {0, 0, -1, 1}, {0, 0, 1, -1}, {0, 0, 1, 1},
+		        {-1, 0, 0, 0},  {0, -1, 0, 0}, {1, 0, 0, 0},  {0, 1, 0, 0},
+		        {-1, -1, 0, 0}, {-1, 1, 0, 0}, {1, -1, 0, 0}, {1, 1, 0, 0},
 		};
 		int improved = 0;
 		for (size_t i = 0; i < sizeof moves / sizeof moves[0] && !improved; i++) {
@@ -352,7 +353,8 @@ enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima
 		}
 	}
 	if (!s.best)
-		return rebuy_error_set(err, REBUY_EDATA, "auto arima: no suitable ARIMA model found");
+		return rebuy_error_set(err, REBUY_EDATA,
+		                       "auto arima: no suitable ARIMA model found");
 	*out = s.best;
 	return REBUY_OK;
 }

@@ -217,7 +217,8 @@ enum rebuy_status rebuy_snaive_forecast(const double *x, size_t n, int m, size_t
 {
 	if (m < 1 || n < (size_t)m)
 		return rebuy_error_set(err, REBUY_EDATA,
-		                       "seasonal naive: %zu observations, at least %d needed", n, m);
+		                       "seasonal naive: %zu observations, at least %d needed", n,
+		                       m);
 	if (!(level > 0 && level < 1))
 		return rebuy_error_set(err, REBUY_EARG, "seasonal naive: level %g is not in (0, 1)",
 		                       level);

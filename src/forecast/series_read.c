@@ -3,8 +3,8 @@
  * first bad cell is the error, with its file and line. */
 #include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -50,8 +50,9 @@ enum rebuy_status rebuy_series_read(const struct rebuy_table *t, const char *val
 	if (t->n_columns == 0 || t->n_rows == 0)
 		return rebuy_error_set(err, REBUY_EDATA, "%s: no values", t->path);
 	if (t->n_rows > REBUY_SERIES_MAX)
-		return rebuy_error_set(err, REBUY_ELIMIT, "%s: %zu rows, a series holds at most %zu",
-		                       t->path, t->n_rows, REBUY_SERIES_MAX);
+		return rebuy_error_set(err, REBUY_ELIMIT,
+		                       "%s: %zu rows, a series holds at most %zu", t->path,
+		                       t->n_rows, REBUY_SERIES_MAX);
 	int col = (int)t->n_columns - 1;
 	if (value_ref) {
 		static const char *const none[] = {NULL};
@@ -80,8 +81,8 @@ enum rebuy_status rebuy_series_read(const struct rebuy_table *t, const char *val
 					*c = '?';
 			rebuy_error_set(err, REBUY_EDATA,
 			                "%s:%llu: value '%s' in column '%s' is not a finite number",
-			                t->path, (unsigned long long)rebuy_table_row_line(t, i), shown,
-			                rebuy_table_column_name(t, (size_t)col));
+			                t->path, (unsigned long long)rebuy_table_row_line(t, i),
+			                shown, rebuy_table_column_name(t, (size_t)col));
 			rebuy_series_free(s);
 			return REBUY_EDATA;
 		}
