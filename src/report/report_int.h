@@ -122,6 +122,9 @@ struct rpt_section {
 };
 
 extern const struct rpt_section rpt_sections[];
+
+/* The forecast section (forecast_doc.c). */
+void rpt_sec_forecast(struct rpt *x);
 extern const size_t rpt_n_sections;
 
 /* Computes the lifetime-model part (report_model.c). Failures of the model

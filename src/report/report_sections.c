@@ -1610,6 +1610,7 @@ const struct rpt_section rpt_sections[] = {
         {"model", "Customer lifetime model", "Модель жизненного цикла", sec_model},
         {"retention_value", "What better retention is worth", "Сколько стоит лучшее удержание",
          sec_retention_value},
+        {"forecast", "Forecast", "Прогноз", rpt_sec_forecast},
         {"quality", "Data quality", "Качество данных", sec_quality},
 };
 const size_t rpt_n_sections = sizeof rpt_sections / sizeof *rpt_sections;
