@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rebuy/clv.h"
 #include "rebuy/forecast.h"
 #include "rebuy/summary.h"
 #include "rebuy/table.h"
@@ -51,7 +52,9 @@ static const struct cli_command_help help = {
         "period) and repeat revenue (from customers who bought before the period) of an order\n"
         "file, or one value column of --series FILE, --horizon periods ahead: seasonal ARIMA\n"
         "chosen by AICc (Hyndman-Khandakar stepwise search, exact maximum likelihood) and the\n"
-        "seasonal naive forecast, each with a prediction interval at --level. A period cut off\n"
+        "seasonal naive forecast, each with a prediction interval at --level, and for orders\n"
+        "the customer-lifetime forecast (BG/NBD repeat purchases of the base plus forecast new\n"
+        "customers). A period cut off\n"
         "by the end of the data is left out. --backtest K instead holds out the last K periods\n"
         "and prints MAPE, sMAPE and MASE (scaled by the in-sample seasonal naive) of each\n"
         "method side by side. Definitions: docs/forecast.md.",
@@ -148,8 +151,67 @@ struct run {
 	struct rebuy_rows *w;
 	const struct rebuy_series *plain; /* --series */
 	const struct rebuy_summary *sum;  /* orders */
-	size_t n_periods;                 /* of the fitted range */
+	const struct rebuy_orders *orders;
+	size_t n_periods; /* of the fitted range */
 };
+
+/* The customer-lifetime forecast of orders (purchase days) for the h
+ * periods after the first n complete ones: the BG/NBD fitted to the
+ * customers up to the end of period n, their expected repeat purchases,
+ * plus new customers forecast by ARIMA on the new-customer series with
+ * their first and expected repeat purchases. */
+static enum rebuy_status clv_orders(const struct run *r, size_t n, size_t h, double *out,
+                                    struct rebuy_error *err)
+{
+	const struct rebuy_summary *s = r->sum;
+	enum rebuy_period per = s->period;
+	int64_t i0 = s->periods[0].index;
+	int64_t cal_end = rebuy_period_start(per, i0 + (int64_t)n) - 1;
+	struct rebuy_clv_data *d = NULL;
+	double *mem = malloc(sizeof(double) * (4 * h + n + 1));
+	enum rebuy_status st = REBUY_OK;
+	if (!mem)
+		return rebuy_error_set(err, REBUY_ENOMEM, "forecast: out of memory");
+	double *ts = mem, *te = ts + h, *nn = te + h, *base = nn + h, *hist = base + h;
+	if ((st = rebuy_clv_data_from_orders(r->orders, cal_end, REBUY_UNIT_WEEK, &d, err)))
+		goto out;
+	struct rebuy_clv_fit_options fo;
+	rebuy_clv_fit_options_init(&fo);
+	fo.model = REBUY_CLV_BGNBD;
+	fo.n_threads = 1;
+	struct rebuy_clv_fit fit;
+	if ((st = rebuy_clv_fit(d, &fo, &fit, err)))
+		goto out;
+	for (size_t k = 0; k < h; k++) {
+		int64_t a = rebuy_period_start(per, i0 + (int64_t)(n + k));
+		int64_t b = rebuy_period_start(per, i0 + (int64_t)(n + k + 1)) - 1;
+		ts[k] = (double)(a - 1 - cal_end) / 7.0;
+		te[k] = (double)(b - cal_end) / 7.0;
+	}
+	for (size_t i = 0; i < n; i++)
+		hist[i] = (double)s->periods[i].N;
+	struct rebuy_arima_auto_options o;
+	rebuy_arima_auto_options_init(&o);
+	o.m = (size_t)r->m * 2 < n ? r->m : 1;
+	struct rebuy_arima *af = NULL;
+	if ((st = rebuy_arima_auto(hist, n, &o, &af, err)) ||
+	    (st = rebuy_arima_forecast(af, h, 0.95, nn, NULL, NULL, err))) {
+		rebuy_arima_free(af);
+		goto out;
+	}
+	rebuy_arima_free(af);
+	for (size_t k = 0; k < h; k++)
+		if (nn[k] < 0)
+			nn[k] = 0;
+	if ((st = rebuy_clv_forecast(&fit, d, ts, te, h, nn, base, out, err)))
+		goto out;
+	for (size_t k = 0; k < h; k++)
+		out[k] += base[k];
+out:
+	rebuy_clv_data_free(d);
+	free(mem);
+	return st;
+}
 
 static void order_name(const struct rebuy_arima *f, char *buf, size_t size)
 {
@@ -208,17 +270,24 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	struct ctx *x = r->x;
 	size_t h = x->backtest ? x->backtest : x->horizon;
 	size_t n = x->backtest ? s->n - x->backtest : s->n;
-	double *buf = malloc(sizeof(double) * 6 * h);
+	double *buf = malloc(sizeof(double) * 9 * h);
 	if (!buf)
 		return rebuy_error_set(err, REBUY_ENOMEM, "forecast: out of memory");
 	char model[64] = "";
 	enum rebuy_status st =
 	        forecast_one(r, s->v, n, h, buf, buf + 3 * h, model, sizeof model, err);
+	int has_clv = r->orders && strcmp(s->name, "orders") == 0;
+	double *fc = buf + 6 * h;
+	for (size_t i = 0; i < 3 * h; i++)
+		fc[i] = NAN;
+	if (st == REBUY_OK && has_clv)
+		st = clv_orders(r, n, h, fc, err);
 	if (st) {
 		free(buf);
 		return st;
 	}
 	if (x->backtest) {
+		struct rebuy_accuracy cl = {NAN, NAN, NAN};
 		struct rebuy_accuracy a = {NAN, NAN, NAN}, b = {NAN, NAN, NAN};
 		int lag = (size_t)r->m < n ? r->m : 1;
 		if (x->arima)
@@ -233,12 +302,19 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 		rebuy_rows_num(r->w, b.smape);
 		rebuy_rows_num(r->w, a.mase);
 		rebuy_rows_num(r->w, b.mase);
+		if (has_clv)
+			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, fc, h, &cl);
+		rebuy_rows_num(r->w, cl.mape);
+		rebuy_rows_num(r->w, cl.smape);
+		rebuy_rows_num(r->w, cl.mase);
 		rebuy_rows_end_row(r->w);
 		free(buf);
 		return REBUY_OK;
 	}
-	for (int meth = 0; meth < 2; meth++) {
-		if ((meth == 0 && !x->arima) || (meth == 1 && !x->snaive))
+	static const char *const names[3] = {"arima", "snaive", "clv"};
+	for (int meth = 0; meth < 3; meth++) {
+		if ((meth == 0 && !x->arima) || (meth == 1 && !x->snaive) ||
+		    (meth == 2 && !has_clv))
 			continue;
 		const double *f = buf + 3 * h * (size_t)meth;
 		for (size_t i = 0; i < h; i++) {
@@ -246,8 +322,8 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 			future_label(r, i + 1, label, sizeof label);
 			rebuy_rows_str(r->w, s->name);
 			rebuy_rows_str(r->w, label);
-			rebuy_rows_str(r->w, meth == 0 ? "arima" : "snaive");
-			rebuy_rows_str(r->w, meth == 0 ? model : "");
+			rebuy_rows_str(r->w, names[meth]);
+			rebuy_rows_str(r->w, meth == 0 ? model : (meth == 2 ? "BG/NBD" : ""));
 			rebuy_rows_num(r->w, f[i]);
 			rebuy_rows_num(r->w, f[h + i]);
 			rebuy_rows_num(r->w, f[2 * h + i]);
@@ -318,7 +394,7 @@ int cmd_forecast(int argc, char **argv)
 	struct named named[4];
 	double *mem = NULL;
 	int n_named = 0;
-	struct run run = {&x, 1, NULL, NULL, NULL, 0};
+	struct run run = {&x, 1, NULL, NULL, NULL, NULL, 0};
 	if (x.series) {
 		struct rebuy_table_options to;
 		rebuy_table_options_init(&to);
@@ -355,6 +431,7 @@ int cmd_forecast(int argc, char **argv)
 		}
 		n_named = orders_series(sum, named, mem, &run.n_periods);
 		run.sum = sum;
+		run.orders = o;
 		run.m = x.season ? x.season : default_season(x.period);
 	}
 	size_t need = x.backtest ? x.backtest + 3 : 3;
@@ -368,14 +445,16 @@ int cmd_forecast(int argc, char **argv)
 	                                      "forecast", "lo",     "hi"};
 	static const char *const bt_cols[] = {"series",      "arima_model", "arima_mape",
 	                                      "snaive_mape", "arima_smape", "snaive_smape",
-	                                      "arima_mase",  "snaive_mase"};
+	                                      "arima_mase",  "snaive_mase", "clv_mape",
+	                                      "clv_smape",   "clv_mase"};
 	struct cli_out out;
 	if ((r = cli_out_open(&out, c.output)))
 		goto out;
 	struct rebuy_csv_options copts = {.raw = c.raw};
-	run.w = x.backtest
-	                ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols, 8, &copts)
-	                : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols, 7, &copts);
+	run.w = x.backtest ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols,
+	                                    sizeof bt_cols / sizeof *bt_cols, &copts)
+	                   : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols,
+	                                    sizeof fc_cols / sizeof *fc_cols, &copts);
 	enum rebuy_status st = run.w ? REBUY_OK : REBUY_ENOMEM;
 	for (int k = 0; k < n_named && st == REBUY_OK; k++)
 		st = do_series(&run, &named[k], &err);

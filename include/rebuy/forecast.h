@@ -146,6 +146,23 @@ enum rebuy_status rebuy_series_read(const struct rebuy_table *table, const char 
 const char *rebuy_series_label(const struct rebuy_series *s, size_t i);
 void rebuy_series_free(struct rebuy_series *s);
 
+/* The customer-lifetime forecast of purchases per future period. Period k
+ * (0-based) runs from t_start[k] to t_end[k] time units (of the data's unit)
+ * after the calibration end d->cal_end; the periods follow each other.
+ * base[k]: expected repeat purchases of the customers in d (rebuy_clv_
+ * expected_purchases summed with the weights, differenced between period
+ * ends). new_customers (may be NULL): customers acquired in each period,
+ * counted at the period's midpoint; fresh[k] gets their first purchases in
+ * period k plus the expected repeat purchases (rebuy_clv_expected_new) of
+ * every new cohort so far. REBUY_EARG for a model that has no expected
+ * purchases (sbg) or periods out of order. */
+struct rebuy_clv_fit;
+struct rebuy_clv_data;
+enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
+                                     const struct rebuy_clv_data *d, const double *t_start,
+                                     const double *t_end, size_t h, const double *new_customers,
+                                     double *base, double *fresh, struct rebuy_error *err);
+
 #ifdef __cplusplus
 }
 #endif

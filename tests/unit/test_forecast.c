@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rebuy/clv.h"
 #include "rebuy/forecast.h"
 
 #ifndef assert_double_equal
@@ -232,6 +233,42 @@ static void test_forecast__airline_model_on_the_logs(void **state)
 	rebuy_arima_free(fit);
 }
 
+/* The customer-lifetime forecast against ../shared/reference/clv.md's
+ * BG/NBD values at (0.243, 4.414, 0.793, 2.426): one customer
+ * (2, 30.43, 38.86) twice over (weight 2) gives 2 x CET(39) = 2 x
+ * 1.22602817476714 summed over periods ending at 13, 26 and 39 weeks; one
+ * new customer in the first period (midpoint 6.5) has 1 + E[X(39 - 6.5)]
+ * by the end, and E[X(t)] at 32 is 1.04524332837444 (t = 32.5 is checked
+ * to lie between E[X(32)] and E[X(39)]). Tolerance 1e-9. */
+static void test_forecast__clv_forecast_adds_up_to_the_published_cet(void **state)
+{
+	(void)state;
+	struct rebuy_clv_fit fit;
+	memset(&fit, 0, sizeof fit);
+	fit.model = REBUY_CLV_BGNBD;
+	fit.est.n_params = 4;
+	fit.est.params[0] = 0.243, fit.est.params[1] = 4.414;
+	fit.est.params[2] = 0.793, fit.est.params[3] = 2.426;
+	double x = 2, tx = 30.43, T = 38.86, w = 2;
+	struct rebuy_clv_data d;
+	memset(&d, 0, sizeof d);
+	d.n = 1;
+	d.x = &x, d.t_x = &tx, d.T = &T, d.w = &w;
+	double ts[3] = {0, 13, 26}, te[3] = {13, 26, 39}, nn[3] = {1, 0, 0}, base[3], fresh[3];
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, te, 3, nn, base, fresh, &err), REBUY_OK);
+	assert_double_equal(base[0] + base[1] + base[2], 2 * 1.22602817476714, 1e-9);
+	assert_true(base[0] > base[1] && base[1] > base[2] && base[2] > 0);
+	double by_end = fresh[0] + fresh[1] + fresh[2];
+	assert_double_equal(by_end, 1 + rebuy_clv_expected_new(&fit, 32.5), 1e-12);
+	assert_double_equal(rebuy_clv_expected_new(&fit, 32), 1.04524332837444, 1e-9);
+	assert_true(by_end > 1 + 1.04524332837444 && by_end < 1 + 1.19672319332082);
+	double bad_te[3] = {13, 12, 39};
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, bad_te, 3, nn, base, fresh, &err),
+	                 REBUY_EARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +279,7 @@ int main(void)
 	        cmocka_unit_test(test_forecast__bad_orders_and_short_series_are_errors),
 	        cmocka_unit_test(test_forecast__auto_arima_airpassengers),
 	        cmocka_unit_test(test_forecast__airline_model_on_the_logs),
+	        cmocka_unit_test(test_forecast__clv_forecast_adds_up_to_the_published_cet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
