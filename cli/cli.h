@@ -171,6 +171,7 @@ int cmd_basket(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_audiences(int argc, char **argv);
 int cmd_uplift(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 int cmd_propensity(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_whatif(int argc, char **argv);

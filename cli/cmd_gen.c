@@ -28,6 +28,7 @@ enum {
 	OPT_CAMP_OUT,
 	OPT_CAMP_DATE,
 	OPT_CAMP_SHARE,
+	OPT_SEASONALITY,
 	OPT_CAMP_EFFECT,
 	OPT_CAMP_WINDOW,
 	OPT_CAMP_TRUTH,
@@ -55,6 +56,9 @@ static const struct cli_opt own_opts[] = {
          "simulate a campaign and write its customers here: customer_id,group,send_date"},
         {"campaign-date", "DATE", OPT_CAMP_DATE,
          "the send day; customers whose first purchase is before it are in the campaign"},
+        {"seasonality", "A", OPT_SEASONALITY,
+         "yearly seasonality of repeat purchases, 0 to below 1: the rate times 1 + A cos(...) "
+         "peaking on 15 December (default 0)"},
         {"campaign-share", "X", OPT_CAMP_SHARE,
          "the chance that a campaign customer is treated (default 0.5)"},
         {"campaign-effect", "X", OPT_CAMP_EFFECT,
@@ -149,6 +153,7 @@ static int own(void *ud, int id, const char *v)
 	case OPT_CAMP_DATE:
 		x->has_camp_date = x->has_camp_option = 1;
 		return cli_day("campaign-date", v, &p->campaign_day);
+	case OPT_SEASONALITY: return number("seasonality", v, &p->seasonality);
 	case OPT_CAMP_SHARE:
 		x->has_camp_option = 1;
 		return number("campaign-share", v, &p->campaign_share);

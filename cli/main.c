@@ -35,6 +35,8 @@ static const struct command commands[] = {
         {"uplift", cmd_uplift, "campaign evaluation: treatment against control, per segment too"},
         {"attribute", cmd_attribute,
          "credit repeat purchases to touchpoints: six models side by side, Markov exact"},
+        {"forecast", cmd_forecast,
+         "orders, revenue, active customers per period ahead: ARIMA, seasonal naive, backtest"},
         {"gen", cmd_gen, "synthetic orders from a Pareto/NBD or BG/NBD model"},
         {"loyalty", cmd_loyalty,
          "the loyalty ledger from the shell: init, keys, import, export, expire, verify"},

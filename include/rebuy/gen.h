@@ -71,6 +71,9 @@ struct rebuy_gen_params {
 	double campaign_share;        /* P(treatment), strictly between 0 and 1 */
 	double campaign_effect;       /* -1 .. 1000: the window's rate is lambda (1 + effect) */
 	int64_t campaign_window_days; /* 1 .. 3650 */
+	/* Yearly seasonality of repeat purchases, 0 <= A < 1 (0: none): the
+	 * purchase rate is lambda (1 + A cos(2 pi (day - 15 December) / 365.2425)). */
+	double seasonality;
 };
 
 /* Defaults: Pareto/NBD and Gamma-Gamma at the CDNOW estimates (r 0.55,

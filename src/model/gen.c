@@ -179,6 +179,10 @@ static enum rebuy_status check_campaign(const struct rebuy_gen_params *P, struct
 		        err, REBUY_EARG,
 		        "gen: campaign_share must be strictly between 0 and 1, got %g",
 		        P->campaign_share);
+	if (!(P->seasonality >= 0 && P->seasonality < 1))
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "gen: seasonality must be from 0 to below 1, got %g",
+		                       P->seasonality);
 	if (!(P->campaign_effect >= -1 && P->campaign_effect <= MAX_EFFECT))
 		return rebuy_error_set(err, REBUY_EARG,
 		                       "gen: campaign_effect must be from -1 to %g, got %g",
@@ -429,19 +433,42 @@ static int64_t draw_amount(struct rebuy__rng *rng, double nu, const struct rebuy
 	return (n < 1 ? 1 : n) * 100;
 }
 
+/* The next purchase time of a customer with rate lambda from c->t: an
+ * exponential gap, or with a yearly seasonal factor
+ * 1 + A cos(2 pi (day - 15 December) / 365.2425) on the rate, the thinning
+ * of Lewis & Shedler (1979): candidates at rate lambda (1 + A), each kept
+ * with probability factor / (1 + A). */
+static void next_time(struct customer *c, const struct rebuy_gen_params *P)
+{
+	double A = P->seasonality;
+	if (!(A > 0)) {
+		c->t += rebuy__rng_exp(&c->rng, c->lambda) * SECONDS_PER_WEEK;
+		return;
+	}
+	for (;;) {
+		c->t += rebuy__rng_exp(&c->rng, c->lambda * (1 + A)) * SECONDS_PER_WEEK;
+		if (!isfinite(c->t))
+			return;
+		double day = (double)P->start_day + c->t / 86400.0 - 348.0; /* 1970-12-15 */
+		double f = 1 + A * cos(2 * M_PI * day / 365.2425);
+		if (rebuy__rng_uniform(&c->rng) * (1 + A) < f)
+			return;
+	}
+}
+
 /* Moves c to its next purchase; 0 when it has left. A lambda that
  * underflowed to 0 gives an infinite gap, which the horizon check drops. */
-static int advance(struct customer *c, enum rebuy_gen_model model)
+static int advance(struct customer *c, const struct rebuy_gen_params *P)
 {
-	if (model == REBUY_GEN_BGNBD) {
+	if (P->model == REBUY_GEN_BGNBD) {
 		if (signbit(c->u.p)) /* the first purchase: no dropout after it */
 			c->u.p = -c->u.p;
 		else if (rebuy__rng_uniform(&c->rng) < c->u.p)
 			return 0;
-		c->t += rebuy__rng_exp(&c->rng, c->lambda) * SECONDS_PER_WEEK;
+		next_time(c, P);
 		return 1;
 	}
-	c->t += rebuy__rng_exp(&c->rng, c->lambda) * SECONDS_PER_WEEK;
+	next_time(c, P);
 	return c->t < c->u.death;
 }
 
@@ -531,7 +558,7 @@ static int next_with_campaign(struct rebuy_gen *g, struct rebuy_gen_order *out)
 				else if (cs->group == 1)
 					is_written = 0;
 			}
-			int is_alive = advance(c, P->model);
+			int is_alive = advance(c, P);
 			if (!is_alive && P->model == REBUY_GEN_BGNBD)
 				cs->next_extra = INFINITY; /* left after this purchase */
 			if (!is_alive || !(c->t < g->horizon_s))
@@ -703,7 +730,7 @@ int rebuy_gen_next(struct rebuy_gen *g, struct rebuy_gen_order *out)
 
 	/* Take the key off the heap, then file the customer's next one. */
 	pop_top(h, --g->n_heap);
-	if (advance(c, g->params.model) && c->t < g->horizon_s)
+	if (advance(c, &g->params) && c->t < g->horizon_s)
 		push(g, key_of(c->t, index));
 	/* The next two calls start with these customers (unless a purchase
 	 * lands in between): load them while this order is written out. A

@@ -18,7 +18,7 @@
 
 const char *const rebuy_report_sections[] = {
         "kpis",  "growth", "retention",       "cohorts", "distributions",
-        "rfm",   "model",  "retention_value", "quality", NULL,
+        "rfm",   "model",  "retention_value", "forecast", "quality", NULL,
 };
 
 void rebuy_report_options_init(struct rebuy_report_options *opts)

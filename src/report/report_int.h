@@ -128,6 +128,9 @@ int rpt_section_shown(const struct rpt *x, const struct rpt_section *sec);
 void rpt_sec_attribution(struct rpt *x);
 
 extern const struct rpt_section rpt_sections[];
+
+/* The forecast section (forecast_doc.c). */
+void rpt_sec_forecast(struct rpt *x);
 extern const size_t rpt_n_sections;
 
 /* Computes the lifetime-model part (report_model.c). Failures of the model

@@ -1611,6 +1611,7 @@ const struct rpt_section rpt_sections[] = {
         {"retention_value", "What better retention is worth", "Сколько стоит лучшее удержание",
          sec_retention_value},
         {"attribution", "Attribution", "Атрибуция", rpt_sec_attribution},
+        {"forecast", "Forecast", "Прогноз", rpt_sec_forecast},
         {"quality", "Data quality", "Качество данных", sec_quality},
 };
 const size_t rpt_n_sections = sizeof rpt_sections / sizeof *rpt_sections;

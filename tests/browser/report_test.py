@@ -78,7 +78,7 @@ import urllib.request
 SKIP = 77
 INSTALL_HINT = "(apt-get install chromium python3-websocket)"
 DEFAULT_SECTIONS = ("kpis,growth,retention,cohorts,distributions,rfm,model,"
-                    "retention_value,quality")
+                    "retention_value,forecast,quality")
 REQUIRED_KEYS = ("customers", "orders", "revenue", "repeat_purchase_rate", "aov",
                  "repeat_revenue_share")
 NBSP = "\u00a0"

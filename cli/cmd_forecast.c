@@ -1,0 +1,481 @@
+/* rebuy forecast: orders, revenue, active customers and repeat revenue per
+ * calendar period, or a plain series (--series FILE), forecast --horizon
+ * periods ahead by automatic seasonal ARIMA and by seasonal naive, with
+ * prediction intervals; --backtest K holds out the last K periods and
+ * prints the accuracy of both side by side (docs/forecast.md). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "rebuy/clv.h"
+#include "rebuy/forecast.h"
+#include "rebuy/summary.h"
+#include "rebuy/table.h"
+
+enum {
+	OPT_PERIOD = 1,
+	OPT_HORIZON,
+	OPT_LEVEL,
+	OPT_BACKTEST,
+	OPT_SERIES,
+	OPT_VALUE,
+	OPT_SEASON,
+	OPT_METHOD,
+};
+
+static const struct cli_opt own_opts[] = {
+        {"period", "P", OPT_PERIOD,
+         "the calendar period of the series: day, week, month (default), "
+         "quarter or year"},
+        {"horizon", "N", OPT_HORIZON, "periods to forecast, 1 to 1000 (default 12)"},
+        {"level", "X", OPT_LEVEL, "of the prediction intervals, 0.5 to 0.999 (default 0.95)"},
+        {"backtest", "K", OPT_BACKTEST,
+         "hold out the last K periods, forecast them from the rest and print MAPE, sMAPE and "
+         "MASE of each method side by side"},
+        {"series", "FILE", OPT_SERIES,
+         "forecast a plain series instead of orders: a CSV with a date or label column and a "
+         "value column"},
+        {"value", "COL", OPT_VALUE, "the series file's value column (default: the last)"},
+        {"season", "M", OPT_SEASON,
+         "the seasonal period: 1 for none; default 12 for months, 52 for weeks, 4 for "
+         "quarters, 7 for days, 1 for years and for --series"},
+        {"method", "LIST", OPT_METHOD, "arima, snaive or both (default arima,snaive)"},
+        CLI_OPT_END,
+};
+
+static const struct cli_command_help help = {
+        "rebuy forecast [OPTIONS] ORDERS | rebuy forecast --series FILE [OPTIONS]",
+        "Forecasts per --period the orders, revenue, active customers (with a purchase in the\n"
+        "period) and repeat revenue (from customers who bought before the period) of an order\n"
+        "file, or one value column of --series FILE, --horizon periods ahead: seasonal ARIMA\n"
+        "chosen by AICc (Hyndman-Khandakar stepwise search, exact maximum likelihood) and the\n"
+        "seasonal naive forecast, each with a prediction interval at --level, and for orders\n"
+        "the customer-lifetime forecast (BG/NBD repeat purchases of the base plus forecast new\n"
+        "customers). A period cut off\n"
+        "by the end of the data is left out. --backtest K instead holds out the last K periods\n"
+        "and prints MAPE, sMAPE and MASE (scaled by the in-sample seasonal naive) of each\n"
+        "method side by side. Definitions: docs/forecast.md.",
+        own_opts,
+        1,
+};
+
+struct ctx {
+	enum rebuy_period period;
+	size_t horizon, backtest;
+	double level;
+	const char *series, *value;
+	int season; /* 0: by period */
+	int arima, snaive;
+};
+
+static int whole(const char *opt, const char *v, unsigned long lo, unsigned long hi,
+                 unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (*v == '\0' || *v == '-' || *end || errno || n < lo || n > hi) {
+		cli_error("--%s: '%s' is not a whole number from %lu to %lu", opt, v, lo, hi);
+		return EXIT_USAGE;
+	}
+	*out = n;
+	return 0;
+}
+
+static int own(void *ud, int id, const char *v)
+{
+	struct ctx *x = ud;
+	struct rebuy_error err = {0};
+	unsigned long n;
+	int r;
+	switch (id) {
+	case OPT_PERIOD:
+		if (rebuy_period_from_name(v, &x->period, &err) != REBUY_OK) {
+			cli_error("--period: '%s' is not day, week, month, quarter or year", v);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_HORIZON:
+		if ((r = whole("horizon", v, 1, 1000, &n)))
+			return r;
+		x->horizon = n;
+		return 0;
+	case OPT_BACKTEST:
+		if ((r = whole("backtest", v, 1, 1000, &n)))
+			return r;
+		x->backtest = n;
+		return 0;
+	case OPT_SEASON:
+		if ((r = whole("season", v, 1, REBUY_ARIMA_MAX_PERIOD, &n)))
+			return r;
+		x->season = (int)n;
+		return 0;
+	case OPT_LEVEL: {
+		char *end;
+		errno = 0;
+		double d = strtod(v, &end);
+		if (*v == '\0' || *end || errno || !(d >= 0.5 && d <= 0.999)) {
+			cli_error("--level: '%s' is not a number from 0.5 to 0.999", v);
+			return EXIT_USAGE;
+		}
+		x->level = d;
+		return 0;
+	}
+	case OPT_SERIES: x->series = v; return 0;
+	case OPT_VALUE: x->value = v; return 0;
+	case OPT_METHOD:
+		x->arima = strstr(v, "arima") != NULL;
+		x->snaive = strstr(v, "snaive") != NULL;
+		if (!x->arima && !x->snaive) {
+			cli_error("--method: '%s' names neither arima nor snaive", v);
+			return EXIT_USAGE;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* One named series with the labels of its periods. */
+struct named {
+	const char *name;
+	double *v;
+	size_t n;
+};
+
+struct run {
+	struct ctx *x;
+	int m;
+	struct rebuy_rows *w;
+	const struct rebuy_series *plain; /* --series */
+	const struct rebuy_summary *sum;  /* orders */
+	const struct rebuy_orders *orders;
+	size_t n_periods; /* of the fitted range */
+};
+
+/* The customer-lifetime forecast of orders (purchase days) for the h
+ * periods after the first n complete ones: the BG/NBD fitted to the
+ * customers up to the end of period n, their expected repeat purchases,
+ * plus new customers forecast by ARIMA on the new-customer series with
+ * their first and expected repeat purchases. */
+static enum rebuy_status clv_orders(const struct run *r, size_t n, size_t h, double *out,
+                                    struct rebuy_error *err)
+{
+	const struct rebuy_summary *s = r->sum;
+	enum rebuy_period per = s->period;
+	int64_t i0 = s->periods[0].index;
+	int64_t cal_end = rebuy_period_start(per, i0 + (int64_t)n) - 1;
+	struct rebuy_clv_data *d = NULL;
+	double *mem = malloc(sizeof(double) * (4 * h + n + 1));
+	enum rebuy_status st = REBUY_OK;
+	if (!mem)
+		return rebuy_error_set(err, REBUY_ENOMEM, "forecast: out of memory");
+	double *ts = mem, *te = ts + h, *nn = te + h, *base = nn + h, *hist = base + h;
+	if ((st = rebuy_clv_data_from_orders(r->orders, cal_end, REBUY_UNIT_WEEK, &d, err)))
+		goto out;
+	struct rebuy_clv_fit_options fo;
+	rebuy_clv_fit_options_init(&fo);
+	fo.model = REBUY_CLV_BGNBD;
+	fo.n_threads = 1;
+	struct rebuy_clv_fit fit;
+	if ((st = rebuy_clv_fit(d, &fo, &fit, err)))
+		goto out;
+	for (size_t k = 0; k < h; k++) {
+		int64_t a = rebuy_period_start(per, i0 + (int64_t)(n + k));
+		int64_t b = rebuy_period_start(per, i0 + (int64_t)(n + k + 1)) - 1;
+		ts[k] = (double)(a - 1 - cal_end) / 7.0;
+		te[k] = (double)(b - cal_end) / 7.0;
+	}
+	for (size_t i = 0; i < n; i++)
+		hist[i] = (double)s->periods[i].N;
+	struct rebuy_arima_auto_options o;
+	rebuy_arima_auto_options_init(&o);
+	o.m = (size_t)r->m * 2 < n ? r->m : 1;
+	struct rebuy_arima *af = NULL;
+	if ((st = rebuy_arima_auto(hist, n, &o, &af, err)) ||
+	    (st = rebuy_arima_forecast(af, h, 0.95, nn, NULL, NULL, err))) {
+		rebuy_arima_free(af);
+		goto out;
+	}
+	rebuy_arima_free(af);
+	for (size_t k = 0; k < h; k++)
+		if (nn[k] < 0)
+			nn[k] = 0;
+	if ((st = rebuy_clv_forecast(&fit, d, ts, te, h, nn, base, out, err)))
+		goto out;
+	for (size_t k = 0; k < h; k++)
+		out[k] += base[k];
+out:
+	rebuy_clv_data_free(d);
+	free(mem);
+	return st;
+}
+
+static void order_name(const struct rebuy_arima *f, char *buf, size_t size)
+{
+	const struct rebuy_arima_order *o = &f->order;
+	const char *c = "";
+	if (o->has_constant && o->d + o->D == 0)
+		c = " with mean";
+	else if (o->has_constant && o->d + o->D == 1)
+		c = " with drift";
+	if (o->m > 1)
+		snprintf(buf, size, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]%s", o->p, o->d, o->q, o->P, o->D,
+		         o->Q, o->m, c);
+	else
+		snprintf(buf, size, "ARIMA(%d,%d,%d)%s", o->p, o->d, o->q, c);
+}
+
+/* The label of the step-th period after the fitted ones (1-based). */
+static void future_label(const struct run *r, size_t step, char *buf, size_t size)
+{
+	if (r->sum) {
+		int64_t idx = r->sum->periods[0].index + (int64_t)r->n_periods + (int64_t)step - 1;
+		rebuy_period_label(r->sum->period, idx, buf, size);
+	} else {
+		snprintf(buf, size, "%zu", step);
+	}
+}
+
+/* Fits the methods to v[0..n) and forecasts h steps into f[method][3][h]. */
+static enum rebuy_status forecast_one(const struct run *r, const double *v, size_t n, size_t h,
+                                      double *fa, double *fs, char *model, size_t msize,
+                                      struct rebuy_error *err)
+{
+	int m = r->m;
+	if (r->x->arima) {
+		struct rebuy_arima_auto_options o;
+		rebuy_arima_auto_options_init(&o);
+		o.m = (size_t)m * 2 < n ? m : 1;
+		struct rebuy_arima *fit = NULL;
+		enum rebuy_status st = rebuy_arima_auto(v, n, &o, &fit, err);
+		if (st)
+			return st;
+		order_name(fit, model, msize);
+		st = rebuy_arima_forecast(fit, h, r->x->level, fa, fa + h, fa + 2 * h, err);
+		rebuy_arima_free(fit);
+		if (st)
+			return st;
+	}
+	if (r->x->snaive)
+		return rebuy_snaive_forecast(v, n, (size_t)m <= n ? m : 1, h, r->x->level, fs,
+		                             fs + h, fs + 2 * h, err);
+	return REBUY_OK;
+}
+
+static enum rebuy_status do_series(struct run *r, const struct named *s, struct rebuy_error *err)
+{
+	struct ctx *x = r->x;
+	size_t h = x->backtest ? x->backtest : x->horizon;
+	size_t n = x->backtest ? s->n - x->backtest : s->n;
+	double *buf = malloc(sizeof(double) * 9 * h);
+	if (!buf)
+		return rebuy_error_set(err, REBUY_ENOMEM, "forecast: out of memory");
+	char model[64] = "";
+	enum rebuy_status st =
+	        forecast_one(r, s->v, n, h, buf, buf + 3 * h, model, sizeof model, err);
+	int has_clv = r->orders && strcmp(s->name, "orders") == 0;
+	double *fc = buf + 6 * h;
+	for (size_t i = 0; i < 3 * h; i++)
+		fc[i] = NAN;
+	if (st == REBUY_OK && has_clv)
+		st = clv_orders(r, n, h, fc, err);
+	if (st) {
+		free(buf);
+		return st;
+	}
+	if (x->backtest) {
+		struct rebuy_accuracy cl = {NAN, NAN, NAN};
+		struct rebuy_accuracy a = {NAN, NAN, NAN}, b = {NAN, NAN, NAN};
+		int lag = (size_t)r->m < n ? r->m : 1;
+		if (x->arima)
+			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, buf, h, &a);
+		if (x->snaive)
+			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, buf + 3 * h, h, &b);
+		rebuy_rows_str(r->w, s->name);
+		rebuy_rows_str(r->w, model);
+		rebuy_rows_num(r->w, a.mape);
+		rebuy_rows_num(r->w, b.mape);
+		rebuy_rows_num(r->w, a.smape);
+		rebuy_rows_num(r->w, b.smape);
+		rebuy_rows_num(r->w, a.mase);
+		rebuy_rows_num(r->w, b.mase);
+		if (has_clv)
+			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, fc, h, &cl);
+		rebuy_rows_num(r->w, cl.mape);
+		rebuy_rows_num(r->w, cl.smape);
+		rebuy_rows_num(r->w, cl.mase);
+		rebuy_rows_end_row(r->w);
+		free(buf);
+		return REBUY_OK;
+	}
+	static const char *const names[3] = {"arima", "snaive", "clv"};
+	for (int meth = 0; meth < 3; meth++) {
+		if ((meth == 0 && !x->arima) || (meth == 1 && !x->snaive) ||
+		    (meth == 2 && !has_clv))
+			continue;
+		const double *f = buf + 3 * h * (size_t)meth;
+		for (size_t i = 0; i < h; i++) {
+			char label[32];
+			future_label(r, i + 1, label, sizeof label);
+			rebuy_rows_str(r->w, s->name);
+			rebuy_rows_str(r->w, label);
+			rebuy_rows_str(r->w, names[meth]);
+			rebuy_rows_str(r->w, meth == 0 ? model : (meth == 2 ? "BG/NBD" : ""));
+			rebuy_rows_num(r->w, f[i]);
+			rebuy_rows_num(r->w, f[h + i]);
+			rebuy_rows_num(r->w, f[2 * h + i]);
+			rebuy_rows_end_row(r->w);
+		}
+	}
+	free(buf);
+	return REBUY_OK;
+}
+
+static int default_season(enum rebuy_period p)
+{
+	switch (p) {
+	case REBUY_PERIOD_DAY: return 7;
+	case REBUY_PERIOD_WEEK: return 52;
+	case REBUY_PERIOD_MONTH: return 12;
+	case REBUY_PERIOD_QUARTER: return 4;
+	case REBUY_PERIOD_YEAR: return 1;
+	}
+	return 1;
+}
+
+/* The complete periods of the summary as four series. */
+static int orders_series(const struct rebuy_summary *s, struct named *out, double *mem,
+                         size_t *n_out)
+{
+	size_t n = s->n_periods;
+	while (n > 0 && s->periods[n - 1].is_partial)
+		n--;
+	for (int k = 0; k < 4; k++)
+		out[k].v = mem + (size_t)k * n, out[k].n = n;
+	out[0].name = "orders";
+	out[1].name = "revenue";
+	out[2].name = "active_customers";
+	out[3].name = "repeat_revenue";
+	for (size_t i = 0; i < n; i++) {
+		const struct rebuy_period_row *p = &s->periods[i];
+		out[0].v[i] = (double)p->orders;
+		out[1].v[i] = (double)p->revenue / 10000.0;
+		out[2].v[i] = (double)p->E;
+		out[3].v[i] = (double)p->revenue_returning / 10000.0;
+	}
+	*n_out = n;
+	return s->has_amount ? 4 : 2;
+}
+
+int cmd_forecast(int argc, char **argv)
+{
+	struct cli_common c;
+	cli_common_init(&c, "forecast");
+	struct ctx x = {REBUY_PERIOD_MONTH, 12, 0, 0.95, NULL, NULL, 0, 1, 1};
+	int r = cli_parse(argc, argv, &c, &help, own, &x);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (x.series && c.n_positional > 0) {
+		cli_error("give either an orders file or --series FILE, not both");
+		return EXIT_USAGE;
+	}
+	if (!x.series && c.n_positional > 1) {
+		cli_error("one orders file, please");
+		return EXIT_USAGE;
+	}
+	struct rebuy_error err = {0};
+	struct rebuy_table *t = NULL;
+	struct rebuy_series *ps = NULL;
+	struct rebuy_orders *o = NULL;
+	struct rebuy_summary *sum = NULL;
+	struct named named[4];
+	double *mem = NULL;
+	int n_named = 0;
+	struct run run = {&x, 1, NULL, NULL, NULL, NULL, 0};
+	if (x.series) {
+		struct rebuy_table_options to;
+		rebuy_table_options_init(&to);
+		to.path = x.series;
+		if (rebuy_table_read(&t, &to, &err) != REBUY_OK ||
+		    rebuy_series_read(t, x.value, &ps, &err) != REBUY_OK) {
+			r = cli_fail(&err);
+			goto out;
+		}
+		named[0].name = rebuy_table_column_name(t, (size_t)ps->value_col);
+		named[0].v = ps->values;
+		named[0].n = ps->n;
+		n_named = 1;
+		run.plain = ps;
+		run.m = x.season ? x.season : 1;
+		run.n_periods = ps->n;
+	} else {
+		if ((r = cli_load_orders(&c, &o)))
+			goto out;
+		struct rebuy_summary_options so;
+		rebuy_summary_options_init(&so);
+		so.period = x.period;
+		cli_as_of(&c, &so.has_as_of, &so.as_of_day);
+		so.n_threads = c.in.n_threads;
+		if (rebuy_summary_compute(o, &so, &sum, &err) != REBUY_OK) {
+			r = cli_fail(&err);
+			goto out;
+		}
+		mem = malloc(sizeof(double) * 4 * (sum->n_periods + 1));
+		if (!mem) {
+			cli_error("out of memory");
+			r = EXIT_FAIL;
+			goto out;
+		}
+		n_named = orders_series(sum, named, mem, &run.n_periods);
+		run.sum = sum;
+		run.orders = o;
+		run.m = x.season ? x.season : default_season(x.period);
+	}
+	size_t need = x.backtest ? x.backtest + 3 : 3;
+	if (named[0].n < need) {
+		cli_error("%zu values (complete periods) are too few: at least %zu are needed%s",
+		          named[0].n, need, x.backtest ? " with --backtest" : "");
+		r = EXIT_FAIL;
+		goto out;
+	}
+	static const char *const fc_cols[] = {"series",   "period", "method", "model",
+	                                      "forecast", "lo",     "hi"};
+	static const char *const bt_cols[] = {"series",      "arima_model", "arima_mape",
+	                                      "snaive_mape", "arima_smape", "snaive_smape",
+	                                      "arima_mase",  "snaive_mase", "clv_mape",
+	                                      "clv_smape",   "clv_mase"};
+	struct cli_out out;
+	if ((r = cli_out_open(&out, c.output)))
+		goto out;
+	struct rebuy_csv_options copts = {.raw = c.raw};
+	run.w = x.backtest ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols,
+	                                    sizeof bt_cols / sizeof *bt_cols, &copts)
+	                   : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols,
+	                                    sizeof fc_cols / sizeof *fc_cols, &copts);
+	enum rebuy_status st = run.w ? REBUY_OK : REBUY_ENOMEM;
+	for (int k = 0; k < n_named && st == REBUY_OK; k++)
+		st = do_series(&run, &named[k], &err);
+	enum rebuy_status wst = run.w ? rebuy_rows_finish(run.w) : REBUY_ENOMEM;
+	if (st != REBUY_OK) {
+		cli_out_abort(&out);
+		r = cli_fail(&err);
+		goto out;
+	}
+	if (wst != REBUY_OK) {
+		cli_out_abort(&out);
+		cli_error("cannot write the output");
+		r = EXIT_FAIL;
+		goto out;
+	}
+	r = cli_out_commit(&out);
+out:
+	free(mem);
+	rebuy_summary_free(sum);
+	rebuy_orders_free(o);
+	rebuy_series_free(ps);
+	rebuy_table_free(t);
+	return r;
+}

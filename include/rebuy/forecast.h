@@ -1,0 +1,169 @@
+/* rebuy — time-series forecasts (docs/forecast.md).
+ *
+ * Seasonal ARIMA(p,d,q)(P,D,Q)[m] fitted by exact Gaussian maximum
+ * likelihood (a Kalman filter on the differenced series, started by
+ * conditional sum of squares), automatic order selection by AICc with the
+ * Hyndman–Khandakar stepwise search, seasonal naive and naive forecasts,
+ * and the accuracy measures of the M4 competition. Every function is pure:
+ * no I/O, thread-safe on distinct objects.
+ */
+#ifndef REBUY_FORECAST_H
+#define REBUY_FORECAST_H
+
+#include <stddef.h>
+
+#include "rebuy/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bounds on what a model may hold (a hostile series file cannot size an
+ * allocation past them). */
+#define REBUY_ARIMA_MAX_ORDER 5   /* p, q */
+#define REBUY_ARIMA_MAX_SORDER 2  /* P, Q */
+#define REBUY_ARIMA_MAX_PERIOD 60 /* m */
+#define REBUY_SERIES_MAX ((size_t)10000000)
+
+struct rebuy_arima_order {
+	int p, d, q;      /* non-seasonal AR, differences, MA */
+	int P, D, Q;      /* seasonal AR, differences, MA */
+	int m;            /* the seasonal period; 1: no seasonal part */
+	int has_constant; /* a mean when d + D = 0, a drift when d + D = 1; ignored otherwise */
+};
+
+enum rebuy_arima_method {
+	REBUY_ARIMA_CSS_ML, /* conditional sum of squares for a start, then exact ML (default) */
+	REBUY_ARIMA_ML,     /* exact ML from zeros */
+	REBUY_ARIMA_CSS     /* conditional sum of squares only */
+};
+
+/* A fitted model. Owns its memory. */
+struct rebuy_arima {
+	struct rebuy_arima_order order;
+	enum rebuy_arima_method method;
+	/* Coefficients in the order ar1..arp, ma1..maq, sar1..sarP, sma1..smaQ,
+	 * then the mean (d + D = 0) or the drift per time step (d + D = 1). */
+	double coef[2 * REBUY_ARIMA_MAX_ORDER + 2 * REBUY_ARIMA_MAX_SORDER + 1];
+	int n_coef;
+	double loglik; /* exact Gaussian log-likelihood of the differenced series (CSS: conditional)
+	                */
+	double sigma2; /* innovation variance: sum of squared residuals / (n* - k + 1), as R's
+	                  forecast */
+	double sigma2_ml;      /* the ML (or CSS) estimate: sum of squares / n* */
+	double aic, aicc, bic; /* k = n_coef + 1 parameters, n* = n - d - m D observations */
+	size_t n;              /* observations */
+	size_t n_used;         /* n* */
+	int is_converged;      /* the optimizer ended by its tolerance, not its iteration limit */
+	double *x;             /* the series (n values), owned */
+	int is_hessian_ok;     /* the Hessian at the optimum inverts to non-negative variances */
+	double *resid; /* standardized one-step residuals of the differenced series (n_used), owned
+	                */
+};
+
+/* Fits one model to x[0..n) (copied). REBUY_EDATA when the series is too
+ * short for the model or the fit fails (non-stationary AR part from CSS, a
+ * likelihood that is not finite at the start); REBUY_EARG for orders out of
+ * bounds; REBUY_ENOMEM. */
+enum rebuy_status rebuy_arima_fit(const double *x, size_t n, const struct rebuy_arima_order *order,
+                                  enum rebuy_arima_method method, struct rebuy_arima **out,
+                                  struct rebuy_error *err);
+void rebuy_arima_free(struct rebuy_arima *fit);
+
+/* Automatic selection (Hyndman & Khandakar 2008, as R's forecast::auto.arima
+ * with its defaults): d by repeated KPSS tests at 5 %, D by seasonal
+ * strength > 0.64, then the stepwise search over p, q <= 5, P, Q <= 2 with
+ * or without a constant, by AICc; with more than 150 observations or m > 12
+ * the search ranks models by CSS and refits the best by exact ML. */
+struct rebuy_arima_auto_options {
+	int m;             /* seasonal period (1: non-seasonal) */
+	int d, D;          /* -1: chosen by the tests (default) */
+	int stepwise;      /* 1 (only stepwise is implemented) */
+	int approximation; /* -1: n > 150 || m > 12 (default); 0 or 1 to force */
+	int max_p, max_q, max_P, max_Q, max_d, max_D;
+	int n_tried; /* out: models fitted by the search */
+};
+void rebuy_arima_auto_options_init(struct rebuy_arima_auto_options *opts);
+enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima_auto_options *opts,
+                                   struct rebuy_arima **out, struct rebuy_error *err);
+
+/* Forecasts h steps with central prediction intervals at level (0.8,
+ * 0.95, ...): mean[h], lo[h], hi[h] (lo and hi may be NULL). The interval's
+ * variance is sigma2 times the sum of the squared psi-weights of the
+ * integrated model. */
+enum rebuy_status rebuy_arima_forecast(const struct rebuy_arima *fit, size_t h, double level,
+                                       double *mean, double *lo, double *hi,
+                                       struct rebuy_error *err);
+
+/* The KPSS level-stationarity statistic with `lags` Bartlett-weighted
+ * autocovariances (Kwiatkowski et al. 1992); lags < 0: trunc(3 sqrt(n)/13). */
+double rebuy_kpss_stat(const double *x, size_t n, int lags);
+/* Regular differences by KPSS at 5 % (at most max_d). */
+int rebuy_ndiffs(const double *x, size_t n, int max_d);
+/* Seasonal strength of a classical decomposition, 0..1. */
+double rebuy_seasonal_strength(const double *x, size_t n, int m);
+/* Seasonal differences: 1 when the seasonal strength is above 0.64. */
+int rebuy_nsdiffs(const double *x, size_t n, int m);
+/* y[i] = x[i + lag] - x[i], i < n - lag; returns n - lag (0 when n <= lag). */
+size_t rebuy_diff(const double *x, size_t n, int lag, double *y);
+
+/* Seasonal naive: mean[i] = x[n - m + (i mod m)]; intervals from the
+ * in-sample seasonal differences (sigma = their root mean square) with
+ * sd_h = sigma sqrt(floor((h - 1)/m) + 1). m = 1 is the naive forecast. */
+enum rebuy_status rebuy_snaive_forecast(const double *x, size_t n, int m, size_t h, double level,
+                                        double *mean, double *lo, double *hi,
+                                        struct rebuy_error *err);
+
+/* Accuracy of a forecast f of the actuals y (h values), scaled for MASE by
+ * the in-sample mean absolute seasonal difference of x (n values, lag m).
+ * sMAPE and MAPE in percent; NaN where undefined. */
+struct rebuy_accuracy {
+	double smape, mape, mase;
+};
+void rebuy_forecast_accuracy(const double *x, size_t n, int m, const double *y, const double *f,
+                             size_t h, struct rebuy_accuracy *out);
+
+/* A series read from a table (a date or label column and a value column):
+ * values in row order; labels borrowed from the table (valid while it
+ * lives). */
+struct rebuy_table;
+struct rebuy_series {
+	size_t n;
+	double *values;                  /* owned */
+	const struct rebuy_table *table; /* borrowed: the labels */
+	int label_col;                   /* -1: none */
+	int value_col;
+};
+/* Reads the series of table: the value column is value_ref (a header name
+ * or a 1-based number) or, when NULL, the last column; the label column is
+ * the first when there are two or more. Every value must be a finite
+ * number: the first that is not is REBUY_EDATA "path:line: ...". Also
+ * REBUY_EARG for an unknown column, REBUY_ELIMIT past REBUY_SERIES_MAX rows,
+ * REBUY_ENOMEM. */
+enum rebuy_status rebuy_series_read(const struct rebuy_table *table, const char *value_ref,
+                                    struct rebuy_series **out, struct rebuy_error *err);
+/* The label of value i ("" without a label column). */
+const char *rebuy_series_label(const struct rebuy_series *s, size_t i);
+void rebuy_series_free(struct rebuy_series *s);
+
+/* The customer-lifetime forecast of purchases per future period. Period k
+ * (0-based) runs from t_start[k] to t_end[k] time units (of the data's unit)
+ * after the calibration end d->cal_end; the periods follow each other.
+ * base[k]: expected repeat purchases of the customers in d (rebuy_clv_
+ * expected_purchases summed with the weights, differenced between period
+ * ends). new_customers (may be NULL): customers acquired in each period,
+ * counted at the period's midpoint; fresh[k] gets their first purchases in
+ * period k plus the expected repeat purchases (rebuy_clv_expected_new) of
+ * every new cohort so far. REBUY_EARG for a model that has no expected
+ * purchases (sbg) or periods out of order. */
+struct rebuy_clv_fit;
+struct rebuy_clv_data;
+enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
+                                     const struct rebuy_clv_data *d, const double *t_start,
+                                     const double *t_end, size_t h, const double *new_customers,
+                                     double *base, double *fresh, struct rebuy_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,285 @@
+/* Unit tests for the forecasts (include/rebuy/forecast.h, docs/forecast.md):
+ * hand-checkable pieces (differences, KPSS, the AR(1) exact likelihood,
+ * seasonal naive, sMAPE/MASE) and R's forecast::auto.arima on AirPassengers
+ * (../shared/reference/forecast/airpassengers_ref.txt). */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rebuy/clv.h"
+#include "rebuy/forecast.h"
+
+#ifndef assert_double_equal
+#define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
+#endif
+
+static void test_forecast__diff_lag_1_and_12(void **state)
+{
+	(void)state;
+	double x[14], y[14];
+	for (int i = 0; i < 14; i++)
+		x[i] = i * i;
+	assert_int_equal(rebuy_diff(x, 14, 1, y), 13);
+	for (int i = 0; i < 13; i++)
+		assert_true(y[i] == 2 * i + 1);
+	assert_int_equal(rebuy_diff(x, 14, 12, y), 2);
+	assert_true(y[0] == 144 && y[1] == 169 - 1);
+	assert_int_equal(rebuy_diff(x, 12, 12, y), 0);
+}
+
+/* x = 1..5, no lags: e = -2..2, partial sums -2 -3 -3 -2 0, sum of squares
+ * 26 / 25 over s2 = 10 / 5: 0.52. */
+static void test_forecast__kpss_by_hand(void **state)
+{
+	(void)state;
+	double x[] = {1, 2, 3, 4, 5};
+	assert_double_equal(rebuy_kpss_stat(x, 5, 0), 0.52, 1e-15);
+	/* one lag: denominator 2 + 2/5 * (1/2) * sum e_t e_{t-1} = 2 + 0.2 * 4 = 2.8 */
+	assert_double_equal(rebuy_kpss_stat(x, 5, 1), 1.04 / 2.8, 1e-15);
+}
+
+/* The exact AR(1) likelihood with the variance profiled out:
+ * S = (1 - phi^2) x1^2 + sum (x_t - phi x_{t-1})^2,
+ * loglik = -n/2 (log(2 pi S / n) + 1) + log(1 - phi^2) / 2. */
+static double ar1_loglik(const double *x, int n, double phi)
+{
+	double S = (1 - phi * phi) * x[0] * x[0];
+	for (int t = 1; t < n; t++)
+		S += (x[t] - phi * x[t - 1]) * (x[t] - phi * x[t - 1]);
+	return -n / 2.0 * (log(2 * M_PI * S / n) + 1) + 0.5 * log(1 - phi * phi);
+}
+
+static void test_forecast__ar1_likelihood_is_the_direct_formula(void **state)
+{
+	(void)state;
+	double x[200];
+	unsigned s = 12345;
+	double prev = 0;
+	for (int i = 0; i < 200; i++) {
+		double u = 0;
+		for (int k = 0; k < 12; k++) {
+			s = s * 1103515245u + 12345u;
+			u += (s >> 8) / 16777216.0;
+		}
+		x[i] = prev = 0.6 * prev + (u - 6);
+	}
+	struct rebuy_arima_order o = {1, 0, 0, 0, 0, 0, 1, 0};
+	struct rebuy_arima *fit = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_arima_fit(x, 200, &o, REBUY_ARIMA_CSS_ML, &fit, &err), REBUY_OK);
+	double phi = fit->coef[0];
+	assert_double_equal(fit->loglik, ar1_loglik(x, 200, phi), 1e-8);
+	/* and it is the maximum, to the optimizer's tolerance */
+	assert_true(ar1_loglik(x, 200, phi + 1e-3) < fit->loglik);
+	assert_true(ar1_loglik(x, 200, phi - 1e-3) < fit->loglik);
+	assert_true(phi > 0.4 && phi < 0.8);
+	rebuy_arima_free(fit);
+}
+
+static void test_forecast__snaive_and_accuracy_by_hand(void **state)
+{
+	(void)state;
+	double x[] = {1, 2, 3, 4}, f[3], lo[3], hi[3], y[] = {4, 4};
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_snaive_forecast(x, 4, 2, 3, 0.95, f, lo, hi, &err), REBUY_OK);
+	assert_true(f[0] == 3 && f[1] == 4 && f[2] == 3);
+	/* seasonal differences 2, 2: sigma 2; h = 3 is in the second season */
+	assert_double_equal(hi[0] - f[0], 1.959963984540054 * 2, 1e-9);
+	assert_double_equal(hi[2] - f[2], 1.959963984540054 * 2 * sqrt(2), 1e-9);
+	struct rebuy_accuracy a;
+	rebuy_forecast_accuracy(x, 4, 2, y, f, 2, &a);
+	assert_double_equal(a.smape, 100.0 / 7, 1e-12);
+	assert_double_equal(a.mape, 12.5, 1e-12);
+	assert_double_equal(a.mase, 0.25, 1e-12);
+}
+
+static void test_forecast__bad_orders_and_short_series_are_errors(void **state)
+{
+	(void)state;
+	double x[5] = {1, 2, 3, 4, 5};
+	struct rebuy_arima *fit = NULL;
+	struct rebuy_error err = {0};
+	struct rebuy_arima_order o = {6, 0, 0, 0, 0, 0, 1, 0};
+	assert_int_equal(rebuy_arima_fit(x, 5, &o, REBUY_ARIMA_CSS_ML, &fit, &err), REBUY_EARG);
+	assert_null(fit);
+	struct rebuy_arima_order o2 = {0, 1, 1, 0, 1, 1, 12, 0};
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_arima_fit(x, 5, &o2, REBUY_ARIMA_CSS_ML, &fit, &err), REBUY_EDATA);
+	assert_non_null(strstr(err.msg, "too few"));
+	double bad[3] = {1, NAN, 2};
+	struct rebuy_arima_auto_options ao;
+	rebuy_arima_auto_options_init(&ao);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_arima_auto(bad, 3, &ao, &fit, &err), REBUY_EDATA);
+}
+
+static int load_air(double *x)
+{
+	const char *path = tu_shared_path("data/forecast/AirPassengers.csv");
+	if (!path)
+		return 0;
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[256];
+	int n = 0;
+	assert_non_null(fgets(line, sizeof line, f));
+	while (fgets(line, sizeof line, f) && n < 144) {
+		char *c = strchr(line, ',');
+		assert_non_null(c);
+		x[n++] = strtod(c + 1, NULL);
+	}
+	fclose(f);
+	assert_int_equal(n, 144);
+	return 1;
+}
+
+/* The reference line that starts with prefix, or skips. */
+static const char *ref_line(const char *prefix, char *buf, size_t size)
+{
+	const char *path = tu_shared_path("reference/forecast/airpassengers_ref.txt");
+	if (!path)
+		return NULL;
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(buf, (int)size, f))
+		if (strncmp(buf, prefix, strlen(prefix)) == 0) {
+			fclose(f);
+			return buf;
+		}
+	fclose(f);
+	fail_msg("no line '%s' in the reference", prefix);
+	return NULL;
+}
+
+static double ref_value(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	assert_non_null(p);
+	return strtod(p + strlen(key), NULL);
+}
+
+/* auto.arima(AirPassengers): (2,1,1)(0,1,0)[12]; coefficients to 1e-3 and
+ * the log-likelihood to 0.01 (rebuy differences where R uses a diffuse
+ * prior; the two agree to about 1e-3). */
+static void test_forecast__auto_arima_airpassengers(void **state)
+{
+	(void)state;
+	double x[144];
+	char buf[1024];
+	if (!load_air(x) || !ref_line("auto.arima(AirPassengers):", buf, sizeof buf))
+		skip();
+	struct rebuy_arima_auto_options o;
+	rebuy_arima_auto_options_init(&o);
+	o.m = 12;
+	struct rebuy_arima *fit = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_arima_auto(x, 144, &o, &fit, &err), REBUY_OK);
+	const struct rebuy_arima_order *r = &fit->order;
+	assert_true(r->p == 2 && r->d == 1 && r->q == 1 && r->P == 0 && r->D == 1 && r->Q == 0 &&
+	            r->m == 12);
+	assert_int_equal(fit->n_coef, 3);
+	assert_double_equal(fit->coef[0], ref_value(buf, "ar1="), 1e-3);
+	assert_double_equal(fit->coef[1], ref_value(buf, "ar2="), 1e-3);
+	assert_double_equal(fit->coef[2], ref_value(buf, "ma1="), 1e-3);
+	assert_double_equal(fit->loglik, ref_value(buf, "loglik="), 0.01);
+	assert_double_equal(fit->aicc, ref_value(buf, "AICc="), 0.02);
+	double f[12];
+	assert_int_equal(rebuy_arima_forecast(fit, 12, 0.95, f, NULL, NULL, &err), REBUY_OK);
+	const char *fl = ref_line("auto.arima(AirPassengers) 12-step", buf, sizeof buf);
+	const char *p = strchr(fl, ':') + 1;
+	for (int i = 0; i < 12; i++) {
+		char *end;
+		double v = strtod(p, &end);
+		assert_double_equal(f[i], v, 0.01);
+		p = end;
+	}
+	rebuy_arima_free(fit);
+}
+
+/* The airline model (0,1,1)(0,1,1)[12] on log AirPassengers: coefficients
+ * to 1e-3, log-likelihood to 0.01, exp of the 12 forecasts to 0.01. */
+static void test_forecast__airline_model_on_the_logs(void **state)
+{
+	(void)state;
+	double x[144];
+	char buf[1024];
+	if (!load_air(x) || !ref_line("Arima(log, (0,1,1)(0,1,1)[12]) airline:", buf, sizeof buf))
+		skip();
+	for (int i = 0; i < 144; i++)
+		x[i] = log(x[i]);
+	struct rebuy_arima_order o = {0, 1, 1, 0, 1, 1, 12, 0};
+	struct rebuy_arima *fit = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_arima_fit(x, 144, &o, REBUY_ARIMA_CSS_ML, &fit, &err), REBUY_OK);
+	assert_double_equal(fit->coef[0], ref_value(buf, "ma1="), 1e-3);
+	assert_double_equal(fit->coef[1], ref_value(buf, "sma1="), 1e-3);
+	assert_double_equal(fit->loglik, ref_value(buf, "loglik="), 0.01);
+	double f[12], lo[12], hi[12];
+	assert_int_equal(rebuy_arima_forecast(fit, 12, 0.95, f, lo, hi, &err), REBUY_OK);
+	const char *fl = ref_line("airline model 12-step", buf, sizeof buf);
+	const char *p = strchr(fl, ':') + 1;
+	for (int i = 0; i < 12; i++) {
+		char *end;
+		double v = strtod(p, &end);
+		assert_double_equal(exp(f[i]), v, 0.01);
+		assert_true(lo[i] < f[i] && f[i] < hi[i]);
+		if (i > 0)
+			assert_true(hi[i] - lo[i] > hi[i - 1] - lo[i - 1]);
+		p = end;
+	}
+	rebuy_arima_free(fit);
+}
+
+/* The customer-lifetime forecast against ../shared/reference/clv.md's
+ * BG/NBD values at (0.243, 4.414, 0.793, 2.426): one customer
+ * (2, 30.43, 38.86) twice over (weight 2) gives 2 x CET(39) = 2 x
+ * 1.22602817476714 summed over periods ending at 13, 26 and 39 weeks; one
+ * new customer in the first period (midpoint 6.5) has 1 + E[X(39 - 6.5)]
+ * by the end, and E[X(t)] at 32 is 1.04524332837444 (t = 32.5 is checked
+ * to lie between E[X(32)] and E[X(39)]). Tolerance 1e-9. */
+static void test_forecast__clv_forecast_adds_up_to_the_published_cet(void **state)
+{
+	(void)state;
+	struct rebuy_clv_fit fit;
+	memset(&fit, 0, sizeof fit);
+	fit.model = REBUY_CLV_BGNBD;
+	fit.est.n_params = 4;
+	fit.est.params[0] = 0.243, fit.est.params[1] = 4.414;
+	fit.est.params[2] = 0.793, fit.est.params[3] = 2.426;
+	double x = 2, tx = 30.43, T = 38.86, w = 2;
+	struct rebuy_clv_data d;
+	memset(&d, 0, sizeof d);
+	d.n = 1;
+	d.x = &x, d.t_x = &tx, d.T = &T, d.w = &w;
+	double ts[3] = {0, 13, 26}, te[3] = {13, 26, 39}, nn[3] = {1, 0, 0}, base[3], fresh[3];
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, te, 3, nn, base, fresh, &err), REBUY_OK);
+	assert_double_equal(base[0] + base[1] + base[2], 2 * 1.22602817476714, 1e-9);
+	assert_true(base[0] > base[1] && base[1] > base[2] && base[2] > 0);
+	double by_end = fresh[0] + fresh[1] + fresh[2];
+	assert_double_equal(by_end, 1 + rebuy_clv_expected_new(&fit, 32.5), 1e-12);
+	assert_double_equal(rebuy_clv_expected_new(&fit, 32), 1.04524332837444, 1e-9);
+	assert_true(by_end > 1 + 1.04524332837444 && by_end < 1 + 1.19672319332082);
+	double bad_te[3] = {13, 12, 39};
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, bad_te, 3, nn, base, fresh, &err),
+	                 REBUY_EARG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_forecast__diff_lag_1_and_12),
+	        cmocka_unit_test(test_forecast__kpss_by_hand),
+	        cmocka_unit_test(test_forecast__ar1_likelihood_is_the_direct_formula),
+	        cmocka_unit_test(test_forecast__snaive_and_accuracy_by_hand),
+	        cmocka_unit_test(test_forecast__bad_orders_and_short_series_are_errors),
+	        cmocka_unit_test(test_forecast__auto_arima_airpassengers),
+	        cmocka_unit_test(test_forecast__airline_model_on_the_logs),
+	        cmocka_unit_test(test_forecast__clv_forecast_adds_up_to_the_published_cet),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
