@@ -23,6 +23,7 @@
 #include "rebuy/date.h"
 #include "rebuy/money.h"
 #include "rebuy/rfm.h"
+#include "ingest/side.h"
 
 #define NONE UINT32_MAX
 /* Replicates of one bootstrap work item. */
@@ -119,30 +120,6 @@ static enum rebuy_status nomem(struct rebuy_error *err)
 	return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
 }
 
-/* Text of a cell for a message: cut, control characters as spaces. */
-static void cut_text(char *dst, size_t size, const char *s)
-{
-	size_t n = strlen(s), k = n < size - 1 ? n : size - 1;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	dst[k] = '\0';
-	if (n > k && size > 4)
-		memcpy(dst + size - 4, "...", 4);
-}
-
-static const char *trim(const char *s, size_t *n)
-{
-	while (*n > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*n)--;
-	}
-	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
-		(*n)--;
-	return s;
-}
-
 /* ---- reading the campaign file ------------------------------------------- */
 
 /* A customer of the campaign. */
@@ -224,20 +201,6 @@ static enum rebuy_status find_columns(const struct reading *rd, struct rebuy_err
 	return REBUY_OK;
 }
 
-static const char *kind_name(enum rebuy_date_kind k)
-{
-	switch (k) {
-	case REBUY_DATE_ISO: return "iso";
-	case REBUY_DATE_YMD8: return "ymd";
-	case REBUY_DATE_MDY: return "mdy";
-	case REBUY_DATE_DMY: return "dmy";
-	case REBUY_DATE_UNIX: return "unix";
-	case REBUY_DATE_UNIX_MS: return "unix_ms";
-	case REBUY_DATE_PATTERN: return "pattern";
-	default: return "auto";
-	}
-}
-
 /* Pass 1 over the send dates: month or day first for a/b/YYYY values, from
  * the whole column (a value that reads only one way decides), as the order
  * reader does. Unreadable dates are the row pass's business. */
@@ -264,11 +227,11 @@ static enum rebuy_status read_dates(struct reading *rd, struct rebuy_error *err)
 		if (*ex == SIZE_MAX)
 			*ex = i;
 	}
-	u->date_format_name = kind_name(rd->fmt.kind);
+	u->date_format_name = rebuy__date_kind_name(rd->fmt.kind);
 	char a[48], b[48];
 	if (mdy_only != SIZE_MAX && dmy_only != SIZE_MAX) {
-		cut_text(a, sizeof a, cell(rd, mdy_only, REBUY_UPLIFT_SEND_DATE));
-		cut_text(b, sizeof b, cell(rd, dmy_only, REBUY_UPLIFT_SEND_DATE));
+		rebuy__cut_text(a, sizeof a, cell(rd, mdy_only, REBUY_UPLIFT_SEND_DATE));
+		rebuy__cut_text(b, sizeof b, cell(rd, dmy_only, REBUY_UPLIFT_SEND_DATE));
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "%s: the send dates mix month/day ('%s' on line %llu) and "
 		                       "day/month ('%s' on line %llu): give --%s mdy or dmy",
@@ -281,7 +244,7 @@ static enum rebuy_status read_dates(struct reading *rd, struct rebuy_error *err)
 	} else if (mdy_only != SIZE_MAX) {
 		u->date_format_name = "mdy";
 	} else if (ambiguous != SIZE_MAX) {
-		cut_text(a, sizeof a, cell(rd, ambiguous, REBUY_UPLIFT_SEND_DATE));
+		rebuy__cut_text(a, sizeof a, cell(rd, ambiguous, REBUY_UPLIFT_SEND_DATE));
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "%s: every send date reads both as month/day and as "
 		                       "day/month (e.g. '%s' on line %llu): give --%s mdy or dmy",
@@ -313,7 +276,7 @@ static enum rebuy_status read_row(struct reading *rd, struct work *w, size_t i, 
 	const char *g = cell(rd, i, REBUY_UPLIFT_GROUP);
 	int group = rebuy_uplift_group_parse(g, strlen(g));
 	if (group < 0) {
-		cut_text(text, sizeof text, g);
+		rebuy__cut_text(text, sizeof text, g);
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "%s:%llu:%d: group '%s' is neither treatment (treatment, "
 		                       "treated, test, t, 1) nor control (control, holdout, c, 0)",
@@ -322,7 +285,7 @@ static enum rebuy_status read_row(struct reading *rd, struct work *w, size_t i, 
 	}
 	const struct date_cell *d = &rd->dates[i];
 	if (!(d->flags & REBUY_DATE_OK)) {
-		cut_text(text, sizeof text, cell(rd, i, REBUY_UPLIFT_SEND_DATE));
+		rebuy__cut_text(text, sizeof text, cell(rd, i, REBUY_UPLIFT_SEND_DATE));
 		return rebuy_error_set(err, REBUY_EDATA, "%s:%llu:%d: cannot read send date '%s'",
 		                       u->path, line_of(rd, i),
 		                       u->column[REBUY_UPLIFT_SEND_DATE] + 1, text);
@@ -337,7 +300,7 @@ static enum rebuy_status read_row(struct reading *rd, struct work *w, size_t i, 
 		return rebuy_error_set(err, st, "%s:%llu: customer key too long or too many keys",
 		                       u->path, line_of(rd, i));
 	if (!is_new) {
-		cut_text(text, sizeof text, rebuy__strtab_key(&w->keys, id, NULL));
+		rebuy__cut_text(text, sizeof text, rebuy__strtab_key(&w->keys, id, NULL));
 		return rebuy_error_set(
 		        err, REBUY_EDATA,
 		        "%s:%llu: customer '%s' is listed again (first on line %llu)", u->path,
@@ -509,7 +472,7 @@ static enum rebuy_status segment_by_column(struct rebuy_uplift *u, struct work *
 	for (size_t i = 0; i < w->n; i++) {
 		const char *v = rebuy_table_cell(t, w->row[i], (size_t)col);
 		size_t len = strlen(v);
-		v = trim(v, &len);
+		v = rebuy__trim_blanks(v, &len);
 		if (len == 0) {
 			v = "(empty)";
 			len = 7;

@@ -11,6 +11,7 @@
 
 #include "attrib/attrib_int.h"
 #include "core/mem.h"
+#include "ingest/side.h"
 
 const char *rebuy_attrib_model_name(enum rebuy_attrib_model m)
 {
@@ -183,19 +184,6 @@ void rebuy_attrib_paths_options_init(struct rebuy_attrib_paths_options *opts)
 
 enum { P_PATH, P_CONV, P_VALUE, P_NULL, P_COUNT };
 
-/* Text of a cell for a message: cut, control characters as spaces. */
-static void cut_text(char *dst, size_t size, const char *s)
-{
-	size_t n = strlen(s), k = n < size - 1 ? n : size - 1;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	dst[k] = '\0';
-	if (n > k && size > 4)
-		memcpy(dst + size - 4, "...", 4);
-}
-
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -268,7 +256,7 @@ static enum rebuy_status read_path(struct rebuy_attrib_journeys *j, const struct
 		while (b > a && is_blank(b[-1]))
 			b--;
 		if (a == b) {
-			cut_text(text, sizeof text, s);
+			rebuy__cut_text(text, sizeof text, s);
 			return rebuy_error_set(err, REBUY_EDATA,
 			                       *s ? "%s:%llu:%d: an empty channel in path '%s'"
 			                          : "%s:%llu:%d: an empty path%s",
@@ -334,7 +322,7 @@ enum rebuy_status rebuy_attrib_paths_read(const struct rebuy_table *t,
 			const char *s = rebuy_table_cell(t, i, (size_t)col[k]);
 			if (!read_amount(s, &x[k])) {
 				char text[48];
-				cut_text(text, sizeof text, s);
+				rebuy__cut_text(text, sizeof text, s);
 				st = rebuy_error_set(
 				        err, REBUY_EDATA,
 				        "%s:%llu:%d: %s '%s' is not a number from 0 to 1e15",

@@ -12,6 +12,7 @@
 #include "attrib/attrib_int.h"
 #include "core/mem.h"
 #include "data/partial.h"
+#include "ingest/side.h"
 #include "rebuy/date.h"
 #include "rebuy/money.h"
 
@@ -63,29 +64,6 @@ static enum rebuy_status nomem(struct rebuy_error *err)
 	return rebuy_error_set(err, REBUY_ENOMEM, "out of memory");
 }
 
-static void cut_text(char *dst, size_t size, const char *s)
-{
-	size_t n = strlen(s), k = n < size - 1 ? n : size - 1;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	dst[k] = '\0';
-	if (n > k && size > 4)
-		memcpy(dst + size - 4, "...", 4);
-}
-
-static const char *trim(const char *s, size_t *n)
-{
-	while (*n > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*n)--;
-	}
-	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
-		(*n)--;
-	return s;
-}
-
 static const char *cell(const struct reading *rd, size_t row, int role)
 {
 	return rebuy_table_cell(rd->t, row, (size_t)rd->col[role]);
@@ -126,20 +104,6 @@ static enum rebuy_status find_columns(struct reading *rd, struct rebuy_error *er
 	return REBUY_OK;
 }
 
-static const char *kind_name(enum rebuy_date_kind k)
-{
-	switch (k) {
-	case REBUY_DATE_ISO: return "iso";
-	case REBUY_DATE_YMD8: return "ymd";
-	case REBUY_DATE_MDY: return "mdy";
-	case REBUY_DATE_DMY: return "dmy";
-	case REBUY_DATE_UNIX: return "unix";
-	case REBUY_DATE_UNIX_MS: return "unix_ms";
-	case REBUY_DATE_PATTERN: return "pattern";
-	default: return "auto";
-	}
-}
-
 /* Pass 1 over the times: month or day first for a/b/YYYY values, decided
  * by the whole column as the order reader does. */
 static enum rebuy_status resolve_slash(struct reading *rd, struct rebuy_error *err)
@@ -158,12 +122,12 @@ static enum rebuy_status resolve_slash(struct reading *rd, struct rebuy_error *e
 		if (*ex == SIZE_MAX)
 			*ex = i;
 	}
-	rd->j->date_format_name = kind_name(rd->fmt.kind);
+	rd->j->date_format_name = rebuy__date_kind_name(rd->fmt.kind);
 	const char *flag = "touch-date-format";
 	char a[48], b[48];
 	if (mdy_only != SIZE_MAX && dmy_only != SIZE_MAX) {
-		cut_text(a, sizeof a, cell(rd, mdy_only, REBUY_ATTRIB_TOUCH_TIME));
-		cut_text(b, sizeof b, cell(rd, dmy_only, REBUY_ATTRIB_TOUCH_TIME));
+		rebuy__cut_text(a, sizeof a, cell(rd, mdy_only, REBUY_ATTRIB_TOUCH_TIME));
+		rebuy__cut_text(b, sizeof b, cell(rd, dmy_only, REBUY_ATTRIB_TOUCH_TIME));
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "%s: the times mix month/day ('%s' on line %llu) and "
 		                       "day/month ('%s' on line %llu): give --%s mdy or dmy",
@@ -176,7 +140,7 @@ static enum rebuy_status resolve_slash(struct reading *rd, struct rebuy_error *e
 	} else if (mdy_only != SIZE_MAX) {
 		rd->j->date_format_name = "mdy";
 	} else if (ambiguous != SIZE_MAX) {
-		cut_text(a, sizeof a, cell(rd, ambiguous, REBUY_ATTRIB_TOUCH_TIME));
+		rebuy__cut_text(a, sizeof a, cell(rd, ambiguous, REBUY_ATTRIB_TOUCH_TIME));
 		return rebuy_error_set(err, REBUY_EDATA,
 		                       "%s: every time reads both as month/day and as day/month "
 		                       "(e.g. '%s' on line %llu): give --%s mdy or dmy",
@@ -216,7 +180,7 @@ static enum rebuy_status read_row(struct reading *rd, size_t i, struct rebuy_err
 	int64_t ts = 0, alt = 0;
 	unsigned f = rebuy_date_parse(s, strlen(s), &rd->fmt, &ts, &alt);
 	if (!(f & REBUY_DATE_OK)) {
-		cut_text(text, sizeof text, s);
+		rebuy__cut_text(text, sizeof text, s);
 		return rebuy_error_set(err, REBUY_EDATA, "%s:%llu:%d: cannot read time '%s'",
 		                       t->path, line_of(rd, i),
 		                       rd->col[REBUY_ATTRIB_TOUCH_TIME] + 1, text);
@@ -229,7 +193,7 @@ static enum rebuy_status read_row(struct reading *rd, size_t i, struct rebuy_err
 	r->ts = ts;
 	s = cell(rd, i, REBUY_ATTRIB_TOUCH_CHANNEL);
 	len = strlen(s);
-	s = trim(s, &len);
+	s = rebuy__trim_blanks(s, &len);
 	if (len == 0)
 		return rebuy_error_set(err, REBUY_EDATA, "%s:%llu:%d: empty channel", t->path,
 		                       line_of(rd, i), rd->col[REBUY_ATTRIB_TOUCH_CHANNEL] + 1);
@@ -245,11 +209,11 @@ static enum rebuy_status read_row(struct reading *rd, size_t i, struct rebuy_err
 	if (rd->col[REBUY_ATTRIB_TOUCH_COST] >= 0) {
 		s = cell(rd, i, REBUY_ATTRIB_TOUCH_COST);
 		len = strlen(s);
-		s = trim(s, &len);
+		s = rebuy__trim_blanks(s, &len);
 		if (len > 0) {
 			enum rebuy_num_result nr = rebuy_money_parse(s, len, rd->decimal, &r->cost);
 			if (nr == REBUY_NUM_BAD || nr == REBUY_NUM_RANGE || r->cost < 0) {
-				cut_text(text, sizeof text, cell(rd, i, REBUY_ATTRIB_TOUCH_COST));
+				rebuy__cut_text(text, sizeof text, cell(rd, i, REBUY_ATTRIB_TOUCH_COST));
 				return rebuy_error_set(err, REBUY_EDATA,
 				                       "%s:%llu:%d: cost '%s' is not a number >= 0",
 				                       t->path, line_of(rd, i),

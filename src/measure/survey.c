@@ -15,6 +15,7 @@
 #include "core/mem.h"
 #include "core/strtab.h"
 #include "data/partial.h"
+#include "ingest/side.h"
 #include "rebuy/date.h"
 #include "rebuy/money.h"
 
@@ -115,23 +116,12 @@ void rebuy_survey_free(struct rebuy_survey *s)
 
 /* ---- cells --------------------------------------------------------------- */
 
-static const char *trim(const char *s, size_t *n)
-{
-	while (*n > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*n)--;
-	}
-	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
-		(*n)--;
-	return s;
-}
-
 /* A whole number: blanks, an optional sign, digits, and optionally a
  * decimal mark followed by zeros only ("9.0", "9,0": spreadsheets write
  * integers so). Returns 1 and *v (clamped to +-10^9) when it is one. */
 static int parse_score(const char *s, size_t n, int64_t *v)
 {
-	s = trim(s, &n);
+	s = rebuy__trim_blanks(s, &n);
 	size_t i = 0;
 	int neg = 0;
 	if (i < n && (s[i] == '+' || s[i] == '-'))
@@ -154,19 +144,6 @@ static int parse_score(const char *s, size_t n, int64_t *v)
 		return 0;
 	*v = neg ? -x : x;
 	return 1;
-}
-
-/* Text of a cell for a message: cut, control characters as spaces. */
-static void cut_text(char *dst, size_t size, const char *s)
-{
-	size_t n = strlen(s), k = n < size - 1 ? n : size - 1;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	dst[k] = '\0';
-	if (n > k && size > 4)
-		memcpy(dst + size - 4, "...", 4);
 }
 
 /* ---- reading the responses ---------------------------------------------- */
@@ -209,7 +186,7 @@ enum shape {
 
 static enum shape date_shape(const char *s, size_t n, unsigned flags)
 {
-	s = trim(s, &n);
+	s = rebuy__trim_blanks(s, &n);
 	size_t digits = 0;
 	while (digits < n && s[digits] >= '0' && s[digits] <= '9')
 		digits++;
@@ -253,7 +230,7 @@ static void read_row(struct reading *rd, size_t row)
 	}
 	const char *c = cell(rd, row, REBUY_SURVEY_CUSTOMER);
 	size_t n = strlen(c);
-	trim(c, &n);
+	rebuy__trim_blanks(c, &n);
 	if (n == 0) {
 		r->reject = REBUY_SURVEY_MISSING_CUSTOMER;
 		return;
@@ -283,25 +260,11 @@ static void read_row(struct reading *rd, size_t row)
 	}
 	const char *sc = cell(rd, row, REBUY_SURVEY_SCORE);
 	n = strlen(sc);
-	trim(sc, &n);
+	rebuy__trim_blanks(sc, &n);
 	if (n == 0)
 		r->reject = REBUY_SURVEY_MISSING_SCORE;
 	else if (!parse_score(sc, strlen(sc), &r->score))
 		r->reject = REBUY_SURVEY_BAD_SCORE;
-}
-
-static const char *kind_name(enum rebuy_date_kind k)
-{
-	switch (k) {
-	case REBUY_DATE_ISO: return "iso";
-	case REBUY_DATE_YMD8: return "ymd";
-	case REBUY_DATE_MDY: return "mdy";
-	case REBUY_DATE_DMY: return "dmy";
-	case REBUY_DATE_UNIX: return "unix";
-	case REBUY_DATE_UNIX_MS: return "unix_ms";
-	case REBUY_DATE_PATTERN: return "pattern";
-	default: return "auto";
-	}
 }
 
 /* Month or day first for a/b/YYYY dates, from the whole column (a value
@@ -313,7 +276,7 @@ static enum rebuy_status decide_slash(struct reading *rd, struct rebuy_error *er
 	const char *flag = rd->opts->date_format_flag ? rd->opts->date_format_flag : "date-format";
 	char a[48], b[48];
 	if (rd->fmt.kind != REBUY_DATE_AUTO) {
-		s->date_format_name = kind_name(rd->fmt.kind);
+		s->date_format_name = rebuy__date_kind_name(rd->fmt.kind);
 		return REBUY_OK;
 	}
 	static const char *const shape_names[] = {"iso", "ymd", "unix", "unix_ms", "", "dmy", ""};
@@ -322,8 +285,8 @@ static enum rebuy_status decide_slash(struct reading *rd, struct rebuy_error *er
 		if (rd->shapes == 1u << k && shape_names[k][0])
 			s->date_format_name = shape_names[k];
 	if (rd->mdy_only.set && rd->dmy_only.set) {
-		cut_text(a, sizeof a, cell(rd, rd->mdy_only.row, REBUY_SURVEY_DATE));
-		cut_text(b, sizeof b, cell(rd, rd->dmy_only.row, REBUY_SURVEY_DATE));
+		rebuy__cut_text(a, sizeof a, cell(rd, rd->mdy_only.row, REBUY_SURVEY_DATE));
+		rebuy__cut_text(b, sizeof b, cell(rd, rd->dmy_only.row, REBUY_SURVEY_DATE));
 		return rebuy_error_set(
 		        err, REBUY_EDATA,
 		        "%s: the dates mix month/day ('%s' on line %llu) and day/month ('%s' on "
@@ -339,7 +302,7 @@ static enum rebuy_status decide_slash(struct reading *rd, struct rebuy_error *er
 	} else if (rd->mdy_only.set) {
 		s->date_format_name = only_slash ? "mdy" : "auto";
 	} else if (rd->ambiguous.set) {
-		cut_text(a, sizeof a, cell(rd, rd->ambiguous.row, REBUY_SURVEY_DATE));
+		rebuy__cut_text(a, sizeof a, cell(rd, rd->ambiguous.row, REBUY_SURVEY_DATE));
 		return rebuy_error_set(
 		        err, REBUY_EDATA,
 		        "%s: every date reads both as month/day and as day/month (e.g. '%s' on "
@@ -389,7 +352,7 @@ static enum rebuy_status decide_scale(struct reading *rd, struct rebuy_error *er
 	}
 	if (has_outside) {
 		char text[48];
-		cut_text(text, sizeof text, cell(rd, outside, REBUY_SURVEY_SCORE));
+		rebuy__cut_text(text, sizeof text, cell(rd, outside, REBUY_SURVEY_SCORE));
 		return rebuy_error_set(
 		        err, REBUY_EDATA,
 		        "%s:%llu:%d: score '%s' is outside both scales (0-10 for NPS, "
@@ -451,7 +414,7 @@ static enum rebuy_status judge_rows(struct reading *rd, struct rebuy_error *err)
 			break;
 		case REBUY_SURVEY_BAD_DATE:
 			p->column = (unsigned)s->column[REBUY_SURVEY_DATE] + 1;
-			cut_text(text, sizeof text, cell(rd, i, REBUY_SURVEY_DATE));
+			rebuy__cut_text(text, sizeof text, cell(rd, i, REBUY_SURVEY_DATE));
 			snprintf(p->message, sizeof p->message, "cannot read date '%s'", text);
 			break;
 		case REBUY_SURVEY_MISSING_SCORE:
@@ -460,13 +423,13 @@ static enum rebuy_status judge_rows(struct reading *rd, struct rebuy_error *err)
 			break;
 		case REBUY_SURVEY_BAD_SCORE:
 			p->column = (unsigned)s->column[REBUY_SURVEY_SCORE] + 1;
-			cut_text(text, sizeof text, cell(rd, i, REBUY_SURVEY_SCORE));
+			rebuy__cut_text(text, sizeof text, cell(rd, i, REBUY_SURVEY_SCORE));
 			snprintf(p->message, sizeof p->message, "score '%s' is not a whole number",
 			         text);
 			break;
 		default:
 			p->column = (unsigned)s->column[REBUY_SURVEY_SCORE] + 1;
-			cut_text(text, sizeof text, cell(rd, i, REBUY_SURVEY_SCORE));
+			rebuy__cut_text(text, sizeof text, cell(rd, i, REBUY_SURVEY_SCORE));
 			snprintf(p->message, sizeof p->message,
 			         "score '%s' is outside the %s scale (%d-%d)", text,
 			         s->scale == REBUY_SCALE_NPS ? "NPS" : "CSAT", s->min_score,
