@@ -15,6 +15,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,13 @@
 #define RELTOL 1.490116119384765625e-8
 #define MAXIT 100
 #define STEADY_TOL 1e-11
+/* Parameter vectors whose CSS objective css_values computes together. */
+#define CSS_LANES 8
+typedef double css_pair __attribute__((vector_size(2 * sizeof(double))));
+typedef int64_t css_mask __attribute__((vector_size(2 * sizeof(int64_t))));
+typedef struct {
+	css_pair h[CSS_LANES / 2];
+} css_lanes;
 
 struct obj {
 	const double *w; /* the differenced series */
@@ -38,11 +46,15 @@ struct obj {
 	double phi[FC_DEG_MAX + 1], theta[FC_DEG_MAX + 1];
 	int np, nq, r;
 	double *e;              /* nw: CSS residuals or standardized innovations */
+	double *eb;             /* (nw + 1) x CSS_LANES: the residuals of css_values' lanes */
 	double *wc;             /* nw: w minus the constant */
 	double *P, *M, *a, *an; /* r x r, r x r, r, r */
 	double *gam, *psi, *lu; /* autocovariances, psi weights, (np+1)^2 */
 	double ssq;
 	int nu;
+	/* the gradient value_ahead computed at spec_x */
+	double spec_x[FC_K_MAX], spec_g[FC_K_MAX];
+	int spec_ok, spec_rc;
 };
 
 /* Maps unconstrained values to the coefficients of a stationary AR(p). */
@@ -155,6 +167,141 @@ static double css_value(struct obj *c, const double *par)
 	if (nu == 0)
 		return NAN;
 	return 0.5 * log(ssq / nu);
+}
+
+/* The state of ml_values' lanes for the row loop (lane-minor arrays). */
+struct ml_lanes {
+	const double *w;
+	int nw, r;
+	double *P, *M, *a, *an, *Rv, *phi;
+	double mu[CSS_LANES], ssq[CSS_LANES], sumlog[CSS_LANES];
+	int fast[CSS_LANES], bad[CSS_LANES], nfast;
+};
+
+/* The recursions of css_values and ml_values, in SSE2 pairs (every x86-64
+ * has them; other machines' compilers lower the same vectors) and, where
+ * the processor has AVX2, in fours. No FMA: a fused multiply-add would
+ * round differently from the one-vector code. */
+typedef double lanes_v2 __attribute__((vector_size(2 * sizeof(double)), aligned(8)));
+typedef int64_t lanes_m2 __attribute__((vector_size(2 * sizeof(int64_t)), aligned(8)));
+#define LANES_V lanes_v2
+#define LANES_M lanes_m2
+#define LANES_W 2
+#define LANES_FN(name) name##_v2
+#define LANES_ATTR
+#include "forecast/arima_lanes.h"
+#undef LANES_V
+#undef LANES_M
+#undef LANES_W
+#undef LANES_FN
+#undef LANES_ATTR
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LANES_AVX2 1
+typedef double lanes_v4 __attribute__((vector_size(4 * sizeof(double)), aligned(8)));
+typedef int64_t lanes_m4 __attribute__((vector_size(4 * sizeof(int64_t)), aligned(8)));
+#define LANES_V lanes_v4
+#define LANES_M lanes_m4
+#define LANES_W 4
+#define LANES_FN(name) name##_v4
+#define LANES_ATTR __attribute__((target("avx2")))
+#include "forecast/arima_lanes.h"
+#undef LANES_V
+#undef LANES_M
+#undef LANES_W
+#undef LANES_FN
+#undef LANES_ATTR
+#endif
+
+static int lanes_avx2(void)
+{
+#ifdef LANES_AVX2
+	return __builtin_cpu_supports("avx2");
+#else
+	return 0;
+#endif
+}
+
+/* The CSS objective at n scaled parameter vectors (row major, c->k each)
+ * into f[n], CSS_LANES at a time. Each lane does css_value's arithmetic in
+ * css_value's order, so every value has css_value's bits: the lanes only
+ * interleave, so that the chain of dependent subtractions in one lane's MA
+ * recursion overlaps the other lanes' (the recursion is bound by that
+ * latency, not by arithmetic). Lags whose coefficient is zero in every lane
+ * (the gaps of a seasonal polynomial) are skipped: subtracting 0 x e
+ * changes nothing. The numeric gradient and Hessian are where the fit
+ * spends its time, and they are batches of such vectors. */
+#define CSS_LANE(v, i) ((v).h[(i) / 2][(i) % 2])
+static void css_values(struct obj *c, const double *scaled, int n, double *f)
+{
+	enum { L = CSS_LANES };
+	const double *w = c->w;
+	int nw = c->nw, k = c->k;
+	/* aligned for the vector type (the buffer has a spare lane group) */
+	css_lanes *eb = (css_lanes *)(((uintptr_t)c->eb + sizeof(css_lanes) - 1) &
+	                              ~(uintptr_t)(sizeof(css_lanes) - 1));
+	for (int g0 = 0; g0 < n; g0 += L) {
+		/* coefficients lag-major: phi[j] holds lag j + 1 of every lane */
+		css_lanes phi[FC_DEG_MAX], theta[FC_DEG_MAX], c0, ssq;
+		int np = 0, nq = 0;
+		for (int lane = 0; lane < L; lane++) {
+			int src = g0 + lane < n ? g0 + lane : g0;
+			double par[FC_K_MAX];
+			for (int i = 0; i < k; i++)
+				par[i] = scaled[src * k + i] * c->parscale[i];
+			expand(c, par);
+			np = c->np;
+			nq = c->nq;
+			double phisum = 0;
+			for (int j = 0; j < np; j++) {
+				CSS_LANE(phi[j], lane) = c->phi[j];
+				phisum += c->phi[j];
+			}
+			for (int j = 0; j < nq; j++)
+				CSS_LANE(theta[j], lane) = c->theta[j];
+			CSS_LANE(c0, lane) = constant_of(c, par) * (1 - phisum);
+			CSS_LANE(ssq, lane) = 0;
+		}
+		/* the lags with a coefficient in some lane, and their offsets */
+		css_lanes phic[FC_DEG_MAX], thetac[FC_DEG_MAX];
+		int arofs[FC_DEG_MAX], maofs[FC_DEG_MAX], nar = 0, nma = 0;
+		for (int j = 0; j < np; j++)
+			for (int lane = 0; lane < L; lane++)
+				if (CSS_LANE(phi[j], lane) != 0) {
+					phic[nar] = phi[j];
+					arofs[nar++] = j + 1;
+					break;
+				}
+		for (int j = 0; j < nq; j++)
+			for (int lane = 0; lane < L; lane++)
+				if (CSS_LANE(theta[j], lane) != 0) {
+					thetac[nma] = theta[j];
+					maofs[nma++] = j + 1;
+					break;
+				}
+		for (int l = 0; l < np && l < nw; l++)
+			memset(&eb[l], 0, sizeof eb[l]);
+		/* the first nq rows see fewer MA lags (residuals before np are 0) */
+		int full = np + nq < nw ? np + nq : nw;
+		for (int lane = 0; lane < L; lane++)
+			for (int l = np; l < full; l++) {
+				double t = w[l] - CSS_LANE(c0, lane);
+				for (int a = 0; a < nar; a++)
+					t -= CSS_LANE(phic[a], lane) * w[l - arofs[a]];
+				for (int a = 0; a < nma && maofs[a] <= l - np; a++)
+					t -= CSS_LANE(thetac[a], lane) *
+					     CSS_LANE(eb[l - maofs[a]], lane);
+				CSS_LANE(eb[l], lane) = t;
+				CSS_LANE(ssq, lane) += t * t;
+			}
+		if (full < nw)
+			(lanes_avx2() ? css_rows_v4 : css_rows_v2)(
+			        w, (double *)eb, full, nw, (const double *)phic, arofs, nar,
+			        (const double *)thetac, maofs, nma, (const double *)&c0,
+			        (double *)&ssq);
+		int nu = nw > np ? nw - np : 0;
+		for (int lane = 0; lane < L && g0 + lane < n; lane++)
+			f[g0 + lane] = nu == 0 ? NAN : 0.5 * log(CSS_LANE(ssq, lane) / nu);
+	}
 }
 
 /* Solves a x = b (n x n, row major, destroyed) by partial pivoting; 0 when
@@ -357,6 +504,80 @@ static double ml_value(struct obj *c, const double *par_in)
 	return 0.5 * (log(c->ssq / c->nu) + sumlog / c->nu);
 }
 
+/* The exact-likelihood objective at n scaled parameter vectors into f[n],
+ * CSS_LANES at a time: ml_value's arithmetic lane by lane in its order (the
+ * same bits), the Kalman recursions of the lanes interleaved. A lane whose
+ * covariance has reached its steady state takes the fast step while the
+ * others go on updating theirs. Returns 0 without memory (the caller falls
+ * back to one vector at a time). */
+static int ml_values(struct obj *c, const double *scaled, int n, double *f)
+{
+	enum { L = CSS_LANES };
+	int k = c->k, nw = c->nw;
+	/* the order fixes r: expand once to size the buffers */
+	{
+		double par[FC_K_MAX] = {0};
+		expand(c, par);
+	}
+	int r = c->r, np = c->np, nq = c->nq, r1 = r + 1;
+	/* lane-minor arrays: P has a row of zeros below it, M (stride r + 1) a
+	 * column of zeros right of it, a a zero after it, so that the shifts
+	 * of the transition read the 0.0 ml_value's kalman adds there */
+	size_t need = (size_t)L * ((size_t)r1 * r + (size_t)r * r1 + 4 * (size_t)r1);
+	double *buf = rebuy__calloc(need, sizeof(double));
+	if (!buf)
+		return 0;
+	struct ml_lanes s;
+	s.w = c->w;
+	s.nw = nw;
+	s.r = r;
+	s.P = buf;
+	s.M = s.P + r1 * r * L;
+	s.a = s.M + r * r1 * L;
+	s.an = s.a + r1 * L;
+	s.Rv = s.an + r1 * L;
+	s.phi = s.Rv + r1 * L;
+	int live[L];
+	for (int g0 = 0; g0 < n; g0 += L) {
+		s.nfast = 0;
+		for (int z = 0; z < L; z++) {
+			int src = g0 + z < n ? g0 + z : g0;
+			double raw[FC_K_MAX], par[FC_K_MAX];
+			for (int i = 0; i < k; i++)
+				raw[i] = scaled[src * k + i] * c->parscale[i];
+			if (c->trans)
+				transpars(c->o, raw, par, k);
+			else
+				memcpy(par, raw, sizeof(double) * (size_t)k);
+			expand(c, par);
+			live[z] = stationary_cov(c);
+			s.bad[z] = 0;
+			s.fast[z] = !live[z];
+			s.nfast += s.fast[z];
+			s.ssq[z] = s.sumlog[z] = 0;
+			s.mu[z] = constant_of(c, par);
+			for (int i = 0; i < r; i++) {
+				s.phi[i * L + z] = i < np ? c->phi[i] : 0.0;
+				s.Rv[i * L + z] = i == 0 ? 1.0 : (i <= nq ? c->theta[i - 1] : 0.0);
+				s.a[i * L + z] = 0;
+				for (int j = 0; j < r; j++)
+					s.P[(i * r + j) * L + z] = live[z] ? c->P[i * r + j] : 0.0;
+			}
+		}
+		(lanes_avx2() ? ml_rows_v4 : ml_rows_v2)(&s);
+		for (int z = 0; z < L && g0 + z < n; z++) {
+			if (!live[z])
+				f[g0 + z] = DBL_MAX;
+			else if (s.bad[z] || !isfinite(s.sumlog[z]) || nw == 0)
+				f[g0 + z] = NAN;
+			else
+				f[g0 + z] = 0.5 * (log(s.ssq[z] / nw) + s.sumlog[z] / nw);
+		}
+	}
+	rebuy__free(buf);
+	return 1;
+}
+
 static double value(struct obj *c, const double *scaled)
 {
 	double par[FC_K_MAX];
@@ -365,20 +586,76 @@ static double value(struct obj *c, const double *scaled)
 	return c->ml ? ml_value(c, par) : css_value(c, par);
 }
 
-static int gradient(struct obj *c, double *x, double *g)
+/* The objective at the n vectors xs (c->k values each) into fs; 0 when
+ * the batch could not be had (no memory). */
+static int values(struct obj *c, const double *xs, int n, double *fs)
+{
+	if (!c->ml) {
+		css_values(c, xs, n, fs);
+		return 1;
+	}
+	return ml_values(c, xs, n, fs);
+}
+
+/* The 2k points of the central differences at x, after xs[0..off) */
+static void gradient_points(const struct obj *c, const double *x, double *xs)
+{
+	int k = c->k;
+	for (int i = 0; i < k; i++) {
+		double *x1 = xs + (2 * i) * k, *x2 = x1 + k;
+		memcpy(x1, x, sizeof(double) * (size_t)k);
+		memcpy(x2, x, sizeof(double) * (size_t)k);
+		x1[i] = x[i] + NDEPS;
+		x2[i] = x[i] - NDEPS;
+	}
+}
+
+static int gradient_of(const struct obj *c, const double *fs, double *g)
 {
 	for (int i = 0; i < c->k; i++) {
-		double xi = x[i];
-		x[i] = xi + NDEPS;
-		double f1 = value(c, x);
-		x[i] = xi - NDEPS;
-		double f2 = value(c, x);
-		x[i] = xi;
-		if (!isfinite(f1) || !isfinite(f2))
+		if (!isfinite(fs[2 * i]) || !isfinite(fs[2 * i + 1]))
 			return 0;
-		g[i] = (f1 - f2) / (2 * NDEPS);
+		g[i] = (fs[2 * i] - fs[2 * i + 1]) / (2 * NDEPS);
 	}
 	return 1;
+}
+
+static int gradient(struct obj *c, double *x, double *g)
+{
+	int k = c->k;
+	if (c->spec_ok && memcmp(x, c->spec_x, sizeof(double) * (size_t)k) == 0) {
+		c->spec_ok = 0;
+		memcpy(g, c->spec_g, sizeof(double) * (size_t)k);
+		return c->spec_rc;
+	}
+	/* the 2k points of the central differences, evaluated together */
+	double xs[2 * FC_K_MAX * FC_K_MAX], fs[2 * FC_K_MAX];
+	gradient_points(c, x, xs);
+	if (!values(c, xs, 2 * k, fs))
+		for (int i = 0; i < 2 * k; i++)
+			fs[i] = value(c, xs + i * k);
+	return gradient_of(c, fs, g);
+}
+
+/* The objective at x, for a line search's first step: when the gradient's
+ * points leave a lane of their last batch free, x rides in it and the
+ * gradient at x is kept for the gradient call that follows when the step
+ * is taken (most are). The same values as value and gradient. */
+static double value_ahead(struct obj *c, const double *x)
+{
+	int k = c->k;
+	c->spec_ok = 0;
+	if ((2 * k) % CSS_LANES == 0)
+		return value(c, x);
+	double xs[(2 * FC_K_MAX + 1) * FC_K_MAX], fs[2 * FC_K_MAX + 1];
+	gradient_points(c, x, xs);
+	memcpy(xs + 2 * k * k, x, sizeof(double) * (size_t)k);
+	if (!values(c, xs, 2 * k + 1, fs))
+		return value(c, x);
+	c->spec_rc = gradient_of(c, fs, c->spec_g);
+	memcpy(c->spec_x, x, sizeof(double) * (size_t)k);
+	c->spec_ok = 1;
+	return fs[2 * k];
 }
 
 /* Nash's variable metric minimizer on scaled parameters b (in/out).
@@ -388,6 +665,7 @@ static int vmmin(struct obj *c, double *b, double *fmin)
 {
 	int n = c->k;
 	double g[FC_K_MAX], t[FC_K_MAX], X[FC_K_MAX], cc[FC_K_MAX], B[FC_K_MAX][FC_K_MAX];
+	c->spec_ok = 0;
 	double f = value(c, b);
 	if (!isfinite(f))
 		return -1;
@@ -427,7 +705,7 @@ static int vmmin(struct obj *c, double *b, double *fmin)
 						count++;
 				}
 				if (count < n) {
-					f = value(c, b);
+					f = step == 1.0 ? value_ahead(c, b) : value(c, b);
 					accpoint =
 					        isfinite(f) && f <= *fmin + gradproj * step * 1e-4;
 					if (!accpoint)
@@ -604,6 +882,7 @@ static int hessian_ok(struct obj *c, const double *scaled, const double *raw)
 	if (k == 0)
 		return 1;
 	double x[FC_K_MAX], g1[FC_K_MAX], g2[FC_K_MAX], H[FC_K_MAX * FC_K_MAX];
+	c->spec_ok = 0;
 	memcpy(x, scaled, sizeof(double) * (size_t)k);
 	for (int i = 0; i < k; i++) {
 		double eps = NDEPS / c->parscale[i];
@@ -703,6 +982,7 @@ static enum rebuy_status obj_alloc(struct obj *c, int nw)
 {
 	int r = FC_DEG_MAX + 1;
 	c->e = rebuy__calloc((size_t)(nw > 0 ? nw : 1), sizeof(double));
+	c->eb = rebuy__calloc((size_t)(nw > 0 ? nw : 1) * CSS_LANES + CSS_LANES, sizeof(double));
 	c->wc = rebuy__calloc((size_t)(nw > 0 ? nw : 1), sizeof(double));
 	c->P = rebuy__calloc((size_t)(r * r), sizeof(double));
 	c->M = rebuy__calloc((size_t)(r * r), sizeof(double));
@@ -711,7 +991,8 @@ static enum rebuy_status obj_alloc(struct obj *c, int nw)
 	c->gam = rebuy__calloc((size_t)r + 1, sizeof(double));
 	c->psi = rebuy__calloc((size_t)r + 1, sizeof(double));
 	c->lu = rebuy__calloc((size_t)(r * r), sizeof(double));
-	if (!c->e || !c->wc || !c->P || !c->M || !c->a || !c->an || !c->gam || !c->psi || !c->lu)
+	if (!c->e || !c->eb || !c->wc || !c->P || !c->M || !c->a || !c->an || !c->gam || !c->psi ||
+	    !c->lu)
 		return REBUY_ENOMEM;
 	return REBUY_OK;
 }
@@ -719,6 +1000,7 @@ static enum rebuy_status obj_alloc(struct obj *c, int nw)
 static void obj_release(struct obj *c)
 {
 	rebuy__free(c->e);
+	rebuy__free(c->eb);
 	rebuy__free(c->wc);
 	rebuy__free(c->P);
 	rebuy__free(c->M);
