@@ -134,7 +134,8 @@ static double constant_of(const struct obj *c, const double *par)
 static double css_value(struct obj *c, const double *par)
 {
 	expand(c, par);
-	/* the AR filter first (vectorizable), then the MA recursion */
+	/* e_l = w_l - c0 - sum phi_j w_{l-j} - sum theta_j e_{l-j}, the
+	 * residuals before np taken as 0 */
 	double mu = constant_of(c, par), ssq = 0, phisum = 0;
 	int nu = 0, np = c->np, nq = c->nq, nw = c->nw;
 	const double *w = c->w;
@@ -144,20 +145,24 @@ static double css_value(struct obj *c, const double *par)
 	double c0 = mu * (1 - phisum);
 	for (int l = 0; l < np && l < nw; l++)
 		e[l] = 0;
-	for (int l = np; l < nw; l++)
-		e[l] = w[l] - c0;
-	for (int j = 0; j < np; j++) {
-		double ph = c->phi[j];
-		if (ph == 0)
-			continue;
-		for (int l = np; l < nw; l++)
-			e[l] -= ph * w[l - j - 1];
-	}
+	/* the lags with a coefficient (a seasonal polynomial has gaps;
+	 * subtracting 0 x w changes nothing) */
+	int ar[FC_DEG_MAX], ma[FC_DEG_MAX], nar = 0, nma = 0;
+	for (int j = 0; j < np; j++)
+		if (c->phi[j] != 0)
+			ar[nar++] = j;
+	for (int j = 0; j < nq; j++)
+		if (c->theta[j] != 0)
+			ma[nma++] = j;
+	/* the MA lags from the farthest, so that the newest residual enters
+	 * last and a row waits on the one before it for one multiply-subtract */
 	for (int l = np; l < nw; l++) {
-		double t = e[l];
-		int jm = l - np < nq ? l - np : nq;
-		for (int j = 0; j < jm; j++)
-			t -= c->theta[j] * e[l - j - 1];
+		double t = w[l] - c0;
+		for (int a = 0; a < nar; a++)
+			t -= c->phi[ar[a]] * w[l - ar[a] - 1];
+		for (int a = nma - 1; a >= 0; a--)
+			if (ma[a] < l - np)
+				t -= c->theta[ma[a]] * e[l - ma[a] - 1];
 		e[l] = t;
 		ssq += t * t;
 		nu++;
@@ -287,9 +292,10 @@ static void css_values(struct obj *c, const double *scaled, int n, double *f)
 				double t = w[l] - CSS_LANE(c0, lane);
 				for (int a = 0; a < nar; a++)
 					t -= CSS_LANE(phic[a], lane) * w[l - arofs[a]];
-				for (int a = 0; a < nma && maofs[a] <= l - np; a++)
-					t -= CSS_LANE(thetac[a], lane) *
-					     CSS_LANE(eb[l - maofs[a]], lane);
+				for (int a = nma - 1; a >= 0; a--)
+					if (maofs[a] <= l - np)
+						t -= CSS_LANE(thetac[a], lane) *
+						     CSS_LANE(eb[l - maofs[a]], lane);
 				CSS_LANE(eb[l], lane) = t;
 				CSS_LANE(ssq, lane) += t * t;
 			}
@@ -884,19 +890,47 @@ static int hessian_ok(struct obj *c, const double *scaled, const double *raw)
 	double x[FC_K_MAX], g1[FC_K_MAX], g2[FC_K_MAX], H[FC_K_MAX * FC_K_MAX];
 	c->spec_ok = 0;
 	memcpy(x, scaled, sizeof(double) * (size_t)k);
+	/* the 4k^2 points of the 2k gradients in one batch */
+	int np2 = 2 * k, npts = 2 * k * np2;
+	double *xs = rebuy__malloc(sizeof(double) * (size_t)npts * (size_t)k);
+	double *fs = rebuy__malloc(sizeof(double) * (size_t)npts);
+	int batched = 0;
+	if (xs && fs) {
+		for (int i = 0; i < k; i++) {
+			double eps = NDEPS / c->parscale[i];
+			x[i] = scaled[i] + eps;
+			gradient_points(c, x, xs + (size_t)(2 * i) * np2 * k);
+			x[i] = scaled[i] - eps;
+			gradient_points(c, x, xs + (size_t)(2 * i + 1) * np2 * k);
+			x[i] = scaled[i];
+		}
+		batched = values(c, xs, npts, fs);
+	}
+	rebuy__free(xs);
 	for (int i = 0; i < k; i++) {
 		double eps = NDEPS / c->parscale[i];
-		x[i] = scaled[i] + eps;
-		if (!gradient(c, x, g1))
-			return 0;
-		x[i] = scaled[i] - eps;
-		if (!gradient(c, x, g2))
-			return 0;
-		x[i] = scaled[i];
+		if (batched) {
+			if (!gradient_of(c, fs + (2 * i) * np2, g1) ||
+			    !gradient_of(c, fs + (2 * i + 1) * np2, g2)) {
+				rebuy__free(fs);
+				return 0;
+			}
+		} else {
+			x[i] = scaled[i] + eps;
+			int ok = gradient(c, x, g1);
+			x[i] = scaled[i] - eps;
+			ok = ok && gradient(c, x, g2);
+			x[i] = scaled[i];
+			if (!ok) {
+				rebuy__free(fs);
+				return 0;
+			}
+		}
 		for (int j = 0; j < k; j++)
 			H[i * k + j] =
 			        (g1[j] - g2[j]) / (2 * eps * c->parscale[i] * c->parscale[j]);
 	}
+	rebuy__free(fs);
 	for (int i = 0; i < k; i++)
 		for (int j = 0; j < i; j++)
 			H[i * k + j] = H[j * k + i] = 0.5 * (H[i * k + j] + H[j * k + i]);

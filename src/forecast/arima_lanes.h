@@ -26,7 +26,7 @@ LANES_ATTR static void LANES_FN(css_rows)(const double *w, double *eb, int from,
 			for (int h = 0; h < H; h++)
 				t[h] -= ph[h] * x;
 		}
-		for (int a = 0; a < nma; a++) {
+		for (int a = nma - 1; a >= 0; a--) {
 			const LANES_V *th = (const LANES_V *)(thetac + a * CSS_LANES);
 			const LANES_V *e = (const LANES_V *)(eb + (l - maofs[a]) * CSS_LANES);
 			for (int h = 0; h < H; h++)
@@ -47,7 +47,7 @@ LANES_ATTR static void LANES_FN(ml_rows)(struct ml_lanes *s)
 {
 	enum { L = CSS_LANES, H = CSS_LANES / LANES_W };
 	int r = s->r, r1 = r + 1;
-	double *P = s->P, *a = s->a, *an = s->an, *Rv = s->Rv;
+	double *P = s->P;
 	LANES_V *Pp = (LANES_V *)s->P, *Mp = (LANES_V *)s->M, *ap = (LANES_V *)s->a;
 	LANES_V *anp = (LANES_V *)s->an, *Rp = (LANES_V *)s->Rv, *php = (LANES_V *)s->phi;
 	LANES_V mup[H], ssqp[H];
@@ -107,31 +107,37 @@ LANES_ATTR static void LANES_FN(ml_rows)(struct ml_lanes *s)
 			s->sumlog[z] += log(F[z]);
 		}
 		memcpy(ssqp, ssq, sizeof ssqp);
+		/* a = a_n + K v: the gain P e1 / F, or R for a lane in its steady state */
+		LANES_V Fp[H];
+		LANES_M fm[H];
+		memcpy(Fp, F, sizeof Fp);
+		for (int h = 0; h < H; h++)
+			for (int z = 0; z < LANES_W; z++)
+				fm[h][z] = s->fast[h * LANES_W + z] ? -1 : 0;
 		for (int i = 0; i < r; i++)
-			for (int z = 0; z < L; z++)
-				a[i * L + z] =
-				        an[i * L + z] + (s->fast[z] ? Rv[i * L + z] * v[z]
-				                                    : P[i * L + z] * v[z] / F[z]);
+			for (int h = 0; h < H; h++) {
+				LANES_M kr = (LANES_M)(Rp[i * H + h] * vp[h]);
+				LANES_M kp = (LANES_M)(Pp[i * H + h] * vp[h] / Fp[h]);
+				ap[i * H + h] =
+				        anp[i * H + h] + (LANES_V)((fm[h] & kr) | (~fm[h] & kp));
+			}
 		/* P -= P e1 e1' P / F in place: rows from the last, so that row 0
 		 * and column 0, which every row reads, change last */
-		LANES_V Fp[H], bigp[H];
-		memcpy(Fp, F, sizeof Fp);
+		LANES_V bigp[H];
 		memset(bigp, 0, sizeof bigp);
-		for (int i = r - 1; i >= 0; i--) {
-			LANES_V pi0[H];
-			for (int h = 0; h < H; h++)
-				pi0[h] = Pp[i * H + h] / Fp[h];
-			for (int j = i; j < r; j++)
-				for (int h = 0; h < H; h++) {
-					LANES_V t =
-					        Pp[(i * r + j) * H + h] - pi0[h] * Pp[j * H + h];
+		for (int i = r - 1; i >= 0; i--)
+			for (int h = 0; h < H; h++) {
+				LANES_V pi0 = Pp[i * H + h] / Fp[h], b = bigp[h];
+				for (int j = i; j < r; j++) {
+					LANES_V t = Pp[(i * r + j) * H + h] - pi0 * Pp[j * H + h];
 					Pp[(i * r + j) * H + h] = Pp[(j * r + i) * H + h] = t;
 					/* the largest |t| of each lane, as max (NaN stays out) */
 					LANES_M u = (LANES_M)t & INT64_MAX;
-					LANES_M gt = (LANES_V)u > bigp[h];
-					bigp[h] = (LANES_V)((gt & u) | (~gt & (LANES_M)bigp[h]));
+					LANES_M gt = (LANES_V)u > b;
+					b = (LANES_V)((gt & u) | (~gt & (LANES_M)b));
 				}
-		}
+				bigp[h] = b;
+			}
 		double big[L];
 		memcpy(big, bigp, sizeof big);
 		for (int z = 0; z < L; z++)
