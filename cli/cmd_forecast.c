@@ -493,9 +493,9 @@ int cmd_forecast(int argc, char **argv)
 	                                      "arima_mase",  "snaive_mase", "clv_mape",
 	                                      "clv_smape",   "clv_mase"};
 	static const char *const bt_ets_cols[] = {
-	        "series",     "arima_model", "ets_model",   "arima_mape", "ets_mape",
-	        "snaive_mape", "arima_smape", "ets_smape",  "snaive_smape", "arima_mase",
-	        "ets_mase",   "snaive_mase", "clv_mape",    "clv_smape",  "clv_mase"};
+	        "series",      "arima_model", "ets_model", "arima_mape",   "ets_mape",
+	        "snaive_mape", "arima_smape", "ets_smape", "snaive_smape", "arima_mase",
+	        "ets_mase",    "snaive_mase", "clv_mape",  "clv_smape",    "clv_mase"};
 	struct cli_out out;
 	if ((r = cli_out_open(&out, c.output)))
 		goto out;
@@ -504,9 +504,9 @@ int cmd_forecast(int argc, char **argv)
 	                ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_ets_cols,
 	                                 sizeof bt_ets_cols / sizeof *bt_ets_cols, &copts)
 	        : x.backtest ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols,
-	                                    sizeof bt_cols / sizeof *bt_cols, &copts)
-	                   : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols,
-	                                    sizeof fc_cols / sizeof *fc_cols, &copts);
+	                                      sizeof bt_cols / sizeof *bt_cols, &copts)
+	                     : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols,
+	                                      sizeof fc_cols / sizeof *fc_cols, &copts);
 	enum rebuy_status st = run.w ? REBUY_OK : REBUY_ENOMEM;
 	for (int k = 0; k < n_named && st == REBUY_OK; k++)
 		st = do_series(&run, &named[k], &err);

@@ -118,8 +118,8 @@ enum rebuy_status rebuy_snaive_forecast(const double *x, size_t n, int m, size_t
  * & Grose 2002; Hyndman, Koehler, Ord & Snyder 2008), as R's forecast::ets
  * with its defaults: maximum likelihood by Nelder-Mead, parameters inside
  * the usual and the admissible region ("both"), R's initial states. */
-#define REBUY_ETS_MAX_PERIOD 24      /* a seasonal model's m; auto drops the season above it */
-#define REBUY_ETS_MAX_HORIZON 10000  /* forecast steps (the variances are O(h^2)) */
+#define REBUY_ETS_MAX_PERIOD 24     /* a seasonal model's m; auto drops the season above it */
+#define REBUY_ETS_MAX_HORIZON 10000 /* forecast steps (the variances are O(h^2)) */
 
 enum rebuy_ets_kind {
 	REBUY_ETS_N = 0, /* none (trend, season) */
@@ -146,10 +146,10 @@ struct rebuy_ets {
 	double init[2 + REBUY_ETS_MAX_PERIOD]; /* the initial states (n_states) */
 	double last[2 + REBUY_ETS_MAX_PERIOD]; /* the states after the last value */
 	int n_states;
-	int n_par;      /* estimated: smoothing parameters and free initial states */
-	double loglik;  /* R's: -n/2 log(sum e^2) (- sum log|yhat| for M errors) */
+	int n_par;             /* estimated: smoothing parameters and free initial states */
+	double loglik;         /* R's: -n/2 log(sum e^2) (- sum log|yhat| for M errors) */
 	double aic, aicc, bic; /* k = n_par + 1 */
-	double sigma2;  /* sum e^2 / (n - n_par); e relative for M errors */
+	double sigma2;         /* sum e^2 / (n - n_par); e relative for M errors */
 	size_t n;
 	int is_converged; /* Nelder-Mead met its tolerance within 2,000 evaluations */
 	int is_fallback;  /* too few values for ETS: Holt's or simple exponential smoothing
@@ -191,8 +191,7 @@ enum rebuy_status rebuy_ets_auto(const double *x, size_t n, struct rebuy_ets_aut
  * the point forecast and the quantiles of 5,000 simulated paths (fixed
  * seed: the same numbers every run). */
 enum rebuy_status rebuy_ets_forecast(const struct rebuy_ets *fit, size_t h, double level,
-                                     double *mean, double *lo, double *hi,
-                                     struct rebuy_error *err);
+                                     double *mean, double *lo, double *hi, struct rebuy_error *err);
 
 /* R's name of the model: "ETS(M,Ad,M)". */
 void rebuy_ets_name(const struct rebuy_ets_model *model, char *buf, size_t size);

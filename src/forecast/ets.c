@@ -24,12 +24,12 @@
 #include "core/rng.h"
 #include "rebuy/forecast.h"
 
-#define MAXS (2 + REBUY_ETS_MAX_PERIOD)  /* states */
+#define MAXS (2 + REBUY_ETS_MAX_PERIOD)     /* states */
 #define MAXV (4 + 1 + REBUY_ETS_MAX_PERIOD) /* optimized values */
 #define TOL 1e-10
 #define HUGEN 1e10
-#define LO 1e-4          /* R's lower bound of alpha, beta, gamma */
-#define HI 0.9999        /* and upper */
+#define LO 1e-4   /* R's lower bound of alpha, beta, gamma */
+#define HI 0.9999 /* and upper */
 #define PHI_LO 0.8
 #define PHI_HI 0.98
 #define NM_MAXIT 2000
@@ -227,7 +227,8 @@ static int least_squares(const double *X, const double *y, size_t n, int k, doub
 	for (size_t t = 0; t < n; t++)
 		for (int i = 0; i < k; i++) {
 			for (int j = 0; j < k; j++)
-				A[i][j] += X[t * (size_t)k + (size_t)i] * X[t * (size_t)k + (size_t)j];
+				A[i][j] +=
+				        X[t * (size_t)k + (size_t)i] * X[t * (size_t)k + (size_t)j];
 			A[i][k] += X[t * (size_t)k + (size_t)i] * y[t];
 		}
 	for (int c = 0; c < k; c++) {
@@ -683,8 +684,10 @@ static enum rebuy_status fit_ml(const struct rebuy_ets_model *md, const double *
 	if (nst < 0)
 		return rebuy_error_set(err, REBUY_ENOMEM, "ets: out of memory");
 	if (nst == 0)
-		return rebuy_error_set(err, REBUY_EDATA, "ets: %s: no initial states (singular "
-		                                         "seasonal regression)", name);
+		return rebuy_error_set(err, REBUY_EDATA,
+		                       "ets: %s: no initial states (singular "
+		                       "seasonal regression)",
+		                       name);
 	int np = ns + nst;
 	if ((size_t)np + 1 >= n)
 		return rebuy_error_set(err, REBUY_EDATA,
@@ -758,17 +761,17 @@ static enum rebuy_status fit_hw(const double *y, size_t n, int has_trend, double
 	return REBUY_OK;
 }
 
-static enum rebuy_status check_series(const char *who, const double *x, size_t n,
-                                      int *is_positive, struct rebuy_error *err)
+static enum rebuy_status check_series(const char *who, const double *x, size_t n, int *is_positive,
+                                      struct rebuy_error *err)
 {
 	if (n > REBUY_SERIES_MAX)
-		return rebuy_error_set(err, REBUY_ELIMIT, "%s: %zu values are more than %zu", who, n,
-		                       REBUY_SERIES_MAX);
+		return rebuy_error_set(err, REBUY_ELIMIT, "%s: %zu values are more than %zu", who,
+		                       n, REBUY_SERIES_MAX);
 	*is_positive = 1;
 	for (size_t i = 0; i < n; i++) {
 		if (!isfinite(x[i]))
-			return rebuy_error_set(err, REBUY_EDATA, "%s: value %zu is not a finite number",
-			                       who, i + 1);
+			return rebuy_error_set(err, REBUY_EDATA,
+			                       "%s: value %zu is not a finite number", who, i + 1);
 		if (x[i] <= 0)
 			*is_positive = 0;
 	}
@@ -790,29 +793,29 @@ enum rebuy_status rebuy_ets_fit(const double *x, size_t n, const struct rebuy_et
 	char name[32];
 	if ((md->error != REBUY_ETS_A && md->error != REBUY_ETS_M) ||
 	    (md->trend != REBUY_ETS_N && md->trend != REBUY_ETS_A && md->trend != REBUY_ETS_M) ||
-	    (md->season != REBUY_ETS_N && md->season != REBUY_ETS_A &&
-	     md->season != REBUY_ETS_M))
+	    (md->season != REBUY_ETS_N && md->season != REBUY_ETS_A && md->season != REBUY_ETS_M))
 		return rebuy_error_set(err, REBUY_EARG, "ets: unknown model components");
 	rebuy_ets_name(md, name, sizeof name);
 	if (is_forbidden(md) || (md->is_damped && md->trend == REBUY_ETS_N))
 		return rebuy_error_set(err, REBUY_EARG, "ets: %s is a forbidden combination", name);
 	if (md->season != REBUY_ETS_N && (md->m < 2 || md->m > REBUY_ETS_MAX_PERIOD))
 		return rebuy_error_set(err, REBUY_EARG,
-		                       "ets: %s: the seasonal period %d is not 2 to %d", name, md->m,
-		                       REBUY_ETS_MAX_PERIOD);
+		                       "ets: %s: the seasonal period %d is not 2 to %d", name,
+		                       md->m, REBUY_ETS_MAX_PERIOD);
 	int pos;
 	enum rebuy_status st = check_series("ets", x, n, &pos, err);
 	if (st)
 		return st;
 	if (!pos && md->error == REBUY_ETS_M)
 		return rebuy_error_set(err, REBUY_EDATA,
-		                       "ets: %s needs positive values; the series has one <= 0", name);
+		                       "ets: %s needs positive values; the series has one <= 0",
+		                       name);
 	size_t npars = 2 + (md->trend != REBUY_ETS_N ? 2 : 0) +
 	               (md->season != REBUY_ETS_N ? (size_t)md->m : 0) + (md->is_damped != 0);
 	if (n <= npars + 4)
 		return rebuy_error_set(err, REBUY_EDATA,
-		                       "ets: %s needs more than %zu values; the series has %zu", name,
-		                       npars + 4, n);
+		                       "ets: %s needs more than %zu values; the series has %zu",
+		                       name, npars + 4, n);
 	return fit_ml(md, x, n, out, err);
 }
 
@@ -848,7 +851,8 @@ enum rebuy_status rebuy_ets_auto(const double *x, size_t n, struct rebuy_ets_aut
 	}
 	if (n <= 6) {
 		struct rebuy_ets *holt = NULL, *ses = NULL;
-		if ((st = fit_hw(x, n, 1, NAN, &holt, err)) || (st = fit_hw(x, n, 0, NAN, &ses, err))) {
+		if ((st = fit_hw(x, n, 1, NAN, &holt, err)) ||
+		    (st = fit_hw(x, n, 0, NAN, &ses, err))) {
 			rebuy_ets_free(holt);
 			return st;
 		}
@@ -867,8 +871,8 @@ enum rebuy_status rebuy_ets_auto(const double *x, size_t n, struct rebuy_ets_aut
 		for (int t = 0; t < n_trends; t++)
 			for (int s = 0; s < n_seasons; s++)
 				for (int d = 1; d >= 0; d--) {
-					struct rebuy_ets_model md = {kinds[e], kinds[t], kinds[s], d,
-					                             seasonal ? m : 1};
+					struct rebuy_ets_model md = {kinds[e], kinds[t], kinds[s],
+					                             d, seasonal ? m : 1};
 					if ((t == 0 && d) || is_forbidden(&md) || (!pos && e == 2))
 						continue;
 					struct rebuy_ets *f = NULL;
@@ -888,8 +892,10 @@ enum rebuy_status rebuy_ets_auto(const double *x, size_t n, struct rebuy_ets_aut
 					}
 				}
 	if (!best)
-		return rebuy_error_set(err, REBUY_EDATA, "ets: no model could be fitted to the %zu "
-		                                         "values", n);
+		return rebuy_error_set(err, REBUY_EDATA,
+		                       "ets: no model could be fitted to the %zu "
+		                       "values",
+		                       n);
 	*out = best;
 	return REBUY_OK;
 }
@@ -945,8 +951,8 @@ static void class1_c(const struct rebuy_ets *fit, size_t h, double *c)
 /* A d x d matrix by its non-zero entries, row by row. */
 struct sparse {
 	int d, n_nz;
-	int *row;   /* d + 1 starts */
-	int *col;   /* n_nz */
+	int *row; /* d + 1 starts */
+	int *col; /* n_nz */
 	double *val;
 };
 
@@ -1025,7 +1031,8 @@ static enum rebuy_status class3(const struct rebuy_ets *fit, size_t h, double *m
 		int j1 = i1 == 0 ? m - 1 : i1 - 1;
 		for (int i2 = 0; i2 < k; i2++)
 			for (int j2 = 0; j2 < k; j2++)
-				kd[(size_t)(i1 * k + i2) * (size_t)d + (size_t)(j1 * k + j2)] = F1[i2][j2];
+				kd[(size_t)(i1 * k + i2) * (size_t)d + (size_t)(j1 * k + j2)] =
+				        F1[i2][j2];
 	}
 	sparse_from(&F21, kd, d);
 	memset(kd, 0, sizeof(double) * dd);
@@ -1042,7 +1049,8 @@ static enum rebuy_status class3(const struct rebuy_ets *fit, size_t h, double *m
 		int j1 = i1 == 0 ? m - 1 : i1 - 1;
 		for (int i2 = 0; i2 < k; i2++)
 			for (int j2 = 0; j2 < k; j2++)
-				kd[(size_t)(i1 * k + i2) * (size_t)d + (size_t)(j1 * k + j2)] += G1[i2][j2];
+				kd[(size_t)(i1 * k + i2) * (size_t)d + (size_t)(j1 * k + j2)] +=
+				        G1[i2][j2];
 	}
 	sparse_from(&K, kd, d);
 	double M[2][REBUY_ETS_MAX_PERIOD], Mn[2][REBUY_ETS_MAX_PERIOD];
@@ -1057,7 +1065,8 @@ static enum rebuy_status class3(const struct rebuy_ets *fit, size_t h, double *m
 		for (int i = 0; i < k; i++)
 			for (int j = 0; j < k; j++)
 				hv += H1[i] * H1[j] *
-				      V[(size_t)((m - 1) * k + i) * (size_t)d + (size_t)((m - 1) * k + j)];
+				      V[(size_t)((m - 1) * k + i) * (size_t)d +
+				        (size_t)((m - 1) * k + j)];
 		mu[step] = mv;
 		var[step] = (1 + s2) * hv + s2 * mv * mv;
 		if (step + 1 == h)
@@ -1163,8 +1172,7 @@ static enum rebuy_status simulate(const struct rebuy_ets *fit, size_t h, double 
 }
 
 enum rebuy_status rebuy_ets_forecast(const struct rebuy_ets *fit, size_t h, double level,
-                                     double *mean, double *lo, double *hi,
-                                     struct rebuy_error *err)
+                                     double *mean, double *lo, double *hi, struct rebuy_error *err)
 {
 	if (!(level > 0 && level < 1))
 		return rebuy_error_set(err, REBUY_EARG, "ets forecast: level %g is not in (0, 1)",
