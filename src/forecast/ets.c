@@ -155,12 +155,13 @@ static int schur_stable(double *a, int d)
 	while (d > 0) {
 		if (!(fabs(a[0]) < fabs(a[d])))
 			return 0;
-		double a0 = a[0], ad = a[d], big = 0;
+		double a0 = a[0], ad = a[d], big = 0, b[REBUY_ETS_MAX_PERIOD + 2];
 		for (int k = 0; k < d; k++) {
-			a[k] = ad * a[k + 1] - a0 * a[d - k - 1];
-			if (fabs(a[k]) > big)
-				big = fabs(a[k]);
+			b[k] = ad * a[k + 1] - a0 * a[d - k - 1];
+			if (fabs(b[k]) > big)
+				big = fabs(b[k]);
 		}
+		memcpy(a, b, sizeof(double) * (size_t)d);
 		d--;
 		if (!(big > 0) || !isfinite(big))
 			return 0;
@@ -211,10 +212,21 @@ static int params_ok(const struct rebuy_ets_model *md, const struct par *p)
 		c[k] = a + b - a * phi;
 	c[m] = a + b - phi;
 	c[m + 1] = 1;
+	int deg = m + 1;
+	if (!has_t && phi == 1) {
+		/* without a trend the polynomial has the root 1 (the level and the
+		 * seasonal states share it): divide it out, the rest must lie inside */
+		double q[REBUY_ETS_MAX_PERIOD + 2];
+		q[deg - 1] = c[deg];
+		for (int k = deg - 1; k >= 1; k--)
+			q[k - 1] = c[k] + q[k];
+		deg--;
+		memcpy(c, q, sizeof(double) * (size_t)(deg + 1));
+	}
 	double rho = 1 + 1e-10, r = 1;
-	for (int k = 0; k <= m + 1; k++, r *= rho)
+	for (int k = 0; k <= deg; k++, r *= rho)
 		c[k] *= r;
-	return schur_stable(c, m + 1);
+	return schur_stable(c, deg);
 }
 
 /* ---- R's starting values ---- */

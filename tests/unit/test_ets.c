@@ -299,6 +299,35 @@ static void test_ets__additive_seasonal_series_as_r(void **state)
 	rebuy_ets_free(fit);
 }
 
+/* f <- ets(ts(y, frequency = 12), model = "ANA") on the series above:
+ * AICc 294.746976931. Without a trend the admissibility polynomial has the
+ * root 1, which R's polyroot test lets through and rebuy divides out. The
+ * half-widths agree with R's up to h = 11; from h = 12 R adds gamma one
+ * step early (its class-1 code puts gamma on the second seasonal state when
+ * there is no trend), rebuy follows Hyndman et al. table 6.1:
+ * var_h = sigma2 (1 + sum_{j<h} (alpha + gamma [j mod 12 = 0])^2). */
+static void test_ets__a_n_a_has_the_unit_root_divided_out(void **state)
+{
+	(void)state;
+	struct rebuy_ets_model md = {REBUY_ETS_A, REBUY_ETS_N, REBUY_ETS_A, 0, 12};
+	struct rebuy_ets *fit = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_ets_fit(additive, 48, &md, &fit, &err), REBUY_OK);
+	assert_rel(fit->aicc, 294.746976931, 1e-9);
+	double mean[13], lo[13], hi[13];
+	assert_int_equal(rebuy_ets_forecast(fit, 13, 0.95, mean, lo, hi, &err), REBUY_OK);
+	static const double r_half[11] = {4.53251442053, 4.98453322374, 5.39883838847,
+	                                  5.78354047544, 6.14420254527, 6.48483688334,
+	                                  6.80845018267, 7.11736456675, 7.41341775852,
+	                                  7.69809374772, 7.97261135607};
+	for (int i = 0; i < 11; i++)
+		assert_rel(hi[i] - mean[i], r_half[i], 1e-6);
+	double z = 1.959963984540054, a = fit->alpha, g = fit->gamma, s2 = fit->sigma2;
+	assert_rel(hi[11] - mean[11], z * sqrt(s2 * (1 + 11 * a * a)), 1e-12);
+	assert_rel(hi[12] - mean[12], z * sqrt(s2 * (1 + 11 * a * a + (a + g) * (a + g))), 1e-12);
+	rebuy_ets_free(fit);
+}
+
 /* ets(c(10, 12, 11, 13, 14)): too short for the likelihood, R falls back
  * to simple exponential smoothing by least squares from l0 = 10: alpha
  * 0.8634271, sigma2 1.945532, forecast 13.8279743823. rebuy minimizes the
@@ -482,6 +511,7 @@ int main(void)
 	        cmocka_unit_test(test_ets__weekly_w37_is_a_ad_n_with_r_intervals),
 	        cmocka_unit_test(test_ets__weekly_w1_is_m_ad_n),
 	        cmocka_unit_test(test_ets__additive_seasonal_series_as_r),
+	        cmocka_unit_test(test_ets__a_n_a_has_the_unit_root_divided_out),
 	        cmocka_unit_test(test_ets__tiny_and_constant_series_fall_back_as_r),
 	        cmocka_unit_test(test_ets__multiplicative_trend_when_allowed),
 	        cmocka_unit_test(test_ets__bad_input_is_an_error),
