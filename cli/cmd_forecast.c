@@ -1,8 +1,9 @@
 /* rebuy forecast: orders, revenue, active customers and repeat revenue per
  * calendar period, or a plain series (--series FILE), forecast --horizon
- * periods ahead by automatic seasonal ARIMA and by seasonal naive, with
- * prediction intervals; --backtest K holds out the last K periods and
- * prints the accuracy of both side by side (docs/forecast.md). */
+ * periods ahead by automatic seasonal ARIMA, exponential smoothing (ETS, on
+ * request) and seasonal naive, with prediction intervals; --backtest K
+ * holds out the last K periods and prints the accuracy of each side by side
+ * (docs/forecast.md). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -42,7 +43,9 @@ static const struct cli_opt own_opts[] = {
         {"season", "M", OPT_SEASON,
          "the seasonal period: 1 for none; default 12 for months, 52 for weeks, 4 for "
          "quarters, 7 for days, 1 for years and for --series"},
-        {"method", "LIST", OPT_METHOD, "arima, snaive or both (default arima,snaive)"},
+        {"method", "LIST", OPT_METHOD,
+         "any of arima, ets (exponential smoothing) and snaive, comma-separated (default "
+         "arima,snaive)"},
         CLI_OPT_END,
 };
 
@@ -51,7 +54,8 @@ static const struct cli_command_help help = {
         "Forecasts per --period the orders, revenue, active customers (with a purchase in the\n"
         "period) and repeat revenue (from customers who bought before the period) of an order\n"
         "file, or one value column of --series FILE, --horizon periods ahead: seasonal ARIMA\n"
-        "chosen by AICc (Hyndman-Khandakar stepwise search, exact maximum likelihood) and the\n"
+        "chosen by AICc (Hyndman-Khandakar stepwise search, exact maximum likelihood), with\n"
+        "--method ets exponential smoothing chosen by AICc (ETS, maximum likelihood), and the\n"
         "seasonal naive forecast, each with a prediction interval at --level, and for orders\n"
         "the customer-lifetime forecast (BG/NBD repeat purchases of the base plus forecast new\n"
         "customers). A period cut off\n"
@@ -68,7 +72,7 @@ struct ctx {
 	double level;
 	const char *series, *value;
 	int season; /* 0: by period */
-	int arima, snaive;
+	int arima, snaive, ets;
 };
 
 static int whole(const char *opt, const char *v, unsigned long lo, unsigned long hi,
@@ -129,8 +133,9 @@ static int own(void *ud, int id, const char *v)
 	case OPT_METHOD:
 		x->arima = strstr(v, "arima") != NULL;
 		x->snaive = strstr(v, "snaive") != NULL;
-		if (!x->arima && !x->snaive) {
-			cli_error("--method: '%s' names neither arima nor snaive", v);
+		x->ets = strstr(v, "ets") != NULL;
+		if (!x->arima && !x->snaive && !x->ets) {
+			cli_error("--method: '%s' names none of arima, ets and snaive", v);
 			return EXIT_USAGE;
 		}
 		return 0;
@@ -239,6 +244,25 @@ static void future_label(const struct run *r, size_t step, char *buf, size_t siz
 	}
 }
 
+/* Exponential smoothing chosen by AICc (the library drops a season longer
+ * than 24 or than the series) into fe[3][h], its name into model. */
+static enum rebuy_status forecast_ets(const struct run *r, const double *v, size_t n, size_t h,
+                                      double *fe, char *model, size_t msize,
+                                      struct rebuy_error *err)
+{
+	struct rebuy_ets_auto_options o;
+	rebuy_ets_auto_options_init(&o);
+	o.m = r->m;
+	struct rebuy_ets *fit = NULL;
+	enum rebuy_status st = rebuy_ets_auto(v, n, &o, &fit, err);
+	if (st)
+		return st;
+	rebuy_ets_name(&fit->model, model, msize);
+	st = rebuy_ets_forecast(fit, h, r->x->level, fe, fe + h, fe + 2 * h, err);
+	rebuy_ets_free(fit);
+	return st;
+}
+
 /* Fits the methods to v[0..n) and forecasts h steps into f[method][3][h]. */
 static enum rebuy_status forecast_one(const struct run *r, const double *v, size_t n, size_t h,
                                       double *fa, double *fs, char *model, size_t msize,
@@ -270,12 +294,15 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	struct ctx *x = r->x;
 	size_t h = x->backtest ? x->backtest : x->horizon;
 	size_t n = x->backtest ? s->n - x->backtest : s->n;
-	double *buf = malloc(sizeof(double) * 9 * h);
+	double *buf = malloc(sizeof(double) * 12 * h);
 	if (!buf)
 		return rebuy_error_set(err, REBUY_ENOMEM, "forecast: out of memory");
-	char model[64] = "";
+	char model[64] = "", ets_model[32] = "";
 	enum rebuy_status st =
 	        forecast_one(r, s->v, n, h, buf, buf + 3 * h, model, sizeof model, err);
+	double *fe = buf + 9 * h;
+	if (st == REBUY_OK && x->ets)
+		st = forecast_ets(r, s->v, n, h, fe, ets_model, sizeof ets_model, err);
 	int has_clv = r->orders && strcmp(s->name, "orders") == 0;
 	double *fc = buf + 6 * h;
 	for (size_t i = 0; i < 3 * h; i++)
@@ -288,19 +315,30 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	}
 	if (x->backtest) {
 		struct rebuy_accuracy cl = {NAN, NAN, NAN};
-		struct rebuy_accuracy a = {NAN, NAN, NAN}, b = {NAN, NAN, NAN};
+		struct rebuy_accuracy a = {NAN, NAN, NAN}, b = {NAN, NAN, NAN}, e = {NAN, NAN, NAN};
 		int lag = (size_t)r->m < n ? r->m : 1;
 		if (x->arima)
 			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, buf, h, &a);
 		if (x->snaive)
 			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, buf + 3 * h, h, &b);
+		if (x->ets)
+			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, fe, h, &e);
+		/* the ets columns only when asked for, so the default table stays as it was */
 		rebuy_rows_str(r->w, s->name);
 		rebuy_rows_str(r->w, model);
+		if (x->ets)
+			rebuy_rows_str(r->w, ets_model);
 		rebuy_rows_num(r->w, a.mape);
+		if (x->ets)
+			rebuy_rows_num(r->w, e.mape);
 		rebuy_rows_num(r->w, b.mape);
 		rebuy_rows_num(r->w, a.smape);
+		if (x->ets)
+			rebuy_rows_num(r->w, e.smape);
 		rebuy_rows_num(r->w, b.smape);
 		rebuy_rows_num(r->w, a.mase);
+		if (x->ets)
+			rebuy_rows_num(r->w, e.mase);
 		rebuy_rows_num(r->w, b.mase);
 		if (has_clv)
 			rebuy_forecast_accuracy(s->v, n, lag, s->v + n, fc, h, &cl);
@@ -311,19 +349,26 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 		free(buf);
 		return REBUY_OK;
 	}
-	static const char *const names[3] = {"arima", "snaive", "clv"};
-	for (int meth = 0; meth < 3; meth++) {
-		if ((meth == 0 && !x->arima) || (meth == 1 && !x->snaive) ||
-		    (meth == 2 && !has_clv))
+	/* rows in the order arima, ets, snaive, clv; buf holds arima, snaive,
+	 * clv, ets */
+	static const char *const names[4] = {"arima", "ets", "snaive", "clv"};
+	static const size_t slot[4] = {0, 3, 1, 2};
+	for (int meth = 0; meth < 4; meth++) {
+		if ((meth == 0 && !x->arima) || (meth == 1 && !x->ets) ||
+		    (meth == 2 && !x->snaive) || (meth == 3 && !has_clv))
 			continue;
-		const double *f = buf + 3 * h * (size_t)meth;
+		const double *f = buf + 3 * h * slot[meth];
+		const char *label_model = meth == 0   ? model
+		                          : meth == 1 ? ets_model
+		                          : meth == 3 ? "BG/NBD"
+		                                      : "";
 		for (size_t i = 0; i < h; i++) {
 			char label[32];
 			future_label(r, i + 1, label, sizeof label);
 			rebuy_rows_str(r->w, s->name);
 			rebuy_rows_str(r->w, label);
 			rebuy_rows_str(r->w, names[meth]);
-			rebuy_rows_str(r->w, meth == 0 ? model : (meth == 2 ? "BG/NBD" : ""));
+			rebuy_rows_str(r->w, label_model);
 			rebuy_rows_num(r->w, f[i]);
 			rebuy_rows_num(r->w, f[h + i]);
 			rebuy_rows_num(r->w, f[2 * h + i]);
@@ -374,7 +419,7 @@ int cmd_forecast(int argc, char **argv)
 {
 	struct cli_common c;
 	cli_common_init(&c, "forecast");
-	struct ctx x = {REBUY_PERIOD_MONTH, 12, 0, 0.95, NULL, NULL, 0, 1, 1};
+	struct ctx x = {REBUY_PERIOD_MONTH, 12, 0, 0.95, NULL, NULL, 0, 1, 1, 0};
 	int r = cli_parse(argc, argv, &c, &help, own, &x);
 	if (r)
 		return r < 0 ? EXIT_OK : r;
@@ -447,14 +492,21 @@ int cmd_forecast(int argc, char **argv)
 	                                      "snaive_mape", "arima_smape", "snaive_smape",
 	                                      "arima_mase",  "snaive_mase", "clv_mape",
 	                                      "clv_smape",   "clv_mase"};
+	static const char *const bt_ets_cols[] = {
+	        "series",      "arima_model", "ets_model", "arima_mape",   "ets_mape",
+	        "snaive_mape", "arima_smape", "ets_smape", "snaive_smape", "arima_mase",
+	        "ets_mase",    "snaive_mase", "clv_mape",  "clv_smape",    "clv_mase"};
 	struct cli_out out;
 	if ((r = cli_out_open(&out, c.output)))
 		goto out;
 	struct rebuy_csv_options copts = {.raw = c.raw};
-	run.w = x.backtest ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols,
-	                                    sizeof bt_cols / sizeof *bt_cols, &copts)
-	                   : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols,
-	                                    sizeof fc_cols / sizeof *fc_cols, &copts);
+	run.w = x.backtest && x.ets
+	                ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_ets_cols,
+	                                 sizeof bt_ets_cols / sizeof *bt_ets_cols, &copts)
+	        : x.backtest ? rebuy_rows_new(out.f, cli_row_format(&c), "backtest", bt_cols,
+	                                      sizeof bt_cols / sizeof *bt_cols, &copts)
+	                     : rebuy_rows_new(out.f, cli_row_format(&c), "forecast", fc_cols,
+	                                      sizeof fc_cols / sizeof *fc_cols, &copts);
 	enum rebuy_status st = run.w ? REBUY_OK : REBUY_ENOMEM;
 	for (int k = 0; k < n_named && st == REBUY_OK; k++)
 		st = do_series(&run, &named[k], &err);

@@ -114,6 +114,88 @@ enum rebuy_status rebuy_snaive_forecast(const double *x, size_t n, int m, size_t
                                         double *mean, double *lo, double *hi,
                                         struct rebuy_error *err);
 
+/* Exponential smoothing, ETS(error, trend, season) (Hyndman, Koehler, Snyder
+ * & Grose 2002; Hyndman, Koehler, Ord & Snyder 2008), as R's forecast::ets
+ * with its defaults: maximum likelihood by Nelder-Mead, parameters inside
+ * the usual and the admissible region ("both"), R's initial states. */
+#define REBUY_ETS_MAX_PERIOD 24     /* a seasonal model's m; auto drops the season above it */
+#define REBUY_ETS_MAX_HORIZON 10000 /* forecast steps (the variances are O(h^2)) */
+
+enum rebuy_ets_kind {
+	REBUY_ETS_N = 0, /* none (trend, season) */
+	REBUY_ETS_A = 1, /* additive */
+	REBUY_ETS_M = 2  /* multiplicative */
+};
+
+struct rebuy_ets_model {
+	enum rebuy_ets_kind error;  /* A or M */
+	enum rebuy_ets_kind trend;  /* N, A or M */
+	enum rebuy_ets_kind season; /* N, A or M */
+	int is_damped;              /* damped trend (needs a trend) */
+	int m;                      /* seasonal period; 1 without a season */
+};
+
+/* A fitted model. Owns its memory. States are l, b (with a trend), then the
+ * m seasonal values newest first (the last one is the season of the next
+ * step). */
+struct rebuy_ets {
+	struct rebuy_ets_model model;
+	double alpha, beta, gamma, phi; /* beta NaN without a trend, gamma NaN without a season,
+	                                   phi 1 undamped; beta is the error-correction form's
+	                                   (alpha times Holt's) */
+	double init[2 + REBUY_ETS_MAX_PERIOD]; /* the initial states (n_states) */
+	double last[2 + REBUY_ETS_MAX_PERIOD]; /* the states after the last value */
+	int n_states;
+	int n_par;             /* estimated: smoothing parameters and free initial states */
+	double loglik;         /* R's: -n/2 log(sum e^2) (- sum log|yhat| for M errors) */
+	double aic, aicc, bic; /* k = n_par + 1 */
+	double sigma2;         /* sum e^2 / (n - n_par); e relative for M errors */
+	size_t n;
+	int is_converged; /* Nelder-Mead met its tolerance within 2,000 evaluations */
+	int is_fallback;  /* too few values for ETS: Holt's or simple exponential smoothing
+	                     by least squares (R's HoltWinters fallback); no likelihood */
+	double *x;        /* the series (n values), owned */
+	double *resid;    /* the one-step errors (n), relative for M errors, owned */
+};
+
+/* Fits one model to x[0..n) (copied). REBUY_EARG for a model R forbids
+ * (A errors with an M trend or season, M trend with A season, a damped
+ * model without a trend, a season with m < 2 or m > REBUY_ETS_MAX_PERIOD);
+ * REBUY_EDATA for non-finite values, M parts with a value <= 0, fewer
+ * values than the model needs (more than its parameters plus 4), or a fit
+ * whose start is outside the admissible region; REBUY_ELIMIT past
+ * REBUY_SERIES_MAX; REBUY_ENOMEM. */
+enum rebuy_status rebuy_ets_fit(const double *x, size_t n, const struct rebuy_ets_model *model,
+                                struct rebuy_ets **out, struct rebuy_error *err);
+void rebuy_ets_free(struct rebuy_ets *fit);
+
+/* Automatic selection by AICc over R's default models: errors A and M,
+ * trends N, A, Ad (and M, Md when allow_multiplicative_trend), seasons N, A
+ * and M when 1 < m <= 24 and n > m, none of R's forbidden combinations and
+ * no M error on data with a value <= 0. A constant series gives simple
+ * exponential smoothing with alpha 0.99999; with 6 values or fewer, Holt or
+ * simple smoothing fitted by least squares. REBUY_EDATA for fewer than 3
+ * values, non-finite values, or no model that fits. */
+struct rebuy_ets_auto_options {
+	int m;                          /* seasonal period (1: non-seasonal) */
+	int allow_multiplicative_trend; /* 0 (default, as R) */
+	int n_tried;                    /* out: models fitted */
+};
+void rebuy_ets_auto_options_init(struct rebuy_ets_auto_options *opts);
+enum rebuy_status rebuy_ets_auto(const double *x, size_t n, struct rebuy_ets_auto_options *opts,
+                                 struct rebuy_ets **out, struct rebuy_error *err);
+
+/* Forecasts h steps with central prediction intervals at level (lo and hi
+ * may be NULL). Means and variances in closed form for Hyndman et al.'s
+ * classes 1 to 3 (all models but those with an M trend); for an M trend,
+ * the point forecast and the quantiles of 5,000 simulated paths (fixed
+ * seed: the same numbers every run). */
+enum rebuy_status rebuy_ets_forecast(const struct rebuy_ets *fit, size_t h, double level,
+                                     double *mean, double *lo, double *hi, struct rebuy_error *err);
+
+/* R's name of the model: "ETS(M,Ad,M)". */
+void rebuy_ets_name(const struct rebuy_ets_model *model, char *buf, size_t size);
+
 /* Accuracy of a forecast f of the actuals y (h values), scaled for MASE by
  * the in-sample mean absolute seasonal difference of x (n values, lag m).
  * sMAPE and MAPE in percent; NaN where undefined. */
