@@ -217,9 +217,14 @@ typedef int64_t lanes_m4 __attribute__((vector_size(4 * sizeof(int64_t)), aligne
 #undef LANES_ATTR
 #endif
 
+/* 0: by the processor; 1: pairs; 2: fours (rebuy__arima_lanes_check) */
+static int lanes_forced;
+
 static int lanes_avx2(void)
 {
 #ifdef LANES_AVX2
+	if (lanes_forced)
+		return lanes_forced == 2;
 	return __builtin_cpu_supports("avx2");
 #else
 	return 0;
@@ -1361,4 +1366,40 @@ out:
 	obj_release(&c);
 	rebuy__free(w);
 	return st;
+}
+
+int rebuy__arima_lanes_check(const double *x, size_t n, const struct rebuy_arima_order *order,
+                             int ml, const double *pars, int npars, int isa, double *fbatch,
+                             double *fsingle)
+{
+	struct rebuy_arima_order o = *order;
+	if (o.d + o.D > 1)
+		o.has_constant = 0;
+	if (check_order(&o, NULL) != REBUY_OK || n > REBUY_SERIES_MAX ||
+	    (int)n <= o.d + o.m * o.D + o.p + o.m * o.P + 1)
+		return 0;
+#ifndef LANES_AVX2
+	if (isa == 2)
+		return 0;
+#endif
+	if (isa == 2 && !__builtin_cpu_supports("avx2"))
+		return 0;
+	struct obj c;
+	memset(&c, 0, sizeof c);
+	double *w = rebuy__malloc(sizeof(double) * n), init[FC_K_MAX];
+	int ok = 0;
+	if (!w || obj_alloc(&c, (int)n) != REBUY_OK)
+		goto done;
+	prepare(&c, x, n, &o, w, init);
+	c.ml = ml;
+	c.trans = ml;
+	lanes_forced = isa;
+	ok = values(&c, pars, npars, fbatch);
+	lanes_forced = 0;
+	for (int i = 0; ok && i < npars; i++)
+		fsingle[i] = value(&c, pars + i * c.k);
+done:
+	obj_release(&c);
+	rebuy__free(w);
+	return ok;
 }

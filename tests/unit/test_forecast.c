@@ -12,6 +12,9 @@
 #include "rebuy/clv.h"
 #include "rebuy/forecast.h"
 
+#include "core/rng.h"
+#include "forecast/fc_int.h"
+
 #ifndef assert_double_equal
 #define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 #endif
@@ -269,10 +272,64 @@ static void test_forecast__clv_forecast_adds_up_to_the_published_cet(void **stat
 	                 REBUY_EARG);
 }
 
+/* The fit evaluates the numeric gradient's points in lanes, eight at a
+ * time, in SSE2 pairs or AVX2 fours. Each lane must do the arithmetic of
+ * the one-point objective in its order: the values are compared bit for
+ * bit, CSS and exact ML, for plain, seasonal, constant and drift orders,
+ * with a count of points that leaves a lane group part empty, and with
+ * parameters far enough out that some lanes fail (non-stationary: DBL_MAX,
+ * or a Kalman variance that is not positive). */
+static void test_forecast__lanes_give_the_one_point_bits(void **state)
+{
+	(void)state;
+	enum { N = 240, NPTS = 21 };
+	double x[N];
+	struct rebuy__rng rng;
+	rebuy__rng_seed(&rng, 11);
+	double e1 = 0, e2 = 0, lvl = 100;
+	for (int t = 0; t < N; t++) {
+		double e = rebuy__rng_normal(&rng);
+		lvl += 0.3 + 0.6 * e + 0.3 * e1 - 0.2 * e2;
+		x[t] = lvl + 8 * sin(2 * M_PI * t / 12.0);
+		e2 = e1;
+		e1 = e;
+	}
+	const struct rebuy_arima_order orders[] = {
+	        {2, 1, 2, 0, 0, 0, 1, 1},  {1, 0, 1, 0, 0, 0, 1, 1},  {3, 0, 0, 0, 0, 0, 1, 0},
+	        {0, 1, 5, 0, 0, 0, 1, 0},  {1, 1, 1, 1, 1, 1, 12, 0}, {0, 1, 3, 0, 1, 1, 12, 0},
+	        {5, 1, 0, 2, 0, 0, 12, 1},
+	};
+	int compared = 0;
+	for (size_t oi = 0; oi < sizeof orders / sizeof orders[0]; oi++) {
+		const struct rebuy_arima_order *o = &orders[oi];
+		int k = o->p + o->q + o->P + o->Q + (o->has_constant && o->d + o->D <= 1);
+		double pars[NPTS * FC_K_MAX], fb[NPTS], fs[NPTS];
+		for (int i = 0; i < NPTS * k; i++)
+			pars[i] = (rebuy__rng_uniform(&rng) - 0.5) * (i % 7 == 0 ? 6 : 0.8);
+		for (int ml = 0; ml <= 1; ml++)
+			for (int isa = 1; isa <= 2; isa++) {
+				if (!rebuy__arima_lanes_check(x, N, o, ml, pars, NPTS, isa, fb,
+				                              fs)) {
+					assert_int_equal(isa, 2); /* no AVX2 here */
+					continue;
+				}
+				for (int i = 0; i < NPTS; i++) {
+					if (isnan(fs[i]))
+						assert_true(isnan(fb[i]));
+					else
+						assert_memory_equal(&fb[i], &fs[i], sizeof(double));
+				}
+				compared++;
+			}
+	}
+	assert_true(compared >= 14);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_forecast__diff_lag_1_and_12),
+	        cmocka_unit_test(test_forecast__lanes_give_the_one_point_bits),
 	        cmocka_unit_test(test_forecast__kpss_by_hand),
 	        cmocka_unit_test(test_forecast__ar1_likelihood_is_the_direct_formula),
 	        cmocka_unit_test(test_forecast__snaive_and_accuracy_by_hand),
