@@ -215,20 +215,60 @@ typedef int64_t lanes_m4 __attribute__((vector_size(4 * sizeof(int64_t)), aligne
 #undef LANES_W
 #undef LANES_FN
 #undef LANES_ATTR
+typedef double lanes_v8 __attribute__((vector_size(8 * sizeof(double)), aligned(8)));
+typedef int64_t lanes_m8 __attribute__((vector_size(8 * sizeof(int64_t)), aligned(8)));
+#define LANES_V lanes_v8
+#define LANES_M lanes_m8
+#define LANES_W 8
+#define LANES_FN(name) name##_v8
+#define LANES_ATTR __attribute__((target("avx512f")))
+#include "forecast/arima_lanes.h"
+#undef LANES_V
+#undef LANES_M
+#undef LANES_W
+#undef LANES_FN
+#undef LANES_ATTR
 #endif
 
-/* 0: by the processor; 1: pairs; 2: fours (rebuy__arima_lanes_check) */
+/* 0: by the processor; 1: pairs; 2: fours; 3: eights
+ * (rebuy__arima_lanes_check) */
 static int lanes_forced;
 
-static int lanes_avx2(void)
+static int lanes_isa(void)
 {
-#ifdef LANES_AVX2
 	if (lanes_forced)
-		return lanes_forced == 2;
-	return __builtin_cpu_supports("avx2");
-#else
-	return 0;
+		return lanes_forced;
+#ifdef LANES_AVX2
+	if (__builtin_cpu_supports("avx512f"))
+		return 3;
+	if (__builtin_cpu_supports("avx2"))
+		return 2;
 #endif
+	return 1;
+}
+
+static void css_rows(const double *w, double *eb, int from, int to, const double *phic,
+                     const int *arofs, int nar, const double *thetac, const int *maofs, int nma,
+                     const double *c0, double *ssq)
+{
+	switch (lanes_isa()) {
+#ifdef LANES_AVX2
+	case 3: css_rows_v8(w, eb, from, to, phic, arofs, nar, thetac, maofs, nma, c0, ssq); return;
+	case 2: css_rows_v4(w, eb, from, to, phic, arofs, nar, thetac, maofs, nma, c0, ssq); return;
+#endif
+	default: css_rows_v2(w, eb, from, to, phic, arofs, nar, thetac, maofs, nma, c0, ssq);
+	}
+}
+
+static void ml_rows(struct ml_lanes *s)
+{
+	switch (lanes_isa()) {
+#ifdef LANES_AVX2
+	case 3: ml_rows_v8(s); return;
+	case 2: ml_rows_v4(s); return;
+#endif
+	default: ml_rows_v2(s);
+	}
 }
 
 /* The CSS objective at n scaled parameter vectors (row major, c->k each)
@@ -305,10 +345,9 @@ static void css_values(struct obj *c, const double *scaled, int n, double *f)
 				CSS_LANE(ssq, lane) += t * t;
 			}
 		if (full < nw)
-			(lanes_avx2() ? css_rows_v4 : css_rows_v2)(
-			        w, (double *)eb, full, nw, (const double *)phic, arofs, nar,
-			        (const double *)thetac, maofs, nma, (const double *)&c0,
-			        (double *)&ssq);
+			css_rows(w, (double *)eb, full, nw, (const double *)phic, arofs, nar,
+			         (const double *)thetac, maofs, nma, (const double *)&c0,
+			         (double *)&ssq);
 		int nu = nw > np ? nw - np : 0;
 		for (int lane = 0; lane < L && g0 + lane < n; lane++)
 			f[g0 + lane] = nu == 0 ? NAN : 0.5 * log(CSS_LANE(ssq, lane) / nu);
@@ -575,7 +614,7 @@ static int ml_values(struct obj *c, const double *scaled, int n, double *f)
 					s.P[(i * r + j) * L + z] = live[z] ? c->P[i * r + j] : 0.0;
 			}
 		}
-		(lanes_avx2() ? ml_rows_v4 : ml_rows_v2)(&s);
+		ml_rows(&s);
 		for (int z = 0; z < L && g0 + z < n; z++) {
 			if (!live[z])
 				f[g0 + z] = DBL_MAX;
@@ -1378,12 +1417,16 @@ int rebuy__arima_lanes_check(const double *x, size_t n, const struct rebuy_arima
 	if (check_order(&o, NULL) != REBUY_OK || n > REBUY_SERIES_MAX ||
 	    (int)n <= o.d + o.m * o.D + o.p + o.m * o.P + 1)
 		return 0;
-#ifndef LANES_AVX2
-	if (isa == 2)
+	if (isa < 1 || isa > 3)
+		return 0;
+#ifdef LANES_AVX2
+	if ((isa == 2 && !__builtin_cpu_supports("avx2")) ||
+	    (isa == 3 && !__builtin_cpu_supports("avx512f")))
+		return 0;
+#else
+	if (isa > 1)
 		return 0;
 #endif
-	if (isa == 2 && !__builtin_cpu_supports("avx2"))
-		return 0;
 	struct obj c;
 	memset(&c, 0, sizeof c);
 	double *w = rebuy__malloc(sizeof(double) * n), init[FC_K_MAX];

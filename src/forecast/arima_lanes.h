@@ -122,29 +122,28 @@ LANES_ATTR static void LANES_FN(ml_rows)(struct ml_lanes *s)
 				        anp[i * H + h] + (LANES_V)((fm[h] & kr) | (~fm[h] & kp));
 			}
 		/* P -= P e1 e1' P / F in place: rows from the last, so that row 0
-		 * and column 0, which every row reads, change last */
-		LANES_V bigp[H];
-		memset(bigp, 0, sizeof bigp);
+		 * and column 0, which every row reads, change last; a lane stays
+		 * in the full recursion while some |P_ij| >= STEADY_TOL (NaN
+		 * aside, as the one-point code's running maximum) */
+		LANES_M wide[H];
+		memset(wide, 0, sizeof wide);
 		for (int i = r - 1; i >= 0; i--)
 			for (int h = 0; h < H; h++) {
-				LANES_V pi0 = Pp[i * H + h] / Fp[h], b = bigp[h];
+				LANES_V pi0 = Pp[i * H + h] / Fp[h];
+				LANES_M wd = wide[h];
 				for (int j = i; j < r; j++) {
 					LANES_V t = Pp[(i * r + j) * H + h] - pi0 * Pp[j * H + h];
 					Pp[(i * r + j) * H + h] = Pp[(j * r + i) * H + h] = t;
-					/* the largest |t| of each lane, as max (NaN stays out) */
-					LANES_M u = (LANES_M)t & INT64_MAX;
-					LANES_M gt = (LANES_V)u > b;
-					b = (LANES_V)((gt & u) | (~gt & (LANES_M)b));
+					wd |= (LANES_V)((LANES_M)t & INT64_MAX) >= STEADY_TOL;
 				}
-				bigp[h] = b;
+				wide[h] = wd;
 			}
-		double big[L];
-		memcpy(big, bigp, sizeof big);
-		for (int z = 0; z < L; z++)
-			if (!s->fast[z] && big[z] < STEADY_TOL) {
-				s->fast[z] = 1;
-				s->nfast++;
-			}
+		for (int h = 0; h < H; h++)
+			for (int z = 0; z < LANES_W; z++)
+				if (!s->fast[h * LANES_W + z] && !wide[h][z]) {
+					s->fast[h * LANES_W + z] = 1;
+					s->nfast++;
+				}
 	}
 	memcpy(s->ssq, ssqp, sizeof ssqp);
 }

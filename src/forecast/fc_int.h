@@ -28,7 +28,8 @@ enum rebuy_status rebuy__arima_hessian_check(const struct rebuy_arima *fit, int 
 /* For the tests: the objective (CSS, or exact ML on transformed AR
  * parameters when ml) of order o on x at npars scaled parameter vectors
  * (k each, k the order's coefficient count), batched into fbatch with the
- * lanes of isa (1: pairs, 2: fours) and one at a time into fsingle.
+ * lanes of isa (1: pairs, 2: fours, 3: eights) and one at a time into
+ * fsingle.
  * Returns 0 when the instruction set is missing or memory ran out. */
 int rebuy__arima_lanes_check(const double *x, size_t n, const struct rebuy_arima_order *o, int ml,
                              const double *pars, int npars, int isa, double *fbatch,
