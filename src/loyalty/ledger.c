@@ -9,6 +9,7 @@
  * The chain head and the program accounts' balances are carried in memory
  * through the batch and written once before the COMMIT.
  */
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sodium.h>
 
 #include "core/mem.h"
+
 #include "loyalty/loyalty_int.h"
 #include "rebuy/money.h"
 
@@ -28,8 +30,7 @@ struct job {
 	struct rebuy_loyalty_reply *reply;
 	struct rebuy_error err;
 	enum rebuy_status st;
-	int finished;
-	pthread_cond_t cond;
+	sem_t done; /* posted by the writer once, as its last touch of the job */
 	struct job *next;
 };
 
@@ -332,12 +333,14 @@ static void *writer_main(void *arg)
 		for (struct job *j = batch; j; j = j->next)
 			j->st = REBUY_EINTERNAL;
 		run_batch(l, batch);
-		pthread_mutex_lock(&l->mu);
+		/* Without the lock, so that a woken caller does not block on it;
+		 * the post is the last touch (the job lives on its caller's stack,
+		 * gone once sem_wait returns: glibc's sem_post allows that). */
 		for (struct job *j = batch, *next; j; j = next) {
 			next = j->next;
-			j->finished = 1;
-			pthread_cond_signal(&j->cond);
+			sem_post(&j->done);
 		}
+		pthread_mutex_lock(&l->mu);
 	}
 	pthread_mutex_unlock(&l->mu);
 	return NULL;
@@ -355,9 +358,8 @@ enum rebuy_status rebuy__submit(struct rebuy_loyalty *l, apply_fn fn, void *arg,
 	j.arg = arg;
 	j.reply = reply;
 	rebuy_error_clear(&j.err);
-	if (pthread_cond_init(&j.cond, NULL) != 0)
-		return rebuy_error_set(err, REBUY_ENOMEM,
-		                       "loyalty: cannot make a condition variable");
+	if (sem_init(&j.done, 0, 0) != 0)
+		return rebuy_error_set(err, REBUY_ENOMEM, "loyalty: cannot make a semaphore");
 	pthread_mutex_lock(&l->mu);
 	if (l->tail)
 		l->tail->next = &j;
@@ -365,10 +367,10 @@ enum rebuy_status rebuy__submit(struct rebuy_loyalty *l, apply_fn fn, void *arg,
 		l->head = &j;
 	l->tail = &j;
 	pthread_cond_signal(&l->wake);
-	while (!j.finished)
-		pthread_cond_wait(&j.cond, &l->mu);
 	pthread_mutex_unlock(&l->mu);
-	pthread_cond_destroy(&j.cond);
+	while (sem_wait(&j.done) != 0)
+		; /* EINTR */
+	sem_destroy(&j.done);
 	if (j.st) {
 		rebuy_error_set(err, j.st, "%s", j.err.msg);
 		return j.st;
@@ -391,6 +393,8 @@ enum rebuy_status rebuy_loyalty_open(struct rebuy_loyalty **out, const char *db,
 	l->is_pg = is_pg_url(db);
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->pool_mu, NULL);
+	pthread_mutex_init(&l->keys_mu, NULL);
+	randombytes_buf(l->keys_seen_key, sizeof l->keys_seen_key);
 	pthread_cond_init(&l->wake, NULL);
 	pthread_cond_init(&l->done, NULL);
 	enum rebuy_status st = connect(db, 0, &l->writer, err);
@@ -432,6 +436,8 @@ void rebuy_loyalty_close(struct rebuy_loyalty *l)
 	sodium_memzero(l->customer_key, sizeof l->customer_key);
 	pthread_mutex_destroy(&l->mu);
 	pthread_mutex_destroy(&l->pool_mu);
+	pthread_mutex_destroy(&l->keys_mu);
+	sodium_memzero(l->keys_seen, sizeof l->keys_seen);
 	pthread_cond_destroy(&l->wake);
 	pthread_cond_destroy(&l->done);
 	rebuy__free(l);
@@ -582,7 +588,25 @@ enum rebuy_status rebuy_loyalty_key_revoke(struct rebuy_loyalty *l, const char *
 	struct rebuy_loyalty_reply r;
 	st = rebuy__submit(l, key_revoke_apply, (void *)name, &r, err);
 	rebuy_loyalty_reply_release(&r);
+	if (!st) {
+		/* keys this handle trusted are checked again from now on */
+		pthread_mutex_lock(&l->keys_mu);
+		memset(l->keys_seen, 0, sizeof l->keys_seen);
+		pthread_mutex_unlock(&l->keys_mu);
+	}
 	return st;
+}
+
+/* How long a key found valid is trusted without reading the key table: a
+ * key revoked by another process (rebuy loyalty key revoke) stops working
+ * within this time; one revoked through this handle at once. */
+#define KEY_TRUST_S 1.0
+
+static double mono_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec * 1e-9;
 }
 
 unsigned rebuy_loyalty_key_check(struct rebuy_loyalty *l, const char *key, size_t len)
@@ -604,10 +628,25 @@ unsigned rebuy_loyalty_key_check(struct rebuy_loyalty *l, const char *key, size_
 	                      &secret_len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    secret_len != sizeof secret)
 		return 0;
+	unsigned char seen[32];
+	crypto_generichash(seen, sizeof seen, (const unsigned char *)key, len, l->keys_seen_key,
+	                   sizeof l->keys_seen_key);
+	struct key_seen *slot =
+	        &l->keys_seen[seen[0] % (sizeof l->keys_seen / sizeof l->keys_seen[0])];
+	double now = mono_now();
+	unsigned scopes = 0;
+	pthread_mutex_lock(&l->keys_mu);
+	if (strcmp(slot->id, id) == 0 && now < slot->until &&
+	    sodium_memcmp(slot->digest, seen, sizeof seen) == 0)
+		scopes = slot->scopes;
+	pthread_mutex_unlock(&l->keys_mu);
+	if (scopes) {
+		sodium_memzero(secret, sizeof secret);
+		return scopes;
+	}
 	struct conn *c;
 	if (rebuy__reader(l, &c, NULL))
 		return 0;
-	unsigned scopes = 0;
 	struct cursor *k;
 	struct sval p = sv_text(id);
 	if (c->ops->run(c, Q_KEY_GET, &p, 1, &k, NULL) == REBUY_OK) {
@@ -632,6 +671,14 @@ unsigned rebuy_loyalty_key_check(struct rebuy_loyalty *l, const char *key, size_
 	}
 	sodium_memzero(secret, sizeof secret);
 	rebuy__reader_back(l, c);
+	if (scopes) {
+		pthread_mutex_lock(&l->keys_mu);
+		memcpy(slot->id, id, id_len + 1);
+		memcpy(slot->digest, seen, sizeof seen);
+		slot->scopes = scopes;
+		slot->until = now + KEY_TRUST_S;
+		pthread_mutex_unlock(&l->keys_mu);
+	}
 	return scopes;
 }
 

@@ -117,6 +117,19 @@ struct rebuy_loyalty {
 	pthread_mutex_t pool_mu;
 	struct conn *pool[32];
 	size_t n_pool;
+
+	/* API keys found valid lately (rebuy_loyalty_key_check): a keyed digest
+	 * of the presented key and its scopes, trusted until `until` (a
+	 * monotonic clock), so that a busy service does not read the key
+	 * table on every request */
+	pthread_mutex_t keys_mu;
+	unsigned char keys_seen_key[32];
+	struct key_seen {
+		char id[16];
+		unsigned char digest[32];
+		unsigned scopes;
+		double until;
+	} keys_seen[16];
 };
 
 /* A write call: apply runs inside the batch's transaction, in a savepoint. */
