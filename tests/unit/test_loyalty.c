@@ -566,6 +566,50 @@ static void test_loyalty__api_keys(void **state)
 	rebuy_loyalty_close(l);
 }
 
+/* A handle trusts a key it found valid for a second (KEY_TRUST_S in
+ * ledger.c): revoked through the same handle it is refused at once;
+ * revoked through another handle (as `rebuy loyalty key revoke` beside a
+ * running server) it is refused once the second is over, not before the
+ * revocation was read. A wrong secret with the same id is never trusted. */
+static void test_loyalty__revoked_elsewhere_is_refused_within_a_second(void **state)
+{
+	(void)state;
+	const char *path = new_db(program_text);
+	struct rebuy_loyalty *server = open_db(path), *shell = open_db(path);
+	char key[128];
+	struct rebuy_error err;
+	rebuy_error_clear(&err);
+	assert_int_equal(
+	        rebuy_loyalty_key_create(shell, "shop", REBUY_SCOPE_READ, key, sizeof key, &err),
+	        REBUY_OK);
+	assert_int_equal(rebuy_loyalty_key_check(server, key, strlen(key)), REBUY_SCOPE_READ);
+	char bad[128];
+	snprintf(bad, sizeof bad, "%s", key);
+	bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A';
+	assert_int_equal(rebuy_loyalty_key_check(server, bad, strlen(bad)), 0);
+	assert_int_equal(rebuy_loyalty_key_revoke(shell, "shop", &err), REBUY_OK);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	unsigned scopes;
+	while ((scopes = rebuy_loyalty_key_check(server, key, strlen(key))) != 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double waited = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+		assert_true(waited < 1.5);
+		struct timespec nap = {0, 10 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+	assert_int_equal(scopes, 0);
+	/* and through the server's own handle at once */
+	assert_int_equal(
+	        rebuy_loyalty_key_create(shell, "shop2", REBUY_SCOPE_WRITE, key, sizeof key, &err),
+	        REBUY_OK);
+	assert_int_equal(rebuy_loyalty_key_check(server, key, strlen(key)), REBUY_SCOPE_WRITE);
+	assert_int_equal(rebuy_loyalty_key_revoke(server, "shop2", &err), REBUY_OK);
+	assert_int_equal(rebuy_loyalty_key_check(server, key, strlen(key)), 0);
+	rebuy_loyalty_close(shell);
+	rebuy_loyalty_close(server);
+}
+
 /* ---- reads ---- */
 
 static void test_loyalty__ledger_pages(void **state)
@@ -659,7 +703,6 @@ static void test_loyalty__verify_catches_tampering(void **state)
 	expect_broken("UPDATE txs SET ref = 'o1', rule = 'base' WHERE id = 3",
 	              "transaction 3: hash");
 }
-
 
 static void test_loyalty__schema_versions(void **state)
 {
@@ -1031,6 +1074,7 @@ int main(void)
 	        cmocka_unit_test(test_loyalty__adjustments_both_ways),
 	        cmocka_unit_test(test_loyalty__idempotent_retries),
 	        cmocka_unit_test(test_loyalty__api_keys),
+	        cmocka_unit_test(test_loyalty__revoked_elsewhere_is_refused_within_a_second),
 	        cmocka_unit_test(test_loyalty__ledger_pages),
 	        cmocka_unit_test(test_loyalty__verify_catches_tampering),
 	        cmocka_unit_test(test_loyalty__schema_versions),
