@@ -20,6 +20,7 @@ enum {
 	OPT_MAX_BODY,
 	OPT_RATE,
 	OPT_BURST,
+	OPT_AUTH_RATE,
 	OPT_MAX_CONN,
 	OPT_TIMEOUT,
 };
@@ -38,6 +39,9 @@ static const struct cli_opt own_opts[] = {
         {"max-body", "BYTES", OPT_MAX_BODY, "larger request bodies get 413 (default 65536)"},
         {"rate", "N", OPT_RATE, "requests a second per API key, 0 for no limit (default 1000)"},
         {"burst", "N", OPT_BURST, "requests a key may send at once (default 2 x --rate)"},
+        {"auth-rate", "N", OPT_AUTH_RATE,
+         "failed authentications a second per client address before 429, 0 for no limit "
+         "(default 10)"},
         {"max-connections", "N", OPT_MAX_CONN, "open connections at most (default 512)"},
         {"timeout", "SECONDS", OPT_TIMEOUT, "idle connections are closed after it (default 60)"},
         CLI_OPT_END,
@@ -128,6 +132,11 @@ static int own(void *ud, int id, const char *v)
 		if ((r = whole("burst", v, 1, 100000000, &n)))
 			return r;
 		x->o.burst = (double)n;
+		return 0;
+	case OPT_AUTH_RATE:
+		if ((r = whole("auth-rate", v, 0, 10000000, &n)))
+			return r;
+		x->o.auth_rate = (double)n;
 		return 0;
 	case OPT_MAX_CONN:
 		if ((r = whole("max-connections", v, 1, 100000, &n)))

@@ -24,16 +24,19 @@ extern "C" {
 #endif
 
 struct rebuy_service_options {
-	const char *host;          /* numeric IPv4 or IPv6 address; default "127.0.0.1" */
-	unsigned port;             /* 0: a free port, see rebuy_service_port */
-	unsigned threads;          /* 0: a thread per connection (default); N: a pool of N */
-	unsigned max_connections;  /* default 512 */
-	unsigned timeout_s;        /* idle keep-alive connections are closed after it; default 60 */
-	size_t max_body;           /* bytes; larger bodies get 413; default 65536 */
-	double rate;               /* requests per second per API key; 0: no limit; default 1000 */
-	double burst;              /* bucket size; default 2 * rate */
-	const char *orders_path;   /* optional order export with products: recommendations and
-	                              the product audiences of the insights; NULL: none */
+	const char *host;         /* numeric IPv4 or IPv6 address; default "127.0.0.1" */
+	unsigned port;            /* 0: a free port, see rebuy_service_port */
+	unsigned threads;         /* 0: a thread per connection (default); N: a pool of N */
+	unsigned max_connections; /* default 512 */
+	unsigned timeout_s;       /* idle keep-alive connections are closed after it; default 60 */
+	size_t max_body;          /* bytes; larger bodies get 413; default 65536 */
+	double rate;              /* requests per second per API key; 0: no limit; default 1000 */
+	double burst;             /* bucket size; default 2 * rate */
+	double auth_rate;         /* failed authentications per second per client address
+	                             before 429 (a bucket of 2 * auth_rate, at least 1, checked
+	                             before the key); 0: no limit; default 10 */
+	const char *orders_path;  /* optional order export with products: recommendations and
+	                             the product audiences of the insights; NULL: none */
 };
 
 /* Fills the defaults above. */

@@ -45,6 +45,7 @@ void rebuy_service_options_init(struct rebuy_service_options *o)
 	o->max_body = 65536;
 	o->rate = 1000;
 	o->burst = 0;
+	o->auth_rate = 10;
 }
 
 static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -130,6 +131,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		                                               MHD_HTTP_HEADER_CONTENT_TYPE);
 		rq->content_length = content_length(c);
 		rq->now = (int64_t)time(NULL);
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+		if (sa && sa->sa_family == AF_INET) {
+			rq->peer =
+			        (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+			rq->peer_len = 4;
+		} else if (sa && sa->sa_family == AF_INET6) {
+			rq->peer = (const unsigned char *)&((const struct sockaddr_in6 *)sa)
+			                   ->sin6_addr;
+			rq->peer_len = 16;
+		}
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, rq);
 		struct svc_response rs = {0};
 		if (rebuy__svc_begin(s, rq, &st->call, &rs)) {
@@ -203,7 +216,8 @@ enum rebuy_status rebuy_service_start(struct rebuy_service **out, struct rebuy_l
                                       struct rebuy_error *err)
 {
 	*out = NULL;
-	if (!l || !o || o->port > 65535 || o->max_body == 0 || o->rate < 0 || o->burst < 0)
+	if (!l || !o || o->port > 65535 || o->max_body == 0 || o->rate < 0 || o->burst < 0 ||
+	    !(o->auth_rate >= 0))
 		return rebuy_error_set(err, REBUY_EARG, "serve: invalid options");
 	if (sodium_init() < 0)
 		return rebuy_error_set(err, REBUY_EINTERNAL, "serve: libsodium did not start");
@@ -279,5 +293,6 @@ void rebuy_service_free(struct rebuy_service *s)
 	rebuy__svc_insights_free(s->insights);
 	pthread_mutex_destroy(&s->rate_lock);
 	rebuy__free(s->buckets);
+	rebuy__free(s->auth_slots);
 	rebuy__free(s);
 }

@@ -275,8 +275,7 @@ static void load_products(struct rebuy_service *s, struct svc_insights *in)
 	qsort(in->bk_by_key, n, sizeof *in->bk_by_key, cmp_basket_key);
 }
 
-static void compute(struct rebuy_service *s, struct svc_insights *in, int64_t version,
-                    int64_t now)
+static void compute(struct rebuy_service *s, struct svc_insights *in, int64_t version, int64_t now)
 {
 	drop_analysis(in);
 	in->version = version;
@@ -318,8 +317,8 @@ static void compute(struct rebuy_service *s, struct svc_insights *in, int64_t ve
 		return;
 	}
 	in->aud_head = rebuy__malloc((n ? n : 1) * sizeof *in->aud_head);
-	in->aud_next = rebuy__malloc((in->aud->n_members ? in->aud->n_members : 1) *
-	                             sizeof *in->aud_next);
+	in->aud_next =
+	        rebuy__malloc((in->aud->n_members ? in->aud->n_members : 1) * sizeof *in->aud_next);
 	if (!in->aud_head || !in->aud_next) {
 		snprintf(in->aud_error, sizeof in->aud_error, "out of memory");
 		rebuy_audiences_free(in->aud);
@@ -404,12 +403,14 @@ static json_t *recommendations(struct svc_insights *in, const char *customer)
 				return arr;
 			for (size_t i = 0; i < n; i++) {
 				const char *reason =
-				        rows[i].reason < 0 ? "popular"
-				                           : in->baskets->item_names[rows[i].reason];
+				        rows[i].reason < 0
+				                ? "popular"
+				                : in->baskets->item_names[rows[i].reason];
 				json_array_append_new(
-				        arr, json_pack("{s:s,s:f,s:s}", "product",
-				                       in->baskets->item_names[rows[i].item], "score",
-				                       rows[i].score, "because_of", reason));
+				        arr,
+				        json_pack("{s:s,s:f,s:s}", "product",
+				                  in->baskets->item_names[rows[i].item], "score",
+				                  rows[i].score, "because_of", reason));
 			}
 			return arr;
 		}
@@ -437,17 +438,19 @@ static json_t *insights_doc(struct svc_insights *in, const char *customer, uint3
 	                    json_integer((json_int_t)(o->cust_start[id + 1] - o->cust_start[id])));
 	json_object_set_new(doc, "revenue", json_string(money));
 	if (o->cust_start[id + 1] > o->cust_start[id]) {
-		json_object_set_new(doc, "first_purchase", day_text(rebuy_day_of(o->ts[o->cust_start[id]])));
+		json_object_set_new(doc, "first_purchase",
+		                    day_text(rebuy_day_of(o->ts[o->cust_start[id]])));
 		json_object_set_new(doc, "last_purchase",
 		                    day_text(rebuy_day_of(o->ts[o->cust_start[id + 1] - 1])));
 	}
 	if (in->rfm && id < in->rfm->n_ids && in->rfm->customers[id].segment != REBUY_RFM_NONE) {
 		const struct rebuy_rfm_customer *c = &in->rfm->customers[id];
-		json_object_set_new(doc, "segment",
-		                    json_string(rebuy_rfm_map_segment_name(in->rfm->map, c->segment)));
+		json_object_set_new(
+		        doc, "segment",
+		        json_string(rebuy_rfm_map_segment_name(in->rfm->map, c->segment)));
 		json_object_set_new(doc, "rfm",
-		                    json_pack("{s:i,s:i,s:i,s:i,s:i}", "r", c->r, "f", c->f, "m", c->m,
-		                              "recency_days", c->recency_days, "frequency",
+		                    json_pack("{s:i,s:i,s:i,s:i,s:i}", "r", c->r, "f", c->f, "m",
+		                              c->m, "recency_days", c->recency_days, "frequency",
 		                              c->frequency));
 	} else {
 		json_object_set_new(doc, "segment", json_null());
@@ -476,10 +479,10 @@ static json_t *insights_doc(struct svc_insights *in, const char *customer, uint3
 		for (uint32_t m = in->aud_head[id]; m != UINT32_MAX; m = in->aud_next[m]) {
 			const struct rebuy_audience_member *am = &in->aud->members[m];
 			const struct rebuy_audience_info *ai = &in->aud->audiences[am->audience];
-			json_array_append_new(auds, json_pack("{s:s,s:s,s:s,s:o}", "audience", ai->name,
-			                                      "action", ai->action, "reason",
-			                                      am->reason ? am->reason : "", "score",
-			                                      number_or_null(am->score)));
+			json_array_append_new(
+			        auds, json_pack("{s:s,s:s,s:s,s:o}", "audience", ai->name, "action",
+			                        ai->action, "reason", am->reason ? am->reason : "",
+			                        "score", number_or_null(am->score)));
 		}
 	} else {
 		json_object_set_new(doc, "audiences_error", json_string(in->aud_error));
@@ -505,7 +508,8 @@ void rebuy__svc_insights_reply(struct rebuy_service *s, const char *customer, in
 		rebuy__svc_error(rs, 503, "unavailable", "the ledger's orders cannot be read: %s",
 		                 in->error);
 	} else if (!find_customer(in->orders, in->by_key, customer, &id)) {
-		rebuy__svc_error(rs, 404, "unknown_customer", "no orders of this customer in the ledger");
+		rebuy__svc_error(rs, 404, "unknown_customer",
+		                 "no orders of this customer in the ledger");
 	} else {
 		json_t *doc = insights_doc(in, customer, id);
 		char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
@@ -554,8 +558,9 @@ void rebuy__svc_report_reply(struct rebuy_service *s, int64_t now, struct svc_re
 			ro.title = "Loyalty ledger: repeat sales";
 			ro.n_threads = 1;
 			ro.has_as_of = 1;
-			ro.as_of_day = rebuy_day_of(now) + 1 > o->last_day + 1 ? rebuy_day_of(now) + 1
-			                                                        : o->last_day + 1;
+			ro.as_of_day = rebuy_day_of(now) + 1 > o->last_day + 1
+			                       ? rebuy_day_of(now) + 1
+			                       : o->last_day + 1;
 			if (rebuy_report_build(o, &ro, &in->report, &err) == REBUY_OK &&
 			    rebuy_sbuf_failed(&in->report))
 				rebuy_error_set(&err, REBUY_ENOMEM, "report: out of memory");

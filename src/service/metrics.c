@@ -38,8 +38,7 @@ struct buf {
 	int failed;
 };
 
-static void put(struct buf *b, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(struct buf *b, const char *fmt, ...)
 {
 	if (b->failed)
@@ -80,7 +79,9 @@ void rebuy__svc_metrics_reply(struct rebuy_service *s, struct svc_response *rs)
 		for (int st = 0; st < 500; st++) {
 			uint64_t v = LOAD(&m->by_status[r][st]);
 			if (v)
-				put(&b, "rebuy_http_requests_total{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
+				put(&b,
+				    "rebuy_http_requests_total{route=\"%s\",status=\"%d\"} %" PRIu64
+				    "\n",
 				    route_name(r), st + 100, v);
 		}
 	put(&b, "# HELP rebuy_http_request_duration_seconds Time from the request's headers to "
@@ -97,45 +98,60 @@ void rebuy__svc_metrics_reply(struct rebuy_service *s, struct svc_response *rs)
 			continue;
 		for (int k = 0; k < SVC_LATENCY_BUCKETS; k++) {
 			cum += counts[k];
-			put(&b, "rebuy_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+			put(&b,
+			    "rebuy_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
+			    "%" PRIu64 "\n",
 			    route_name(r), rebuy__svc_latency_bounds[k], cum);
 		}
-		put(&b, "rebuy_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+		put(&b,
+		    "rebuy_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64
+		    "\n",
 		    route_name(r), total);
-		put(&b, "rebuy_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_name(r),
-		    (double)LOAD(&m->latency_us_sum[r]) * 1e-6);
+		put(&b, "rebuy_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
+		    route_name(r), (double)LOAD(&m->latency_us_sum[r]) * 1e-6);
 		put(&b, "rebuy_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
 		    route_name(r), total);
 	}
-	put(&b, "# HELP rebuy_http_requests_in_flight Requests being answered now.\n"
-	        "# TYPE rebuy_http_requests_in_flight gauge\nrebuy_http_requests_in_flight %" PRIu64 "\n",
+	put(&b,
+	    "# HELP rebuy_http_requests_in_flight Requests being answered now.\n"
+	    "# TYPE rebuy_http_requests_in_flight gauge\nrebuy_http_requests_in_flight %" PRIu64
+	    "\n",
 	    LOAD(&m->in_flight));
 	struct rebuy_loyalty_stats st;
 	struct rebuy_error err = {0};
 	if (rebuy_loyalty_stats(s->ledger, &st, &err) == REBUY_OK) {
-		put(&b, "# HELP rebuy_loyalty_customers Customers in the ledger.\n"
-		        "# TYPE rebuy_loyalty_customers gauge\nrebuy_loyalty_customers %" PRId64 "\n",
+		put(&b,
+		    "# HELP rebuy_loyalty_customers Customers in the ledger.\n"
+		    "# TYPE rebuy_loyalty_customers gauge\nrebuy_loyalty_customers %" PRId64 "\n",
 		    st.customers);
-		put(&b, "# HELP rebuy_loyalty_transactions Ledger transactions.\n"
-		        "# TYPE rebuy_loyalty_transactions gauge\nrebuy_loyalty_transactions %" PRId64 "\n",
+		put(&b,
+		    "# HELP rebuy_loyalty_transactions Ledger transactions.\n"
+		    "# TYPE rebuy_loyalty_transactions gauge\nrebuy_loyalty_transactions %" PRId64
+		    "\n",
 		    st.transactions);
-		put(&b, "# HELP rebuy_loyalty_orders Orders accrued.\n"
-		        "# TYPE rebuy_loyalty_orders gauge\nrebuy_loyalty_orders %" PRId64 "\n",
+		put(&b,
+		    "# HELP rebuy_loyalty_orders Orders accrued.\n"
+		    "# TYPE rebuy_loyalty_orders gauge\nrebuy_loyalty_orders %" PRId64 "\n",
 		    st.orders);
-		put(&b, "# HELP rebuy_loyalty_points_outstanding Points held by customers.\n"
-		        "# TYPE rebuy_loyalty_points_outstanding gauge\n"
-		        "rebuy_loyalty_points_outstanding %" PRId64 "\n",
+		put(&b,
+		    "# HELP rebuy_loyalty_points_outstanding Points held by customers.\n"
+		    "# TYPE rebuy_loyalty_points_outstanding gauge\n"
+		    "rebuy_loyalty_points_outstanding %" PRId64 "\n",
 		    st.points_outstanding);
-		put(&b, "# HELP rebuy_loyalty_commits_total Writes committed since the store opened.\n"
-		        "# TYPE rebuy_loyalty_commits_total counter\nrebuy_loyalty_commits_total %" PRId64 "\n",
+		put(&b,
+		    "# HELP rebuy_loyalty_commits_total Writes committed since the store opened.\n"
+		    "# TYPE rebuy_loyalty_commits_total counter\nrebuy_loyalty_commits_total "
+		    "%" PRId64 "\n",
 		    st.commits);
-		put(&b, "# HELP rebuy_loyalty_commit_groups_total Group commits (one fsync each).\n"
-		        "# TYPE rebuy_loyalty_commit_groups_total counter\n"
-		        "rebuy_loyalty_commit_groups_total %" PRId64 "\n",
+		put(&b,
+		    "# HELP rebuy_loyalty_commit_groups_total Group commits (one fsync each).\n"
+		    "# TYPE rebuy_loyalty_commit_groups_total counter\n"
+		    "rebuy_loyalty_commit_groups_total %" PRId64 "\n",
 		    st.commit_groups);
 	}
-	put(&b, "# HELP rebuy_loyalty_store_up 1 when the store answered this scrape.\n"
-	        "# TYPE rebuy_loyalty_store_up gauge\nrebuy_loyalty_store_up %d\n",
+	put(&b,
+	    "# HELP rebuy_loyalty_store_up 1 when the store answered this scrape.\n"
+	    "# TYPE rebuy_loyalty_store_up gauge\nrebuy_loyalty_store_up %d\n",
 	    err.code == REBUY_OK);
 	if (b.failed) {
 		rebuy__free(b.p);

@@ -2,8 +2,17 @@
  * most burst), keyed by the SHA-256 of the key so the secret is not kept.
  * Only keys the ledger accepted get a bucket, so their number is the number
  * of keys; they are searched linearly under one lock (a handful of keys).
+ *
+ * Failed authentications: a bucket per client address (auth_rate tokens a
+ * second, at most 2 x auth_rate and at least 1) in a fixed table of
+ * SVC_AUTH_SLOTS found by a keyed hash of the address (an address whose
+ * slot another takes starts afresh: with more failing addresses than slots
+ * the limit loosens, it never blocks an address that did not fail). An
+ * address out of tokens gets 429 before its key is looked at, so guessing
+ * keys costs the service no key-table reads.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -50,4 +59,67 @@ unsigned rebuy__svc_rate_take(struct rebuy_service *s, const char *key, size_t l
 	}
 	pthread_mutex_unlock(&s->rate_lock);
 	return wait;
+}
+
+static double auth_burst(const struct rebuy_service *s)
+{
+	return s->opt.auth_rate * 2 < 1 ? 1 : s->opt.auth_rate * 2;
+}
+
+/* The address's slot (locked), refilled to now; NULL when none is kept. */
+static struct svc_auth_slot *auth_slot(struct rebuy_service *s, const unsigned char *addr,
+                                       size_t len, double now, int make)
+{
+	if (!s->auth_slots) {
+		if (!make)
+			return NULL;
+		s->auth_slots = rebuy__calloc(SVC_AUTH_SLOTS, sizeof *s->auth_slots);
+		if (!s->auth_slots)
+			return NULL;
+		randombytes_buf(s->auth_slot_key, sizeof s->auth_slot_key);
+	}
+	uint64_t h;
+	crypto_shorthash((unsigned char *)&h, addr, len, s->auth_slot_key);
+	struct svc_auth_slot *a = &s->auth_slots[h % SVC_AUTH_SLOTS];
+	if (a->len != len || memcmp(a->addr, addr, len) != 0) {
+		if (!make)
+			return NULL;
+		memcpy(a->addr, addr, len);
+		a->len = len;
+		a->tokens = auth_burst(s);
+		a->stamp = now;
+	}
+	a->tokens += (now - a->stamp) * s->opt.auth_rate;
+	if (a->tokens > auth_burst(s))
+		a->tokens = auth_burst(s);
+	a->stamp = now;
+	return a;
+}
+
+unsigned rebuy__svc_auth_wait(struct rebuy_service *s, const unsigned char *addr, size_t len,
+                              double now)
+{
+	if (s->opt.auth_rate <= 0 || !addr || len == 0 || len > 16)
+		return 0;
+	unsigned wait = 0;
+	pthread_mutex_lock(&s->rate_lock);
+	struct svc_auth_slot *a = auth_slot(s, addr, len, now, 0);
+	if (a && a->tokens < 1) {
+		double secs = ceil((1 - a->tokens) / s->opt.auth_rate);
+		wait = secs < 1 ? 1 : (unsigned)secs;
+	}
+	pthread_mutex_unlock(&s->rate_lock);
+	return wait;
+}
+
+void rebuy__svc_auth_failed(struct rebuy_service *s, const unsigned char *addr, size_t len,
+                            double now)
+{
+	if (s->opt.auth_rate <= 0 || !addr || len == 0 || len > 16)
+		return;
+	pthread_mutex_lock(&s->rate_lock);
+	struct svc_auth_slot *a = auth_slot(s, addr, len, now, 1);
+	if (a)
+		a->tokens -= 1;
+	pthread_mutex_unlock(&s->rate_lock);
 }

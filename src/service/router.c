@@ -62,8 +62,7 @@ static int match(const char *pattern, const char *path, char *id)
 	return *s == 0;
 }
 
-enum svc_route rebuy__svc_route_find(const char *method, const char *path, int *method_ok,
-                                     char *id)
+enum svc_route rebuy__svc_route_find(const char *method, const char *path, int *method_ok, char *id)
 {
 	enum svc_route found = R_NONE;
 	*method_ok = 0;
@@ -73,7 +72,8 @@ enum svc_route rebuy__svc_route_find(const char *method, const char *path, int *
 			continue;
 		found = (enum svc_route)r;
 		if (strcmp(rebuy__svc_routes[r].method, method) == 0 ||
-		    (strcmp(method, "HEAD") == 0 && strcmp(rebuy__svc_routes[r].method, "GET") == 0)) {
+		    (strcmp(method, "HEAD") == 0 &&
+		     strcmp(rebuy__svc_routes[r].method, "GET") == 0)) {
 			*method_ok = 1;
 			return found;
 		}
@@ -138,10 +138,10 @@ void rebuy__svc_error(struct svc_response *rs, int status, const char *code, con
  * that ran out is temporary (503); anything else is ours (500). */
 static void store_failed(struct svc_response *rs, const struct rebuy_error *err)
 {
-	int status = (err->code == REBUY_EIO || err->code == REBUY_ENOMEM ||
-	              err->code == REBUY_ELIMIT)
-	                     ? 503
-	                     : 500;
+	int status =
+	        (err->code == REBUY_EIO || err->code == REBUY_ENOMEM || err->code == REBUY_ELIMIT)
+	                ? 503
+	                : 500;
 	rebuy__svc_error(rs, status, status == 503 ? "unavailable" : "internal", "%s", err->msg);
 }
 
@@ -192,14 +192,25 @@ int rebuy__svc_begin(struct rebuy_service *s, const struct svc_request *rq, stru
 	if (!(c->route == R_HEALTH && method_ok)) {
 		const char *key;
 		size_t len;
+		double now = rebuy__svc_clock();
+		unsigned wait = rebuy__svc_auth_wait(s, rq->peer, rq->peer_len, now);
+		if (wait) {
+			rs->retry_after = wait;
+			rebuy__svc_error(rs, 429, "rate_limited",
+			                 "too many failed authentications from this address: retry "
+			                 "after %u s",
+			                 wait);
+			return 1;
+		}
 		if (!bearer(rq->authorization, &key, &len) ||
 		    (c->scopes = rebuy_loyalty_key_check(s->ledger, key, len)) == 0) {
+			rebuy__svc_auth_failed(s, rq->peer, rq->peer_len, now);
 			rs->www_authenticate = 1;
 			rebuy__svc_error(rs, 401, "unauthorized",
 			                 "a valid API key is required: Authorization: Bearer KEY");
 			return 1;
 		}
-		unsigned wait = rebuy__svc_rate_take(s, key, len, rebuy__svc_clock());
+		wait = rebuy__svc_rate_take(s, key, len, now);
 		if (wait) {
 			rs->retry_after = wait;
 			rebuy__svc_error(rs, 429, "rate_limited",
@@ -219,7 +230,7 @@ int rebuy__svc_begin(struct rebuy_service *s, const struct svc_request *rq, stru
 	}
 	if ((c->scopes & ri->scope) != ri->scope) {
 		rebuy__svc_error(rs, 403, "forbidden", "this key lacks the %s scope",
-		                 ri->scope == REBUY_SCOPE_ADMIN  ? "admin"
+		                 ri->scope == REBUY_SCOPE_ADMIN   ? "admin"
 		                 : ri->scope == REBUY_SCOPE_WRITE ? "write"
 		                                                  : "read");
 		return 1;
@@ -289,18 +300,24 @@ static void do_write(struct rebuy_service *s, const struct svc_request *rq, enum
 		rebuy__svc_error(rs, 400, code, "%s", msg);
 	} else {
 		struct rebuy_loyalty_request req = {.idempotency_key = rq->idempotency_key};
-		crypto_hash_sha256(req.body_digest, (const unsigned char *)(rq->body ? rq->body : ""),
-		                   rq->body_len);
+		crypto_hash_sha256(req.body_digest,
+		                   (const unsigned char *)(rq->body ? rq->body : ""), rq->body_len);
 		struct rebuy_loyalty_reply reply = {0};
 		struct rebuy_error err = {0};
 		enum rebuy_status st;
 		switch (w.kind) {
-		case SVC_ORDER: st = rebuy_loyalty_accrue(s->ledger, &req, &w.u.order, &reply, &err); break;
-		case SVC_REFUND: st = rebuy_loyalty_refund(s->ledger, &req, &w.u.refund, &reply, &err); break;
+		case SVC_ORDER:
+			st = rebuy_loyalty_accrue(s->ledger, &req, &w.u.order, &reply, &err);
+			break;
+		case SVC_REFUND:
+			st = rebuy_loyalty_refund(s->ledger, &req, &w.u.refund, &reply, &err);
+			break;
 		case SVC_REDEMPTION:
 			st = rebuy_loyalty_redeem(s->ledger, &req, &w.u.redemption, &reply, &err);
 			break;
-		default: st = rebuy_loyalty_adjust(s->ledger, &req, &w.u.adjustment, &reply, &err); break;
+		default:
+			st = rebuy_loyalty_adjust(s->ledger, &req, &w.u.adjustment, &reply, &err);
+			break;
 		}
 		ledger_reply(rs, st, &reply, &err);
 	}
@@ -324,12 +341,13 @@ static int query_ok(const struct svc_request *rq, const char *const *allowed,
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(rq->query_key[i], rq->query_key[j]) == 0) {
 				rebuy__svc_error(rs, 400, "invalid_query",
-				                 "query parameter given twice: '%.64s'", rq->query_key[i]);
+				                 "query parameter given twice: '%.64s'",
+				                 rq->query_key[i]);
 				return 0;
 			}
 		if (!known) {
-			rebuy__svc_error(rs, 400, "invalid_query", "unknown query parameter '%.64s'",
-			                 rq->query_key[i]);
+			rebuy__svc_error(rs, 400, "invalid_query",
+			                 "unknown query parameter '%.64s'", rq->query_key[i]);
 			return 0;
 		}
 	}
@@ -357,7 +375,8 @@ static void do_ledger(struct rebuy_service *s, const struct svc_request *rq, con
 		errno = 0;
 		long v = strtol(ls, &end, 10);
 		if (!*ls || *end || v < 1 || v > 1000 || ls[0] == '+' || ls[0] == ' ') {
-			rebuy__svc_error(rs, 400, "invalid_query", "'limit' must be an integer from 1 to 1000");
+			rebuy__svc_error(rs, 400, "invalid_query",
+			                 "'limit' must be an integer from 1 to 1000");
 			return;
 		}
 		limit = (int)v;
@@ -424,7 +443,8 @@ void rebuy__svc_finish(struct rebuy_service *s, const struct svc_request *rq,
 	case R_CUSTOMER: {
 		struct rebuy_loyalty_reply reply = {0};
 		struct rebuy_error err = {0};
-		enum rebuy_status st = rebuy_loyalty_customer(s->ledger, c->id, rq->now, &reply, &err);
+		enum rebuy_status st =
+		        rebuy_loyalty_customer(s->ledger, c->id, rq->now, &reply, &err);
 		ledger_reply(rs, st, &reply, &err);
 		break;
 	}

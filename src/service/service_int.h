@@ -15,16 +15,16 @@
 #include "rebuy/service.h"
 
 /* Bounds on request text (bytes). */
-#define SVC_ID_MAX 128       /* customer, order, refund, ... ids */
-#define SVC_TEXT_MAX 256     /* product, category, reward, reason */
-#define SVC_IDEM_MAX 255     /* Idempotency-Key */
-#define SVC_KEY_MAX 512      /* the API key in Authorization */
+#define SVC_ID_MAX 128   /* customer, order, refund, ... ids */
+#define SVC_TEXT_MAX 256 /* product, category, reward, reason */
+#define SVC_IDEM_MAX 255 /* Idempotency-Key */
+#define SVC_KEY_MAX 512  /* the API key in Authorization */
 #define SVC_CURSOR_MAX 512
 #define SVC_MAX_LINES 1000
 #define SVC_MAX_QUERY 8
-#define SVC_MAX_POINTS 1000000000000LL            /* 10^12 points */
-#define SVC_MAX_AMOUNT 10000000000000000LL        /* 10^12 currency units in 1/10,000 */
-#define SVC_MAX_TIME 253402300799LL               /* 9999-12-31T23:59:59Z */
+#define SVC_MAX_POINTS 1000000000000LL     /* 10^12 points */
+#define SVC_MAX_AMOUNT 10000000000000000LL /* 10^12 currency units in 1/10,000 */
+#define SVC_MAX_TIME 253402300799LL        /* 9999-12-31T23:59:59Z */
 
 /* ---- routes (router.c) ---- */
 
@@ -44,10 +44,10 @@ enum svc_route {
 };
 
 struct svc_route_info {
-	const char *method;   /* "GET" or "POST" */
-	const char *pattern;  /* "/v1/customers/{id}/ledger" */
-	const char *name;     /* the metrics label */
-	unsigned scope;       /* REBUY_SCOPE_*, 0: no key needed */
+	const char *method;  /* "GET" or "POST" */
+	const char *pattern; /* "/v1/customers/{id}/ledger" */
+	const char *name;    /* the metrics label */
+	unsigned scope;      /* REBUY_SCOPE_*, 0: no key needed */
 };
 
 extern const struct svc_route_info rebuy__svc_routes[R_NONE];
@@ -106,8 +106,10 @@ struct svc_request {
 	int64_t content_length; /* -1: not given */
 	const char *body;
 	size_t body_len;
-	int body_too_large; /* the transport stopped keeping the body at max_body */
-	int64_t now;        /* Unix seconds */
+	int body_too_large;        /* the transport stopped keeping the body at max_body */
+	int64_t now;               /* Unix seconds */
+	const unsigned char *peer; /* the client's address (4 or 16 bytes), or NULL */
+	size_t peer_len;
 };
 
 struct svc_response {
@@ -145,6 +147,14 @@ struct svc_metrics {
 	uint64_t in_flight;
 };
 
+/* Failed authentications of one client address (ratelimit.c). */
+#define SVC_AUTH_SLOTS 4096
+struct svc_auth_slot {
+	unsigned char addr[16];
+	size_t len; /* 0: free */
+	double tokens, stamp;
+};
+
 struct svc_insights; /* insights.c */
 
 struct rebuy_service {
@@ -155,6 +165,8 @@ struct rebuy_service {
 	pthread_mutex_t rate_lock;
 	struct svc_bucket *buckets;
 	size_t n_buckets, cap_buckets;
+	struct svc_auth_slot *auth_slots; /* SVC_AUTH_SLOTS, made at the first failure */
+	unsigned char auth_slot_key[16];
 	struct svc_metrics metrics;
 	struct svc_insights *insights;
 	double started;
@@ -178,6 +190,15 @@ void rebuy__svc_error(struct svc_response *rs, int status, const char *code, con
 /* ratelimit.c: takes one token from the key's bucket; 0 when allowed, else
  * the seconds to wait. */
 unsigned rebuy__svc_rate_take(struct rebuy_service *s, const char *key, size_t len, double now);
+
+/* ratelimit.c: failed authentications per client address. auth_wait: the
+ * seconds the address must wait before its key is even looked at (0: go
+ * on); auth_failed: one failure spent. No limit when opt.auth_rate is 0
+ * or the address is unknown. */
+unsigned rebuy__svc_auth_wait(struct rebuy_service *s, const unsigned char *addr, size_t len,
+                              double now);
+void rebuy__svc_auth_failed(struct rebuy_service *s, const unsigned char *addr, size_t len,
+                            double now);
 
 /* metrics.c */
 void rebuy__svc_metrics_record(struct rebuy_service *s, enum svc_route r, int status,

@@ -55,16 +55,16 @@ int rebuy__svc_id_ok(const char *s, size_t n)
 }
 
 /* The field names of each kind, and of a line; NULL-terminated. */
-static const char *const order_fields[] = {"customer", "order_id", "time",  "amount",
-                                           "amount_minor", "lines", "birthday", NULL};
-static const char *const refund_fields[] = {"customer", "refund_id", "order_id", "time",
-                                            "amount", "amount_minor", "lines", NULL};
-static const char *const redemption_fields[] = {"customer", "redemption_id", "time", "points",
-                                                "reward", NULL};
-static const char *const adjustment_fields[] = {"customer", "adjustment_id", "time", "points",
-                                                "reason", NULL};
-static const char *const line_fields[] = {"product", "category", "quantity", "amount",
-                                          "amount_minor", NULL};
+static const char *const order_fields[] = {"customer",     "order_id", "time",     "amount",
+                                           "amount_minor", "lines",    "birthday", NULL};
+static const char *const refund_fields[] = {"customer", "refund_id",    "order_id", "time",
+                                            "amount",   "amount_minor", "lines",    NULL};
+static const char *const redemption_fields[] = {"customer", "redemption_id", "time",
+                                                "points",   "reward",        NULL};
+static const char *const adjustment_fields[] = {"customer", "adjustment_id", "time",
+                                                "points",   "reason",        NULL};
+static const char *const line_fields[] = {"product", "category",     "quantity",
+                                          "amount",  "amount_minor", NULL};
 
 /* Rejects any key of obj not in names; where prefixes the message. */
 static int only_known(struct ctx *x, json_t *obj, const char *const *names, const char *where)
@@ -82,7 +82,9 @@ static int only_known(struct ctx *x, json_t *obj, const char *const *names, cons
 			char shown[65];
 			size_t n = 0;
 			for (const char *p = key; *p && n < sizeof shown - 1; p++)
-				shown[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\'') ? '?' : *p;
+				shown[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\'')
+				                     ? '?'
+				                     : *p;
 			shown[n] = 0;
 			return fail(x, "unknown_field", "%sunknown field '%s'", where, shown);
 		}
@@ -104,8 +106,8 @@ static int get_id(struct ctx *x, json_t *obj, const char *name, const char *wher
 	size_t n = json_string_length(v);
 	if (strlen(s) != n || !rebuy__svc_id_ok(s, n))
 		return fail(x, "invalid_field",
-		            "%s'%s' must be 1 to %d characters of A-Z a-z 0-9 . _ : @ -", where, name,
-		            SVC_ID_MAX);
+		            "%s'%s' must be 1 to %d characters of A-Z a-z 0-9 . _ : @ -", where,
+		            name, SVC_ID_MAX);
 	*out = s;
 	return 0;
 }
@@ -144,8 +146,8 @@ static int get_int(struct ctx *x, json_t *obj, const char *name, const char *whe
 		return fail(x, "invalid_field", "%s'%s' must be an integer", where, name);
 	json_int_t i = json_integer_value(v);
 	if (i < lo || i > hi)
-		return fail(x, "invalid_field", "%s'%s' must be from %" PRId64 " to %" PRId64, where,
-		            name, lo, hi);
+		return fail(x, "invalid_field", "%s'%s' must be from %" PRId64 " to %" PRId64,
+		            where, name, lo, hi);
 	*out = (int64_t)i;
 	return 0;
 }
@@ -159,7 +161,8 @@ static int get_money(struct ctx *x, json_t *obj, const char *where, int64_t lo, 
 	json_t *minor = json_object_get(obj, "amount_minor");
 	*present = dec || minor;
 	if (dec && minor)
-		return fail(x, "invalid_field", "%sgive 'amount' or 'amount_minor', not both", where);
+		return fail(x, "invalid_field", "%sgive 'amount' or 'amount_minor', not both",
+		            where);
 	if (minor) {
 		int64_t m;
 		if (get_int(x, obj, "amount_minor", where, 1, 0, SVC_MAX_AMOUNT / 100, &m, NULL))
@@ -184,8 +187,8 @@ static int get_money(struct ctx *x, json_t *obj, const char *where, int64_t lo, 
 				break;
 			}
 		}
-		if (i != n || !digits || frac > REBUY_MONEY_DECIMALS ||
-		    (seen_point && frac == 0) || n > 32)
+		if (i != n || !digits || frac > REBUY_MONEY_DECIMALS || (seen_point && frac == 0) ||
+		    n > 32)
 			return fail(x, "invalid_field",
 			            "%s'amount' must be digits with at most %d decimals, such as "
 			            "\"12.50\"",
@@ -212,8 +215,7 @@ static int get_time(struct ctx *x, json_t *obj, int64_t now, int64_t *out)
 	return 0;
 }
 
-static int get_lines(struct ctx *x, json_t *obj, struct svc_write *w, int *present,
-                     int64_t *sum)
+static int get_lines(struct ctx *x, json_t *obj, struct svc_write *w, int *present, int64_t *sum)
 {
 	json_t *arr = json_object_get(obj, "lines");
 	*present = arr != NULL;
@@ -246,8 +248,8 @@ static int get_lines(struct ctx *x, json_t *obj, struct svc_write *w, int *prese
 		if (!has_qty)
 			l->quantity = 1;
 		if (!has_money)
-			return fail(x, "missing_field", "%smissing field 'amount' (or 'amount_minor')",
-			            where);
+			return fail(x, "missing_field",
+			            "%smissing field 'amount' (or 'amount_minor')", where);
 		*sum += l->amount;
 		if (*sum > SVC_MAX_AMOUNT)
 			return fail(x, "invalid_field", "'lines': the amounts add up to too much");
@@ -271,11 +273,11 @@ static int birthday_ok(const char *s)
 
 /* The amount of an order or refund: given, or the sum of the lines; when
  * both, they must agree. */
-static int settle_amount(struct ctx *x, int has_amount, int has_lines, int64_t sum,
-                         int64_t *amount)
+static int settle_amount(struct ctx *x, int has_amount, int has_lines, int64_t sum, int64_t *amount)
 {
 	if (!has_amount && !has_lines)
-		return fail(x, "missing_field", "missing field 'amount' (or 'amount_minor' or 'lines')");
+		return fail(x, "missing_field",
+		            "missing field 'amount' (or 'amount_minor' or 'lines')");
 	if (!has_amount) {
 		*amount = sum;
 		return 0;
@@ -367,8 +369,8 @@ int rebuy__svc_parse_write(enum svc_kind kind, const char *body, size_t len, int
 	json_error_t jerr;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(&x, "invalid_json", "body is not JSON: line %d, column %d: %s", jerr.line,
-		            jerr.column, jerr.text);
+		return fail(&x, "invalid_json", "body is not JSON: line %d, column %d: %s",
+		            jerr.line, jerr.column, jerr.text);
 	w->root = root;
 	if (!json_is_object(root))
 		return fail(&x, "invalid_json", "body must be a JSON object");

@@ -193,6 +193,7 @@ def run_all(rebuy, tmp, db):
         scenario(c, admin, writer, reader, limited, now)
         insights_match_the_commands(rebuy, tmp, c, reader, now)
         recommendations_match_the_command(rebuy, history, c, reader)
+        guessing_keys_is_limited(c, reader)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -203,6 +204,25 @@ def run_all(rebuy, tmp, db):
         check(rc == 0, "serve exits 0 on SIGTERM (got %s; stderr %s)" % (rc, server.stderr.read()))
     out = subprocess.run([rebuy, "loyalty", "verify", "--db", db], capture_output=True, text=True)
     check(out.returncode == 0, "rebuy loyalty verify passes after the test: %s %s" % (out.stdout, out.stderr))
+
+
+def guessing_keys_is_limited(c, reader):
+    # Last: it leaves 127.0.0.1 blocked for a few seconds. The default
+    # --auth-rate 10 gives an address 20 failures at once, then 429 with
+    # Retry-After before the key is even looked at, a good key included.
+    statuses, retry_after = [], None
+    for i in range(40):
+        st, text, r = c.call("GET", "/v1/customers/c1", key="rbk_%012x_guess%d" % (i, i))
+        statuses.append(st)
+        if st == 429 and retry_after is None:
+            retry_after = r.getheader("Retry-After")
+    check(statuses[0] == 401 and 429 in statuses and set(statuses) <= {401, 429},
+          "guessed keys get 401, then 429 (%s)" % statuses)
+    check(retry_after is not None and int(retry_after) >= 1, "the 429 says when to retry")
+    st, _, _ = c.call("GET", "/v1/customers/c1", key=reader)
+    check(st == 429, "while blocked, the address gets 429 even with a good key (%d)" % st)
+    st, _, _ = c.call("GET", "/v1/health")
+    check(st == 200, "health needs no key and is not blocked (%d)" % st)
 
 
 def available(c, key, customer):

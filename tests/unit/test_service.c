@@ -88,7 +88,8 @@ static void test_service__order_fields_are_read(void **state)
 static void test_service__bad_bodies_name_the_field(void **state)
 {
 	(void)state;
-	expect_refused(SVC_ORDER, "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"coupon\":1}",
+	expect_refused(SVC_ORDER,
+	               "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"coupon\":1}",
 	               "unknown_field", "'coupon'");
 	expect_refused(SVC_ORDER, "{\"order_id\":\"o\",\"amount\":\"1\"}", "missing_field",
 	               "'customer'");
@@ -107,37 +108,48 @@ static void test_service__bad_bodies_name_the_field(void **state)
 	               "invalid_field", "'amount'");
 	expect_refused(SVC_ORDER, "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1.\"}",
 	               "invalid_field", "'amount'");
-	expect_refused(SVC_ORDER,
-	               "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"amount_minor\":100}",
-	               "invalid_field", "not both");
+	expect_refused(
+	        SVC_ORDER,
+	        "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"amount_minor\":100}",
+	        "invalid_field", "not both");
 	expect_refused(SVC_ORDER, "{\"customer\":\"c 1\",\"order_id\":\"o\",\"amount\":\"1\"}",
 	               "invalid_field", "'customer'");
 	expect_refused(SVC_ORDER, "{\"customer\":7,\"order_id\":\"o\",\"amount\":\"1\"}",
 	               "invalid_field", "'customer' must be a string");
-	expect_refused(SVC_ORDER, "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"time\":-1}",
+	expect_refused(SVC_ORDER,
+	               "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"time\":-1}",
 	               "invalid_field", "'time'");
+	expect_refused(
+	        SVC_ORDER,
+	        "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"birthday\":\"02-30\"}",
+	        "invalid_field", "'birthday'");
 	expect_refused(SVC_ORDER,
-	               "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"birthday\":\"02-30\"}",
-	               "invalid_field", "'birthday'");
-	expect_refused(SVC_ORDER,
-	               "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"lines\":[{\"amount\":\"2\"}]}",
+	               "{\"customer\":\"c\",\"order_id\":\"o\",\"amount\":\"1\",\"lines\":[{"
+	               "\"amount\":\"2\"}]}",
 	               "invalid_field", "sum of the lines");
 	expect_refused(SVC_ORDER,
-	               "{\"customer\":\"c\",\"order_id\":\"o\",\"lines\":[{\"amount\":\"2\",\"sku\":\"x\"}]}",
+	               "{\"customer\":\"c\",\"order_id\":\"o\",\"lines\":[{\"amount\":\"2\","
+	               "\"sku\":\"x\"}]}",
 	               "unknown_field", "lines[0]: unknown field 'sku'");
-	expect_refused(SVC_ORDER, "{\"customer\":\"c\",\"customer\":\"d\",\"order_id\":\"o\",\"amount\":\"1\"}",
-	               "invalid_json", "duplicate");
+	expect_refused(
+	        SVC_ORDER,
+	        "{\"customer\":\"c\",\"customer\":\"d\",\"order_id\":\"o\",\"amount\":\"1\"}",
+	        "invalid_json", "duplicate");
 	expect_refused(SVC_ORDER, "[1]", "invalid_json", "object");
 	expect_refused(SVC_ORDER, "{\"customer\":", "invalid_json", "line 1");
 	expect_refused(SVC_ORDER, "", "invalid_json", "not JSON");
-	expect_refused(SVC_REFUND, "{\"customer\":\"c\",\"refund_id\":\"r\",\"order_id\":\"o\",\"amount\":\"0\"}",
-	               "invalid_field", "more than 0");
+	expect_refused(
+	        SVC_REFUND,
+	        "{\"customer\":\"c\",\"refund_id\":\"r\",\"order_id\":\"o\",\"amount\":\"0\"}",
+	        "invalid_field", "more than 0");
 	expect_refused(SVC_REDEMPTION, "{\"customer\":\"c\",\"redemption_id\":\"r\",\"points\":0}",
 	               "invalid_field", "'points'");
-	expect_refused(SVC_REDEMPTION,
-	               "{\"customer\":\"c\",\"redemption_id\":\"r\",\"points\":5,\"reward\":\"a\\nb\"}",
-	               "invalid_field", "control character");
-	expect_refused(SVC_ADJUSTMENT, "{\"customer\":\"c\",\"adjustment_id\":\"a\",\"points\":0,\"reason\":\"x\"}",
+	expect_refused(
+	        SVC_REDEMPTION,
+	        "{\"customer\":\"c\",\"redemption_id\":\"r\",\"points\":5,\"reward\":\"a\\nb\"}",
+	        "invalid_field", "control character");
+	expect_refused(SVC_ADJUSTMENT,
+	               "{\"customer\":\"c\",\"adjustment_id\":\"a\",\"points\":0,\"reason\":\"x\"}",
 	               "invalid_field", "not be 0");
 	expect_refused(SVC_ADJUSTMENT, "{\"customer\":\"c\",\"adjustment_id\":\"a\",\"points\":5}",
 	               "missing_field", "'reason'");
@@ -183,7 +195,8 @@ static void test_service__routes_match_and_take_ids(void **state)
 	assert_int_equal(rebuy__svc_route_find("GET", "/v1/customers/c-1", &ok, id), R_CUSTOMER);
 	assert_true(ok);
 	assert_string_equal(id, "c-1");
-	assert_int_equal(rebuy__svc_route_find("GET", "/v1/customers/c-1/ledger", &ok, id), R_LEDGER);
+	assert_int_equal(rebuy__svc_route_find("GET", "/v1/customers/c-1/ledger", &ok, id),
+	                 R_LEDGER);
 	assert_int_equal(rebuy__svc_route_find("GET", "/v1/customers/x/insights", &ok, id),
 	                 R_INSIGHTS);
 	assert_int_equal(rebuy__svc_route_find("POST", "/v1/orders", &ok, id), R_ORDERS);
@@ -205,7 +218,7 @@ static void test_service__rate_limit_is_a_token_bucket(void **state)
 	(void)state;
 	struct rebuy_service s;
 	memset(&s, 0, sizeof s);
-	s.opt.rate = 10;  /* a token every 0.1 s */
+	s.opt.rate = 10; /* a token every 0.1 s */
 	s.opt.burst = 3;
 	pthread_mutex_init(&s.rate_lock, NULL);
 	/* a full bucket of 3, then empty */
@@ -225,6 +238,43 @@ static void test_service__rate_limit_is_a_token_bucket(void **state)
 	assert_int_equal(rebuy__svc_rate_take(&s, "k1", 2, 3700.0), 1);
 	assert_int_equal(s.n_buckets, 2);
 	rebuy__free(s.buckets);
+	pthread_mutex_destroy(&s.rate_lock);
+}
+
+/* Failed authentications per address: a bucket of 2 x auth_rate, refilled
+ * at auth_rate a second; an address out of tokens waits before its key is
+ * looked at; other addresses, and any with auth_rate 0 or no address, never. */
+static void test_service__failed_authentications_are_limited_per_address(void **state)
+{
+	(void)state;
+	struct rebuy_service s;
+	memset(&s, 0, sizeof s);
+	s.opt.auth_rate = 10; /* a bucket of 20, a token every 0.1 s */
+	pthread_mutex_init(&s.rate_lock, NULL);
+	const unsigned char a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+	const unsigned char a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.0), 0); /* never failed */
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.0), 0);
+		rebuy__svc_auth_failed(&s, a, 4, 100.0);
+	}
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.0), 1); /* 0.1 s -> 1 s */
+	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 100.0), 0);
+	assert_int_equal(rebuy__svc_auth_wait(&s, a6, 16, 100.0), 0);
+	/* 0.15 s later 1.5 tokens: one more try, then wait again */
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.15), 0);
+	rebuy__svc_auth_failed(&s, a, 4, 100.15);
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.15), 1);
+	/* 35 failures at once: 15 past the bucket, 1.6 s to climb back to 1 */
+	for (int i = 0; i < 35; i++)
+		rebuy__svc_auth_failed(&s, b, 4, 200.0);
+	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 200.0), 2);
+	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 201.7), 0);
+	/* no address, or no limit */
+	assert_int_equal(rebuy__svc_auth_wait(&s, NULL, 0, 100.0), 0);
+	s.opt.auth_rate = 0;
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.15), 0);
+	rebuy__free(s.auth_slots);
 	pthread_mutex_destroy(&s.rate_lock);
 }
 
@@ -337,6 +387,7 @@ int main(void)
 	        cmocka_unit_test(test_service__other_writes_are_read),
 	        cmocka_unit_test(test_service__routes_match_and_take_ids),
 	        cmocka_unit_test(test_service__rate_limit_is_a_token_bucket),
+	        cmocka_unit_test(test_service__failed_authentications_are_limited_per_address),
 	        cmocka_unit_test(test_service__error_replies_are_json),
 	        cmocka_unit_test(test_service__openapi_describes_every_route),
 	        cmocka_unit_test(test_service__allocation_failures_are_clean),
