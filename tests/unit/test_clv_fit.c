@@ -18,6 +18,7 @@
 #include "model/clv_int.h"
 #include "model/gg.h"
 #include "model/pnbd.h"
+#include "rebuy/alloc.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
 #include "rebuy/gen.h"
@@ -832,6 +833,59 @@ static void test_clv_fit__weighted_fits_do_not_depend_on_row_order(void **state)
 	rebuy_clv_data_free(d);
 }
 
+/* Out of memory anywhere in a fit (the unique rows, the ranks and the sort
+ * that order them, the likelihood's scratch, the spend fit) is REBUY_ENOMEM
+ * with nothing left allocated: fail every allocation from the Nth on, for
+ * every N until the fit completes. Times in sevenths of a week, so that the
+ * rows are ranked through a table of distinct values. */
+static void test_clv_fit__out_of_memory_in_a_fit_is_an_error(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	double x[N], t_x[N], T[N], w[N], mon[N];
+	for (int i = 0; i < N; i++) {
+		x[i] = i % 5;
+		T[i] = 20 + (double)(i % 9) / 7;
+		t_x[i] = x[i] > 0 ? T[i] * (double)(i % 6 + 1) / 7 : 0;
+		w[i] = 1 + i % 2;
+		mon[i] = x[i] > 0 ? 10 + i % 13 : 0;
+	}
+	struct rebuy_clv_data d;
+	memset(&d, 0, sizeof d);
+	d.layout = REBUY_CLV_CONTINUOUS;
+	d.unit = REBUY_UNIT_WEEK;
+	d.n = N;
+	d.x = x;
+	d.t_x = t_x;
+	d.T = T;
+	d.w = w;
+	d.monetary = mon;
+	snprintf(d.source, sizeof d.source, "made up");
+	struct rebuy_clv_fit_options o;
+	rebuy_clv_fit_options_init(&o);
+	o.model = REBUY_CLV_BGNBD;
+	o.spend = 1;
+	o.n_threads = 2;
+	size_t in_use = rebuy_alloc_in_use();
+	long fail;
+	for (fail = 0; fail < 100000; fail++) {
+		struct rebuy_clv_fit f;
+		struct rebuy_error err = {0};
+		tu_fail_after(fail);
+		enum rebuy_status st = rebuy_clv_fit(&d, &o, &f, &err);
+		int triggered = tu_fail_triggered();
+		tu_fail_after(-1);
+		assert_int_equal(rebuy_alloc_in_use(), in_use);
+		if (!triggered) {
+			assert_int_equal(st, REBUY_OK);
+			assert_true(f.has_spend);
+			break;
+		}
+		assert_int_equal(st, REBUY_ENOMEM);
+	}
+	assert_true(fail > 10 && fail < 100000);
+}
+
 /* Customers who buy like clockwork and are all still buying: the data say
  * purchase rates are all the same (r, alpha -> infinity), which Pareto/NBD
  * can only approach. The fit must end, say so, and keep an exact
@@ -1000,6 +1054,7 @@ int main(void)
 	        cmocka_unit_test(test_clv_fit__cdnow_fits_do_not_depend_on_customer_order),
 	        cmocka_unit_test(test_clv_fit__generated_fits_do_not_depend_on_customer_order),
 	        cmocka_unit_test(test_clv_fit__weighted_fits_do_not_depend_on_row_order),
+	        cmocka_unit_test(test_clv_fit__out_of_memory_in_a_fit_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
