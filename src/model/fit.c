@@ -330,7 +330,10 @@ static enum rebuy_status sort_rows(struct rows *o, uint32_t *cnt, size_t u, uint
  * pass with an open-addressing table of row numbers over the output columns
  * themselves finds the distinct (x, t_x, T, w) and counts them, a radix
  * sort orders them, and the runs of one (x, t_x, T) are summed. For spend
- * fits, t_x is the monetary value. */
+ * fits, t_x is the monetary value. Memory per entry: the four columns and a
+ * count (36 bytes) and the table (8 to 16 bytes, the sort's row numbers
+ * after), plus a key per distinct row and the tables of ranks while sorting;
+ * O(n) time but for the ranks' sort of each column's distinct values. */
 static enum rebuy_status compress(const double *x, const double *t_x, const double *T,
                                   const double *w, size_t n, const unsigned char *use,
                                   struct rows *out)
