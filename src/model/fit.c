@@ -300,28 +300,67 @@ static void permute(struct rows *o, uint32_t *cnt, uint32_t *perm, size_t u)
 	}
 }
 
-/* Sorts the u distinct (x, t_x, T, w) of o by their values, w least
- * significant, with cnt alongside: rank each column, then LSD radix passes
- * over row numbers in buf (2u of them, the hash table's memory). */
-static enum rebuy_status sort_rows(struct rows *o, uint32_t *cnt, size_t u, uint32_t *buf)
+/* Puts the row numbers in *a (0..u-1 on entry) in the order of the values
+ * of cols[0], then cols[1], ...: each column ranked, then stable LSD radix
+ * passes from the last column to the first, *b the scratch of as many; the
+ * order may end in either buffer (swapped into *a). REBUY_ENOMEM. */
+static enum rebuy_status order_by(const double *const *cols, size_t n_cols, size_t u, uint32_t **a,
+                                  uint32_t **b)
 {
-	uint32_t *key = rebuy__malloc((u ? u : 1) * sizeof *key), *a = buf, *b = buf + u;
+	uint32_t *key = rebuy__malloc((u ? u : 1) * sizeof *key);
 	if (!key)
 		return REBUY_ENOMEM;
-	for (size_t i = 0; i < u; i++)
-		a[i] = (uint32_t)i;
-	const double *cols[] = {o->w, o->T, o->t_x, o->x};
-	for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+	for (size_t c = n_cols; c-- > 0;) {
 		uint32_t max;
 		enum rebuy_status st = rank_column(cols[c], u, key, &max);
 		if (st != REBUY_OK) {
 			rebuy__free(key);
 			return st;
 		}
-		radix_by(key, max, &a, &b, u);
+		radix_by(key, max, a, b, u);
 	}
 	rebuy__free(key);
-	permute(o, cnt, a, u);
+	return REBUY_OK;
+}
+
+/* Sorts the u distinct (x, t_x, T, w) of o by their values, with cnt
+ * alongside; the row numbers live in buf (2u of them, the hash table's
+ * memory). */
+static enum rebuy_status sort_rows(struct rows *o, uint32_t *cnt, size_t u, uint32_t *buf)
+{
+	uint32_t *a = buf, *b = buf + u;
+	for (size_t i = 0; i < u; i++)
+		a[i] = (uint32_t)i;
+	const double *cols[] = {o->x, o->t_x, o->T, o->w};
+	enum rebuy_status st = order_by(cols, sizeof cols / sizeof *cols, u, &a, &b);
+	if (st == REBUY_OK)
+		permute(o, cnt, a, u);
+	return st;
+}
+
+enum rebuy_status rebuy__clv_value_order(const double *const *cols, size_t n_cols, size_t n,
+                                         uint32_t **out)
+{
+	*out = NULL;
+	size_t m = n ? n : 1;
+	uint32_t *perm = n < UINT32_MAX ? rebuy__malloc(m * sizeof *perm) : NULL;
+	uint32_t *scratch = perm ? rebuy__malloc(m * sizeof *scratch) : NULL;
+	if (!scratch) {
+		rebuy__free(perm);
+		return REBUY_ENOMEM;
+	}
+	uint32_t *a = perm, *b = scratch;
+	for (size_t i = 0; i < n; i++)
+		a[i] = (uint32_t)i;
+	enum rebuy_status st = order_by(cols, n_cols, n, &a, &b);
+	if (st == REBUY_OK && a != perm)
+		memcpy(perm, a, n * sizeof *perm);
+	rebuy__free(scratch);
+	if (st != REBUY_OK) {
+		rebuy__free(perm);
+		return st;
+	}
+	*out = perm;
 	return REBUY_OK;
 }
 
