@@ -10,6 +10,7 @@
 #define REBUY_MODEL_CLV_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rebuy/date.h"
 #include "rebuy/error.h"
@@ -71,6 +72,15 @@ extern const struct rebuy__clv_model rebuy__model_gg;
 typedef void (*rebuy__clv_chunk_fn)(void *ud, size_t lo, size_t hi, double *acc);
 enum rebuy_status rebuy__clv_sum(unsigned n_threads, size_t n, size_t n_acc, rebuy__clv_chunk_fn fn,
                                  void *ud, double *out);
+
+/* The entries 0..n-1 of the columns cols[0..n_cols) (n each) in the order
+ * of their values: by cols[0] as numbers, then cols[1], ... (entries equal
+ * in every column in any order: they are the same numbers). Sums taken in
+ * this order do not depend on the order of the entries. *out (n row
+ * numbers) is the caller's, freed with rebuy__free. REBUY_ENOMEM (also for
+ * n >= 2^32 - 1). */
+enum rebuy_status rebuy__clv_value_order(const double *const *cols, size_t n_cols, size_t n,
+                                         uint32_t **out);
 
 /* What the row sums of bgbb, gg and sbg see: the parameters, the rows, and
  * whether to add the derivatives too. */

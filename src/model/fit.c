@@ -12,6 +12,7 @@
 #include "core/parallel.h"
 #include "model/clv_int.h"
 #include "model/optim.h"
+#include "model/pairs.h"
 #include "rebuy/clv.h"
 
 /* |log param| beyond this (a parameter below 1e-6 or above 1e6 times one)
@@ -155,6 +156,12 @@ static void boundary_status(const struct rebuy__clv_model *m, const double *y, c
 
 /* ---- compressing the data to unique rows ---- */
 
+/* The rows come out sorted by (x, t_x, T) as numbers, each with the sum of
+ * its entries' weights taken in a fixed order (the weight groups, smallest
+ * weight first, each group one product count x weight), so that the
+ * likelihood's sums, and so the fit, are the same bits for any order of the
+ * customers and for a table that aggregates them with whole weights. */
+
 struct rows {
 	struct rebuy__clv_rows r;
 	double *x, *t_x, *T, *w;
@@ -176,11 +183,196 @@ static uint64_t bits_of(double v)
 	return k;
 }
 
-/* The unique (x, t_x, T) of the entries that `use` accepts (all when NULL),
- * with their summed weights, in the order they are first seen: one pass
- * with an open-addressing table of row numbers over the output columns
- * themselves (a million customers in a fraction of what sorting took). For
- * spend fits, t_x is the monetary value. */
+/* The bits of v as an unsigned number in the order of the values: a total
+ * order (negatives below positives, NaNs at the ends). */
+static uint64_t order_key(double v)
+{
+	uint64_t k = bits_of(v);
+	return k >> 63 ? ~k : k | (uint64_t)1 << 63;
+}
+
+struct ranked {
+	uint64_t key;
+	uint32_t id;
+};
+
+static int cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+	return (a->key > b->key) - (a->key < b->key);
+}
+
+/* key[i] = a number that orders col[0..u) as its values: the rank among
+ * its distinct values, or, when all are whole numbers below 2^32, the value
+ * less the smallest (counts and days need no table); *max the largest key,
+ * 0 when every value is the same. REBUY_ENOMEM. */
+static enum rebuy_status rank_column(const double *col, size_t u, uint32_t *key, uint32_t *max)
+{
+	int whole = 1;
+	double lo = u ? col[0] : 0;
+	for (size_t i = 0; i < u && whole; i++) {
+		whole = col[i] >= 0 && col[i] < 4294967296.0 && col[i] == floor(col[i]);
+		lo = col[i] < lo ? col[i] : lo;
+	}
+	*max = 0;
+	if (whole) {
+		for (size_t i = 0; i < u; i++) {
+			key[i] = (uint32_t)(col[i] - lo);
+			*max = key[i] > *max ? key[i] : *max;
+		}
+		return REBUY_OK;
+	}
+	struct rebuy__pair_table t = {0};
+	struct ranked *v = NULL;
+	uint32_t *rank = NULL;
+	enum rebuy_status st;
+	for (size_t i = 0; i < u; i++)
+		if ((st = rebuy__pair_add(&t, col[i], 0, &key[i])) != REBUY_OK)
+			goto out;
+	st = REBUY_ENOMEM;
+	if (!(v = rebuy__malloc(t.n * sizeof *v)) || !(rank = rebuy__malloc(t.n * sizeof *rank)))
+		goto out;
+	for (size_t j = 0; j < t.n; j++)
+		v[j] = (struct ranked){order_key(t.vals[j].a), (uint32_t)j};
+	qsort(v, t.n, sizeof *v, cmp_ranked); /* keys are distinct */
+	for (size_t j = 0; j < t.n; j++)
+		rank[v[j].id] = (uint32_t)j;
+	for (size_t i = 0; i < u; i++)
+		key[i] = rank[key[i]];
+	*max = (uint32_t)(t.n - 1);
+	st = REBUY_OK;
+out:
+	rebuy__free(v);
+	rebuy__free(rank);
+	rebuy__pair_table_release(&t);
+	return st;
+}
+
+#define DIGIT_BITS 11
+
+/* Stable LSD radix passes over (*a)[0..u) by key[(*a)[i]], b the scratch of
+ * as many; the sorted order may end in either buffer (swapped into *a). */
+static void radix_by(const uint32_t *key, uint32_t max, uint32_t **a, uint32_t **b, size_t u)
+{
+	uint32_t count[1u << DIGIT_BITS];
+	for (int shift = 0; shift < 32 && (max >> shift); shift += DIGIT_BITS) {
+		uint32_t *src = *a, *dst = *b, mask = (1u << DIGIT_BITS) - 1;
+		memset(count, 0, sizeof count);
+		for (size_t i = 0; i < u; i++)
+			count[key[src[i]] >> shift & mask]++;
+		uint32_t sum = 0;
+		for (size_t d = 0; d <= mask; d++) {
+			uint32_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < u; i++)
+			dst[count[key[src[i]] >> shift & mask]++] = src[i];
+		*a = dst;
+		*b = src;
+	}
+}
+
+/* Puts row perm[k] at k for every column (perm is spent: it ends as the
+ * identity). */
+static void permute(struct rows *o, uint32_t *cnt, uint32_t *perm, size_t u)
+{
+	for (size_t i = 0; i < u; i++) {
+		if (perm[i] == i)
+			continue;
+		double x = o->x[i], t = o->t_x[i], T = o->T[i], w = o->w[i];
+		uint32_t c = cnt[i];
+		size_t j = i;
+		for (size_t k; (k = perm[j]) != i; j = k) {
+			o->x[j] = o->x[k];
+			o->t_x[j] = o->t_x[k];
+			o->T[j] = o->T[k];
+			o->w[j] = o->w[k];
+			cnt[j] = cnt[k];
+			perm[j] = (uint32_t)j;
+		}
+		o->x[j] = x;
+		o->t_x[j] = t;
+		o->T[j] = T;
+		o->w[j] = w;
+		cnt[j] = c;
+		perm[j] = (uint32_t)j;
+	}
+}
+
+/* Puts the row numbers in *a (0..u-1 on entry) in the order of the values
+ * of cols[0], then cols[1], ...: each column ranked, then stable LSD radix
+ * passes from the last column to the first, *b the scratch of as many; the
+ * order may end in either buffer (swapped into *a). REBUY_ENOMEM. */
+static enum rebuy_status order_by(const double *const *cols, size_t n_cols, size_t u, uint32_t **a,
+                                  uint32_t **b)
+{
+	uint32_t *key = rebuy__malloc((u ? u : 1) * sizeof *key);
+	if (!key)
+		return REBUY_ENOMEM;
+	for (size_t c = n_cols; c-- > 0;) {
+		uint32_t max;
+		enum rebuy_status st = rank_column(cols[c], u, key, &max);
+		if (st != REBUY_OK) {
+			rebuy__free(key);
+			return st;
+		}
+		radix_by(key, max, a, b, u);
+	}
+	rebuy__free(key);
+	return REBUY_OK;
+}
+
+/* Sorts the u distinct (x, t_x, T, w) of o by their values, with cnt
+ * alongside; the row numbers live in buf (2u of them, the hash table's
+ * memory). */
+static enum rebuy_status sort_rows(struct rows *o, uint32_t *cnt, size_t u, uint32_t *buf)
+{
+	uint32_t *a = buf, *b = buf + u;
+	for (size_t i = 0; i < u; i++)
+		a[i] = (uint32_t)i;
+	const double *cols[] = {o->x, o->t_x, o->T, o->w};
+	enum rebuy_status st = order_by(cols, sizeof cols / sizeof *cols, u, &a, &b);
+	if (st == REBUY_OK)
+		permute(o, cnt, a, u);
+	return st;
+}
+
+enum rebuy_status rebuy__clv_value_order(const double *const *cols, size_t n_cols, size_t n,
+                                         uint32_t **out)
+{
+	*out = NULL;
+	size_t m = n ? n : 1;
+	uint32_t *perm = n < UINT32_MAX ? rebuy__malloc(m * sizeof *perm) : NULL;
+	uint32_t *scratch = perm ? rebuy__malloc(m * sizeof *scratch) : NULL;
+	if (!scratch) {
+		rebuy__free(perm);
+		return REBUY_ENOMEM;
+	}
+	uint32_t *a = perm, *b = scratch;
+	for (size_t i = 0; i < n; i++)
+		a[i] = (uint32_t)i;
+	enum rebuy_status st = order_by(cols, n_cols, n, &a, &b);
+	if (st == REBUY_OK && a != perm)
+		memcpy(perm, a, n * sizeof *perm);
+	rebuy__free(scratch);
+	if (st != REBUY_OK) {
+		rebuy__free(perm);
+		return st;
+	}
+	*out = perm;
+	return REBUY_OK;
+}
+
+/* The unique (x, t_x, T) of the entries that `use` accepts (all when NULL)
+ * and have a weight > 0, sorted, with their summed weights (see above): one
+ * pass with an open-addressing table of row numbers over the output columns
+ * themselves finds the distinct (x, t_x, T, w) and counts them, a radix
+ * sort orders them, and the runs of one (x, t_x, T) are summed. For spend
+ * fits, t_x is the monetary value. Memory per entry: the four columns and a
+ * count (36 bytes) and the table (8 to 16 bytes, the sort's row numbers
+ * after), plus a key per distinct row and the tables of ranks while sorting;
+ * O(n) time but for the ranks' sort of each column's distinct values. */
 static enum rebuy_status compress(const double *x, const double *t_x, const double *T,
                                   const double *w, size_t n, const unsigned char *use,
                                   struct rows *out)
@@ -190,21 +382,22 @@ static enum rebuy_status compress(const double *x, const double *t_x, const doub
 	while (cap < 2 * m)
 		cap *= 2;
 	uint32_t *slots = n > UINT32_MAX - 1 ? NULL : rebuy__calloc(cap, sizeof *slots);
+	uint32_t *cnt = rebuy__malloc(m * sizeof *cnt);
 	out->x = rebuy__malloc(m * sizeof *out->x);
 	out->t_x = rebuy__malloc(m * sizeof *out->t_x);
 	out->T = rebuy__malloc(m * sizeof *out->T);
 	out->w = rebuy__malloc(m * sizeof *out->w);
-	if (!slots || !out->x || !out->t_x || !out->T || !out->w) {
-		rebuy__free(slots);
-		rows_free(out);
-		return REBUY_ENOMEM;
-	}
+	enum rebuy_status st = REBUY_ENOMEM;
+	if (!slots || !cnt || !out->x || !out->t_x || !out->T || !out->w)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if ((use && !use[i]) || !(w[i] > 0))
 			continue;
 		double xi = x[i], ti = t_x[i], Ti = T ? T[i] : 0;
-		uint64_t kx = bits_of(xi), kt = bits_of(ti), kT = bits_of(Ti);
-		uint64_t h = (kx * 0x9e3779b97f4a7c15u ^ kt) * 0xbf58476d1ce4e5b9u ^ kT;
+		uint64_t kx = bits_of(xi), kt = bits_of(ti), kT = bits_of(Ti), kw = bits_of(w[i]);
+		uint64_t h = ((kx * 0x9e3779b97f4a7c15u ^ kt) * 0xbf58476d1ce4e5b9u ^ kT) *
+		                     0x9e3779b97f4a7c15u ^
+		             kw;
 		h ^= h >> 31;
 		h *= 0x94d049bb133111ebu;
 		size_t sl = (size_t)(h >> 17) & (cap - 1);
@@ -215,19 +408,45 @@ static enum rebuy_status compress(const double *x, const double *t_x, const doub
 				out->x[u] = xi + 0.0;
 				out->t_x[u] = ti + 0.0;
 				out->T[u] = Ti + 0.0;
-				out->w[u++] = w[i];
+				out->w[u] = w[i];
+				cnt[u++] = 1;
 				break;
 			}
 			if (bits_of(out->x[r - 1]) == kx && bits_of(out->t_x[r - 1]) == kt &&
-			    bits_of(out->T[r - 1]) == kT) {
-				out->w[r - 1] += w[i];
+			    bits_of(out->T[r - 1]) == kT && bits_of(out->w[r - 1]) == kw) {
+				cnt[r - 1]++;
 				break;
 			}
 		}
 	}
+	/* cap >= 2 m >= 2 u: the table's memory holds the sort's row numbers. */
+	if ((st = sort_rows(out, cnt, u, slots)) != REBUY_OK)
+		goto fail;
+	size_t k = 0;
+	for (size_t i = 0; i < u; k++) {
+		double sum = cnt[i] * out->w[i];
+		size_t j = i + 1;
+		for (; j < u && bits_of(out->x[j]) == bits_of(out->x[i]) &&
+		       bits_of(out->t_x[j]) == bits_of(out->t_x[i]) &&
+		       bits_of(out->T[j]) == bits_of(out->T[i]);
+		     j++)
+			sum += cnt[j] * out->w[j];
+		out->x[k] = out->x[i];
+		out->t_x[k] = out->t_x[i];
+		out->T[k] = out->T[i];
+		out->w[k] = sum;
+		i = j;
+	}
 	rebuy__free(slots);
-	out->r = (struct rebuy__clv_rows){u, out->x, out->t_x, out->T, out->w};
+	rebuy__free(cnt);
+	out->r = (struct rebuy__clv_rows){k, out->x, out->t_x, out->T, out->w};
 	return REBUY_OK;
+fail:
+	rebuy__free(slots);
+	rebuy__free(cnt);
+	rows_free(out);
+	memset(out, 0, sizeof *out);
+	return st;
 }
 
 /* ---- the objective ---- */

@@ -523,6 +523,7 @@ enum rebuy_status rebuy_clv_holdout(const struct rebuy_clv_fit *fit, const struc
 		                       "holdout validation is for purchase histories");
 	struct rebuy_clv_holdout *h = rebuy__calloc(1, sizeof *h);
 	struct rebuy_clv_prediction *pred = rebuy__malloc((d->n ? d->n : 1) * sizeof *pred);
+	uint32_t *order = NULL;
 	enum rebuy_status st = REBUY_ENOMEM;
 	if (!h || !pred)
 		goto fail;
@@ -533,9 +534,16 @@ enum rebuy_status rebuy_clv_holdout(const struct rebuy_clv_fit *fit, const struc
 	/* Only expected purchases are needed; the rest is cheap next to them. */
 	if ((st = rebuy_clv_predict(fit, d, &po, pred, err)) != REBUY_OK)
 		goto fail_quiet;
+	/* The sums over customers in the order of their values, so that they
+	 * do not depend on the customers' order. */
+	const double *cols[] = {d->x, d->t_x, d->T, d->x_holdout, d->w};
+	if ((st = rebuy__clv_value_order(cols, sizeof cols / sizeof *cols, d->n, &order)) !=
+	    REBUY_OK)
+		goto fail;
 	h->length = d->holdout_length;
 	double se = 0, se_naive = 0;
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t k = 0; k < d->n; k++) {
+		size_t i = order[k];
 		double w = d->w[i], act = d->x_holdout[i], exp_ = pred[i].expected_purchases;
 		double naive = d->T[i] > 0 ? d->x[i] / d->T[i] * d->holdout_length : 0;
 		int bin = d->x[i] >= REBUY_CLV_HOLDOUT_BINS - 1 ? REBUY_CLV_HOLDOUT_BINS - 1
@@ -570,12 +578,14 @@ enum rebuy_status rebuy_clv_holdout(const struct rebuy_clv_fit *fit, const struc
 	}
 	if (d->repeat_by_day && d->first_day && (st = tracking(fit, d, h)) != REBUY_OK)
 		goto fail;
+	rebuy__free(order);
 	rebuy__free(pred);
 	*out = h;
 	return REBUY_OK;
 fail:
 	rebuy_error_set(err, st, "out of memory");
 fail_quiet:
+	rebuy__free(order);
 	rebuy__free(pred);
 	rebuy_clv_holdout_free(h);
 	return st;

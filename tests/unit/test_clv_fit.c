@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "model/clv_int.h"
 #include "model/gg.h"
 #include "model/pnbd.h"
+#include "rebuy/alloc.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
 #include "rebuy/gen.h"
@@ -577,6 +579,338 @@ static void test_clv_fit__recovers_known_parameters(void **state)
 	rebuy_clv_data_free(d);
 }
 
+/* ---- the same fit in any order of the customers ---- */
+
+static int same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Every number of two estimates to the bit: parameters, standard errors,
+ * covariance, log-likelihood, gradient, and how the optimizer got there. */
+static void same_estimate(const struct rebuy_clv_estimate *a, const struct rebuy_clv_estimate *b,
+                          const char *what)
+{
+	assert_int_equal(a->n_params, b->n_params);
+	for (int k = 0; k < a->n_params; k++)
+		if (!same_bits(a->params[k], b->params[k]) || !same_bits(a->se[k], b->se[k]))
+			fail_msg("%s %s: %.17g (se %.17g) against %.17g (se %.17g)", what,
+			         a->names[k], a->params[k], a->se[k], b->params[k], b->se[k]);
+	assert_int_equal(a->has_cov, b->has_cov);
+	for (int k = 0; k < a->n_params * a->n_params; k++)
+		if (!same_bits(a->cov_log[k], b->cov_log[k]))
+			fail_msg("%s: cov_log[%d] differs", what, k);
+	if (!same_bits(a->log_likelihood, b->log_likelihood))
+		fail_msg("%s: log-likelihood %.17g against %.17g", what, a->log_likelihood,
+		         b->log_likelihood);
+	if (!same_bits(a->gradient_max, b->gradient_max) ||
+	    !same_bits(a->n_customers, b->n_customers))
+		fail_msg("%s: gradient %.17g against %.17g, customers %.17g against %.17g", what,
+		         a->gradient_max, b->gradient_max, a->n_customers, b->n_customers);
+	assert_int_equal(a->n_rows, b->n_rows);
+	assert_int_equal(a->iterations, b->iterations);
+	assert_int_equal(a->evaluations, b->evaluations);
+	assert_int_equal(a->converged, b->converged);
+	assert_string_equal(a->status, b->status);
+}
+
+/* d's entries in the order perm (its own arrays, freed by order_free): only
+ * what the fit reads. */
+struct reordered {
+	struct rebuy_clv_data d;
+	double *cols;
+};
+
+static void order_apply(struct reordered *o, const struct rebuy_clv_data *d, const size_t *perm)
+{
+	size_t n = d->n;
+	o->cols = malloc(6 * (n ? n : 1) * sizeof *o->cols);
+	assert_non_null(o->cols);
+	o->d = *d;
+	o->d.x = o->cols;
+	o->d.t_x = o->cols + n;
+	o->d.T = o->cols + 2 * n;
+	o->d.w = o->cols + 3 * n;
+	o->d.monetary = d->monetary ? o->cols + 4 * n : NULL;
+	o->d.x_holdout = d->x_holdout ? o->cols + 5 * n : NULL;
+	o->d.keys = NULL;
+	o->d.first_day = NULL;
+	o->d.repeat_by_day = NULL;
+	o->d.priv = NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = perm[i];
+		o->d.x[i] = d->x[j];
+		o->d.t_x[i] = d->t_x[j];
+		o->d.T[i] = d->T[j];
+		o->d.w[i] = d->w[j];
+		if (d->monetary)
+			o->d.monetary[i] = d->monetary[j];
+		if (d->x_holdout)
+			o->d.x_holdout[i] = d->x_holdout[j];
+	}
+}
+
+/* The holdout comparisons of two fits to the same customers in two orders:
+ * every sum to the bit (the tracking curve, from orders only, aside). */
+static void same_holdout(const struct rebuy_clv_fit *fa, const struct rebuy_clv_data *a,
+                         const struct rebuy_clv_fit *fb, const struct rebuy_clv_data *b,
+                         const char *what)
+{
+	struct rebuy_clv_holdout *ha = NULL, *hb = NULL;
+	struct rebuy_error err = {0};
+	if (rebuy_clv_holdout(fa, a, 0, &ha, &err) != REBUY_OK ||
+	    rebuy_clv_holdout(fb, b, 0, &hb, &err) != REBUY_OK)
+		fail_msg("%s: %s", what, err.msg);
+	if (memcmp(ha, hb, offsetof(struct rebuy_clv_holdout, n_tracking)) != 0)
+		fail_msg("%s: holdout sums differ (total expected %.17g against %.17g, mae %.17g "
+		         "against %.17g)",
+		         what, ha->total_expected, hb->total_expected, ha->mae, hb->mae);
+	rebuy_clv_holdout_free(ha);
+	rebuy_clv_holdout_free(hb);
+}
+
+/* The orders tried: reversed, and two shuffles (Fisher-Yates on a fixed
+ * linear congruential sequence). */
+static void order_make(size_t *perm, size_t n, int which)
+{
+	for (size_t i = 0; i < n; i++)
+		perm[i] = which == 0 ? n - 1 - i : i;
+	uint64_t s = 0x2545f4914f6cdd1du * (uint64_t)which;
+	for (size_t i = n; which && i > 1; i--) {
+		s = s * 6364136223846793005u + 1442695040888963407u;
+		size_t j = (size_t)((s >> 33) % i), t = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = t;
+	}
+}
+
+/* Fits every model of `models` (the first with Gamma-Gamma when `spend`)
+ * to d and to d in three other orders, and asks for the same bits. */
+static void check_any_order(const struct rebuy_clv_data *d, const enum rebuy_clv_model *models,
+                            size_t n_models, int spend)
+{
+	size_t *perm = malloc((d->n ? d->n : 1) * sizeof *perm);
+	assert_non_null(perm);
+	for (size_t m = 0; m < n_models; m++) {
+		struct rebuy_clv_fit want;
+		fit(d, models[m], spend && m == 0, &want);
+		for (int which = 0; which < 3; which++) {
+			struct reordered o;
+			order_make(perm, d->n, which);
+			order_apply(&o, d, perm);
+			struct rebuy_clv_fit got;
+			fit(&o.d, models[m], spend && m == 0, &got);
+			char what[64];
+			snprintf(what, sizeof what, "%s, order %d", rebuy_clv_model_name(models[m]),
+			         which);
+			same_estimate(&want.est, &got.est, what);
+			if (spend && m == 0) {
+				assert_true(want.has_spend && got.has_spend);
+				same_estimate(&want.spend, &got.spend, "gg");
+			}
+			if (d->x_holdout && d->holdout_length > 0)
+				same_holdout(&want, d, &got, &o.d, what);
+			free(o.cols);
+		}
+	}
+	free(perm);
+}
+
+static const enum rebuy_clv_model continuous[] = {REBUY_CLV_BGNBD, REBUY_CLV_MBGNBD,
+                                                  REBUY_CLV_PNBD};
+
+/* CDNOW's 2,357 customers (data B) shuffled: BG/NBD with Gamma-Gamma,
+ * MBG/NBD and Pareto/NBD give the same bits, and so do their holdout
+ * comparisons; they did not when the unique rows, and the customers of the
+ * holdout sums, were summed in the order first seen (`rebuy fit` of the
+ * orders and of their `summary --customers` differed in the 15th digit). */
+static void test_clv_fit__cdnow_fits_do_not_depend_on_customer_order(void **state)
+{
+	(void)state;
+	struct rebuy_clv_data *d = cdnow_b();
+	if (!d) {
+		skip();
+		return;
+	}
+	check_any_order(d, continuous, 3, 1);
+	rebuy_clv_data_free(d);
+}
+
+struct row3 {
+	double x, t_x, T, w;
+};
+
+static int cmp_row3(const void *pa, const void *pb)
+{
+	const struct row3 *a = pa, *b = pb;
+	if (a->x != b->x)
+		return a->x < b->x ? -1 : 1;
+	if (a->t_x != b->t_x)
+		return a->t_x < b->t_x ? -1 : 1;
+	return (a->T > b->T) - (a->T < b->T);
+}
+
+/* Generated customers (no ../shared needed), with a made-up spend for the
+ * repeat buyers: any order gives the same bits, and so does the table that
+ * aggregates them into unique (x, t_x, T) rows with whole weights. */
+static void test_clv_fit__generated_fits_do_not_depend_on_customer_order(void **state)
+{
+	(void)state;
+	struct rebuy_gen_params gp;
+	rebuy_gen_params_init(&gp);
+	gp.n_customers = 20000;
+	gp.seed = 5;
+	struct rebuy_clv_data *d = gen_summary(&gp);
+	assert_null(d->monetary);
+	d->monetary = malloc(d->n * sizeof *d->monetary);
+	assert_non_null(d->monetary);
+	for (size_t i = 0; i < d->n; i++)
+		d->monetary[i] = d->x[i] > 0 ? 5 + (double)(i * 7919 % 1000) / 8 : 0;
+	check_any_order(d, continuous, 3, 1);
+	free(d->monetary);
+	d->monetary = NULL;
+
+	/* the same customers as a table of unique rows with counts */
+	struct rebuy_clv_data agg = *d;
+	struct row3 *r = malloc(d->n * sizeof *r);
+	double *cols = malloc(4 * d->n * sizeof *cols);
+	assert_non_null(r);
+	assert_non_null(cols);
+	for (size_t i = 0; i < d->n; i++)
+		r[i] = (struct row3){d->x[i], d->t_x[i], d->T[i], d->w[i]};
+	qsort(r, d->n, sizeof *r, cmp_row3);
+	agg.x = cols;
+	agg.t_x = cols + d->n;
+	agg.T = cols + 2 * d->n;
+	agg.w = cols + 3 * d->n;
+	agg.n = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (agg.n && cmp_row3(&r[i], &r[i - 1]) == 0) {
+			agg.w[agg.n - 1] += r[i].w;
+			continue;
+		}
+		agg.x[agg.n] = r[i].x;
+		agg.t_x[agg.n] = r[i].t_x;
+		agg.T[agg.n] = r[i].T;
+		agg.w[agg.n++] = r[i].w;
+	}
+	free(r);
+	assert_true(agg.n < d->n);
+	agg.x_holdout = NULL;
+	agg.keys = NULL;
+	agg.first_day = NULL;
+	agg.priv = NULL;
+	for (size_t m = 0; m < 3; m++) {
+		struct rebuy_clv_fit a, b;
+		fit(d, continuous[m], 0, &a);
+		fit(&agg, continuous[m], 0, &b);
+		same_estimate(&a.est, &b.est, rebuy_clv_model_name(continuous[m]));
+	}
+	free(cols);
+	rebuy_clv_data_free(d);
+}
+
+/* sBG on survivor counts, BG/BB on the donations (rows with weights), and
+ * BG/BB with every row split into three entries of fractional weights (a
+ * row's weights are summed in one order whatever the order of its entries;
+ * two would not tell, a + b being b + a), each shuffled. */
+static void test_clv_fit__weighted_fits_do_not_depend_on_row_order(void **state)
+{
+	(void)state;
+	static const double survivors[8] = {1000, 631, 468, 382, 326, 289, 262, 241};
+	struct rebuy_clv_data *d = NULL;
+	struct rebuy_error err = {0};
+	if (rebuy_clv_data_from_survivors(survivors, 8, &d, &err) != REBUY_OK)
+		fail_msg("%s", err.msg);
+	check_any_order(d, (const enum rebuy_clv_model[]){REBUY_CLV_SBG}, 1, 0);
+	rebuy_clv_data_free(d);
+
+	const char *p = tu_shared_path("data/cdnow/donations.csv");
+	if (!p) {
+		skip();
+		return;
+	}
+	if (rebuy_clv_data_read_summary(p, &d, &err) != REBUY_OK)
+		fail_msg("%s", err.msg);
+	const enum rebuy_clv_model bgbb[] = {REBUY_CLV_BGBB};
+	check_any_order(d, bgbb, 1, 0);
+	struct rebuy_clv_data split = *d;
+	static const double part[3] = {0.1, 0.2, 0.7};
+	double *cols = malloc(12 * d->n * sizeof *cols);
+	assert_non_null(cols);
+	split.n = 3 * d->n;
+	split.x = cols;
+	split.t_x = cols + split.n;
+	split.T = cols + 2 * split.n;
+	split.w = cols + 3 * split.n;
+	split.keys = NULL;
+	split.priv = NULL;
+	for (size_t i = 0; i < d->n; i++) {
+		for (size_t h = 0; h < 3; h++) {
+			split.x[3 * i + h] = d->x[i];
+			split.t_x[3 * i + h] = d->t_x[i];
+			split.T[3 * i + h] = d->T[i];
+			split.w[3 * i + h] = d->w[i] * part[h];
+		}
+	}
+	check_any_order(&split, bgbb, 1, 0);
+	free(cols);
+	rebuy_clv_data_free(d);
+}
+
+/* Out of memory anywhere in a fit (the unique rows, the ranks and the sort
+ * that order them, the likelihood's scratch, the spend fit) is REBUY_ENOMEM
+ * with nothing left allocated: fail every allocation from the Nth on, for
+ * every N until the fit completes. Times in sevenths of a week, so that the
+ * rows are ranked through a table of distinct values. */
+static void test_clv_fit__out_of_memory_in_a_fit_is_an_error(void **state)
+{
+	(void)state;
+	enum { N = 40 };
+	double x[N], t_x[N], T[N], w[N], mon[N];
+	for (int i = 0; i < N; i++) {
+		x[i] = i % 5;
+		T[i] = 20 + (double)(i % 9) / 7;
+		t_x[i] = x[i] > 0 ? T[i] * (double)(i % 6 + 1) / 7 : 0;
+		w[i] = 1 + i % 2;
+		mon[i] = x[i] > 0 ? 10 + i % 13 : 0;
+	}
+	struct rebuy_clv_data d;
+	memset(&d, 0, sizeof d);
+	d.layout = REBUY_CLV_CONTINUOUS;
+	d.unit = REBUY_UNIT_WEEK;
+	d.n = N;
+	d.x = x;
+	d.t_x = t_x;
+	d.T = T;
+	d.w = w;
+	d.monetary = mon;
+	snprintf(d.source, sizeof d.source, "made up");
+	struct rebuy_clv_fit_options o;
+	rebuy_clv_fit_options_init(&o);
+	o.model = REBUY_CLV_BGNBD;
+	o.spend = 1;
+	o.n_threads = 2;
+	size_t in_use = rebuy_alloc_in_use();
+	long fail;
+	for (fail = 0; fail < 100000; fail++) {
+		struct rebuy_clv_fit f;
+		struct rebuy_error err = {0};
+		tu_fail_after(fail);
+		enum rebuy_status st = rebuy_clv_fit(&d, &o, &f, &err);
+		int triggered = tu_fail_triggered();
+		tu_fail_after(-1);
+		assert_int_equal(rebuy_alloc_in_use(), in_use);
+		if (!triggered) {
+			assert_int_equal(st, REBUY_OK);
+			assert_true(f.has_spend);
+			break;
+		}
+		assert_int_equal(st, REBUY_ENOMEM);
+	}
+	assert_true(fail > 10 && fail < 100000);
+}
+
 /* Customers who buy like clockwork and are all still buying: the data say
  * purchase rates are all the same (r, alpha -> infinity), which Pareto/NBD
  * can only approach. The fit must end, say so, and keep an exact
@@ -742,6 +1076,10 @@ int main(void)
 	        cmocka_unit_test(test_clv_fit__predictor_ranges_equal_one_prediction),
 	        cmocka_unit_test(test_clv_fit__recovers_known_parameters),
 	        cmocka_unit_test(test_clv_fit__regular_buyers_end_on_a_named_boundary),
+	        cmocka_unit_test(test_clv_fit__cdnow_fits_do_not_depend_on_customer_order),
+	        cmocka_unit_test(test_clv_fit__generated_fits_do_not_depend_on_customer_order),
+	        cmocka_unit_test(test_clv_fit__weighted_fits_do_not_depend_on_row_order),
+	        cmocka_unit_test(test_clv_fit__out_of_memory_in_a_fit_is_an_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
