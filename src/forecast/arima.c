@@ -156,13 +156,25 @@ static double css_value(struct obj *c, const double *par)
 			ma[nma++] = j;
 	/* the MA lags from the farthest, so that the newest residual enters
 	 * last and a row waits on the one before it for one multiply-subtract */
+	double phc[FC_DEG_MAX], thc[FC_DEG_MAX];
+	for (int a = 0; a < nar; a++)
+		phc[a] = c->phi[ar[a]];
+	for (int a = 0; a < nma; a++)
+		thc[a] = c->theta[ma[a]];
+	/* the first nq rows see fewer MA lags, the rest all of them */
+	int full = np + nq < nw ? np + nq : nw;
 	for (int l = np; l < nw; l++) {
 		double t = w[l] - c0;
 		for (int a = 0; a < nar; a++)
-			t -= c->phi[ar[a]] * w[l - ar[a] - 1];
-		for (int a = nma - 1; a >= 0; a--)
-			if (ma[a] < l - np)
-				t -= c->theta[ma[a]] * e[l - ma[a] - 1];
+			t -= phc[a] * w[l - ar[a] - 1];
+		if (l < full) {
+			for (int a = nma - 1; a >= 0; a--)
+				if (ma[a] < l - np)
+					t -= thc[a] * e[l - ma[a] - 1];
+		} else {
+			for (int a = nma - 1; a >= 0; a--)
+				t -= thc[a] * e[l - ma[a] - 1];
+		}
 		e[l] = t;
 		ssq += t * t;
 		nu++;
