@@ -11,6 +11,7 @@
 #define REBUY_FORECAST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rebuy/error.h"
 
@@ -244,6 +245,32 @@ enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
                                      const struct rebuy_clv_data *d, const double *t_start,
                                      const double *t_end, size_t h, const double *new_customers,
                                      double *base, double *fresh, struct rebuy_error *err);
+
+/* Prediction intervals for base + fresh of rebuy_clv_forecast, by
+ * simulating n_paths futures (100 to 100000) of every customer in d from
+ * the model's posterior: alive with probability P(alive | x, t_x, T); if
+ * alive, rates from their distribution given the history and survival
+ * (BG/NBD: lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x); MBG/NBD:
+ * p ~ Beta(a, b + x + 1); Pareto/NBD: lambda as BG/NBD, mu ~ Gamma(s,
+ * beta + T)), then purchases by the model's process (a Poisson stream,
+ * with a dropout chance after each purchase, or an exponential lifetime).
+ * New customers, when given, are drawn per period from a normal with mean
+ * new_customers[k] and sd new_sd[k] (the new-customer forecast's own
+ * distribution, so that the paths stay centred on it) and add their first
+ * and expected repeat purchases as in rebuy_clv_forecast; a path below 0
+ * counts as 0. lo[k], hi[k]: the central `level` interval of the paths
+ * (quantiles of type 7); sim_mean (may be NULL): the paths' mean before
+ * that cut, which estimates base + fresh. Parameter
+ * uncertainty is not included. Deterministic for a seed. Errors as
+ * rebuy_clv_forecast, REBUY_EARG for a level outside (0, 1) or n_paths out
+ * of range, REBUY_ENOMEM. */
+enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
+                                              const struct rebuy_clv_data *d, const double *t_start,
+                                              const double *t_end, size_t h,
+                                              const double *new_customers, const double *new_sd,
+                                              double level, unsigned n_paths, uint64_t seed,
+                                              double *lo, double *hi, double *sim_mean,
+                                              struct rebuy_error *err);
 
 #ifdef __cplusplus
 }

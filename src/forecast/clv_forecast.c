@@ -2,22 +2,20 @@
  * (include/rebuy/forecast.h): the existing base's conditional expectation
  * E[X(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10 for the BG/NBD) at
  * each period end, differenced; new customers by the unconditional E[X(t)]
- * of a customer acquired at the middle of its period. */
+ * of a customer acquired at the middle of its period. The intervals
+ * simulate every customer's future from the model's posterior. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "core/mem.h"
+#include "core/rng.h"
 #include "rebuy/clv.h"
 #include "rebuy/forecast.h"
 
-enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
-                                     const struct rebuy_clv_data *d, const double *t_start,
-                                     const double *t_end, size_t h, const double *new_customers,
-                                     double *base, double *fresh, struct rebuy_error *err)
+static enum rebuy_status check_periods(const double *t_start, const double *t_end, size_t h,
+                                       struct rebuy_error *err)
 {
-	if (fit->model == REBUY_CLV_SBG || fit->model == REBUY_CLV_BGBB)
-		return rebuy_error_set(
-		        err, REBUY_EARG,
-		        "clv forecast: the %s model has no purchase counts per period",
-		        rebuy_clv_model_name(fit->model));
 	for (size_t k = 0; k < h; k++)
 		if (!(t_start[k] >= 0 && t_end[k] > t_start[k] &&
 		      (k == 0 || t_start[k] >= t_end[k - 1])))
@@ -26,17 +24,14 @@ enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
 			        "clv forecast: period %zu runs from %g to %g, not after "
 			        "the one before",
 			        k + 1, t_start[k], t_end[k]);
-	double prev = 0;
-	for (size_t k = 0; k < h; k++) {
-		double cum = 0;
-		for (size_t i = 0; i < d->n; i++)
-			cum += d->w[i] * rebuy_clv_expected_purchases(fit, d->x[i], d->t_x[i],
-			                                              d->T[i], t_end[k]);
-		base[k] = cum - prev;
-		prev = cum;
-	}
-	if (!new_customers || !fresh)
-		return REBUY_OK;
+	return REBUY_OK;
+}
+
+/* New customers' purchases per period: each counted at its period's
+ * midpoint with its first purchase and its expected repeat purchases. */
+static void fresh_of(const struct rebuy_clv_fit *fit, const double *t_start, const double *t_end,
+                     size_t h, const double *new_customers, double *fresh)
+{
 	for (size_t k = 0; k < h; k++) {
 		double v = new_customers[k];
 		for (size_t j = 0; j <= k; j++) {
@@ -50,5 +45,160 @@ enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
 		}
 		fresh[k] = v;
 	}
+}
+
+enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
+                                     const struct rebuy_clv_data *d, const double *t_start,
+                                     const double *t_end, size_t h, const double *new_customers,
+                                     double *base, double *fresh, struct rebuy_error *err)
+{
+	if (fit->model == REBUY_CLV_SBG || fit->model == REBUY_CLV_BGBB)
+		return rebuy_error_set(
+		        err, REBUY_EARG,
+		        "clv forecast: the %s model has no purchase counts per period",
+		        rebuy_clv_model_name(fit->model));
+	enum rebuy_status st = check_periods(t_start, t_end, h, err);
+	if (st)
+		return st;
+	double prev = 0;
+	for (size_t k = 0; k < h; k++) {
+		double cum = 0;
+		for (size_t i = 0; i < d->n; i++)
+			cum += d->w[i] * rebuy_clv_expected_purchases(fit, d->x[i], d->t_x[i],
+			                                              d->T[i], t_end[k]);
+		base[k] = cum - prev;
+		prev = cum;
+	}
+	if (!new_customers || !fresh)
+		return REBUY_OK;
+	fresh_of(fit, t_start, t_end, h, new_customers, fresh);
+	return REBUY_OK;
+}
+
+/* The period (0..h-1) holding time t, or -1 (before, between or after). */
+static long period_of(const double *t_start, const double *t_end, size_t h, double t)
+{
+	size_t lo = 0, hi = h;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t > t_end[mid])
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h && t > t_start[lo] ? (long)lo : -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Type 7 quantile of sorted v[0..n). */
+static double quantile7(const double *v, size_t n, double q)
+{
+	double h = (double)(n - 1) * q;
+	size_t i = (size_t)floor(h);
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (h - (double)i) * (v[i + 1] - v[i]);
+}
+
+enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
+                                              const struct rebuy_clv_data *d, const double *t_start,
+                                              const double *t_end, size_t h,
+                                              const double *new_customers, const double *new_sd,
+                                              double level, unsigned n_paths, uint64_t seed,
+                                              double *lo, double *hi, double *sim_mean,
+                                              struct rebuy_error *err)
+{
+	enum rebuy_clv_model model = fit->model;
+	if (model != REBUY_CLV_BGNBD && model != REBUY_CLV_MBGNBD && model != REBUY_CLV_PNBD)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "clv forecast: no simulation for the %s model",
+		                       rebuy_clv_model_name(model));
+	if (!(level > 0 && level < 1))
+		return rebuy_error_set(err, REBUY_EARG, "clv forecast: level %g is not in (0, 1)",
+		                       level);
+	if (n_paths < 100 || n_paths > 100000)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "clv forecast: %u paths, from 100 to 100000", n_paths);
+	enum rebuy_status st = check_periods(t_start, t_end, h, err);
+	if (st || h == 0)
+		return st;
+	double *paths = rebuy__calloc((size_t)n_paths * h, sizeof(double));
+	double *col = rebuy__malloc(sizeof(double) * (n_paths > 2 * h ? n_paths : 2 * h));
+	if (!paths || !col) {
+		rebuy__free(paths);
+		rebuy__free(col);
+		return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
+	}
+	const double *p = fit->est.params;
+	double horizon = t_end[h - 1];
+	struct rebuy__rng rng;
+	rebuy__rng_seed(&rng, seed);
+	/* every customer's futures, a path at a time; paths[s * h + k] */
+	for (size_t i = 0; i < d->n; i++) {
+		double x = d->x[i], T = d->T[i], w = d->w ? d->w[i] : 1.0;
+		double pa = rebuy_clv_p_alive(fit, x, d->t_x[i], T);
+		if (!(pa > 0))
+			continue;
+		for (unsigned s = 0; s < n_paths; s++) {
+			if (rebuy__rng_uniform(&rng) >= pa)
+				continue;
+			double lambda = rebuy__rng_gamma(&rng, p[0] + x, p[1] + T);
+			if (!(lambda > 0))
+				continue;
+			double t = 0, end = horizon, drop = 0;
+			if (model == REBUY_CLV_PNBD) {
+				double mu = rebuy__rng_gamma(&rng, p[2], p[3] + T);
+				double life = mu > 0 ? rebuy__rng_exp(&rng, mu) : INFINITY;
+				if (life < end)
+					end = life;
+			} else {
+				drop = rebuy__rng_beta(
+				        &rng, p[2], p[3] + x + (model == REBUY_CLV_MBGNBD ? 1 : 0));
+			}
+			for (;;) {
+				t += rebuy__rng_exp(&rng, lambda);
+				if (!(t <= end))
+					break;
+				long k = period_of(t_start, t_end, h, t);
+				if (k >= 0)
+					paths[(size_t)s * h + (size_t)k] += w;
+				if (model != REBUY_CLV_PNBD && rebuy__rng_uniform(&rng) < drop)
+					break;
+			}
+		}
+	}
+	/* the new customers of each path */
+	if (new_customers) {
+		double *draw = col, *fresh = col + h;
+		for (unsigned s = 0; s < n_paths; s++) {
+			for (size_t k = 0; k < h; k++) {
+				double sd = new_sd && new_sd[k] > 0 ? new_sd[k] : 0;
+				draw[k] = new_customers[k] + sd * rebuy__rng_normal(&rng);
+			}
+			fresh_of(fit, t_start, t_end, h, draw, fresh);
+			for (size_t k = 0; k < h; k++)
+				paths[(size_t)s * h + k] += fresh[k];
+		}
+	}
+	for (size_t k = 0; k < h; k++) {
+		double sum = 0;
+		for (unsigned s = 0; s < n_paths; s++) {
+			double v = paths[(size_t)s * h + k];
+			sum += v;
+			col[s] = v > 0 ? v : 0; /* fewer new customers than none: none */
+		}
+		qsort(col, n_paths, sizeof *col, cmp_double);
+		lo[k] = quantile7(col, n_paths, 0.5 * (1 - level));
+		hi[k] = quantile7(col, n_paths, 0.5 * (1 + level));
+		if (sim_mean)
+			sim_mean[k] = sum / n_paths;
+	}
+	rebuy__free(paths);
+	rebuy__free(col);
 	return REBUY_OK;
 }
