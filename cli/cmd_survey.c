@@ -48,7 +48,7 @@ static const struct cli_opt own_opts[] = {
          "join the respondents to this order export: repurchase and lapse after the survey"},
         {"lapse-days", "N", OPT_LAPSE_DAYS,
          "with --orders: the window after the survey day, in days (default 90)"},
-        {"table", "T", OPT_TABLE,
+        {"only", "T", OPT_TABLE,
          "write only one table: scores, groups, reasons or lapsed (lapsed reasons)"},
         CLI_OPT_END,
 };
@@ -145,7 +145,7 @@ static int own(void *ud, int id, const char *v)
 	case OPT_TABLE:
 		if (strcmp(v, "scores") && strcmp(v, "groups") && strcmp(v, "reasons") &&
 		    strcmp(v, "lapsed")) {
-			cli_error("--table: '%s' is not scores, groups, reasons or lapsed", v);
+			cli_error("--only: '%s' is not scores, groups, reasons or lapsed", v);
 			return EXIT_USAGE;
 		}
 		x->table = v;
@@ -255,7 +255,7 @@ int cmd_survey(int argc, char **argv)
 	}
 	const char *which = x.table;
 	if (which && (strcmp(which, "lapsed") == 0) && !x.orders) {
-		cli_error("--table lapsed needs --orders");
+		cli_error("--only lapsed needs --orders");
 		return EXIT_USAGE;
 	}
 	x.s.strict = c.in.strict;

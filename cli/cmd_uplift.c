@@ -47,7 +47,7 @@ static const struct cli_opt own_opts[] = {
          "detected)"},
         {"campaign-delimiter", "D", OPT_C_DELIMITER,
          "the campaign file's delimiter: ',' ';' tab '|' or whitespace (default: detected)"},
-        {"table", "T", OPT_TABLE,
+        {"only", "T", OPT_TABLE,
          "write only one table: groups, effects (the CSV default), balance or segments"},
         CLI_OPT_END,
 };
@@ -192,7 +192,7 @@ static int own(void *ud, int id, const char *v)
 	case OPT_TABLE:
 		if (strcmp(v, "groups") && strcmp(v, "effects") && strcmp(v, "balance") &&
 		    strcmp(v, "segments")) {
-			cli_error("--table: '%s' is not groups, effects, balance or segments", v);
+			cli_error("--only: '%s' is not groups, effects, balance or segments", v);
 			return EXIT_USAGE;
 		}
 		x->table = v;
@@ -259,7 +259,7 @@ int cmd_uplift(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (x.table && strcmp(x.table, "segments") == 0 && x.u.n_segment_by == 0) {
-		cli_error("--table segments needs --segment-by");
+		cli_error("--only segments needs --segment-by");
 		return EXIT_USAGE;
 	}
 	x.t.path = x.campaign;
