@@ -113,6 +113,13 @@ enum rebuy_status rebuy_table_find_column(const struct rebuy_table *table,
                                           const struct rebuy_table_role *role, int *col,
                                           struct rebuy_error *err);
 
+/* Finds the columns of n roles (rebuy_table_find_column each, into
+ * col[0..n)), then refuses two roles on one column: REBUY_EARG "path: the
+ * A and the B would both be column 'C' (name them with --FA and --FB)". */
+enum rebuy_status rebuy_table_find_columns(const struct rebuy_table *table,
+                                           const struct rebuy_table_role *roles, size_t n, int *col,
+                                           struct rebuy_error *err);
+
 /* Writes the normalized form of name (as above) into out, cut to size - 1
  * bytes and NUL-terminated. */
 void rebuy_table_normalize_name(const char *name, char *out, size_t size);

@@ -20,10 +20,10 @@
 #include "core/rng.h"
 #include "core/strtab.h"
 #include "data/partial.h"
+#include "ingest/side.h"
 #include "rebuy/date.h"
 #include "rebuy/money.h"
 #include "rebuy/rfm.h"
-#include "ingest/side.h"
 
 #define NONE UINT32_MAX
 /* Replicates of one bootstrap work item. */
@@ -168,31 +168,19 @@ static enum rebuy_status find_columns(const struct reading *rd, struct rebuy_err
 {
 	const struct rebuy_uplift_options *opts = rd->opts;
 	struct rebuy_uplift *u = rd->u;
-	enum rebuy_status st;
-	const char *flag[REBUY_UPLIFT_ROLE_COUNT];
-	for (int k = 0; k < REBUY_UPLIFT_ROLE_COUNT; k++) {
-		flag[k] = opts->flag_names[k] ? opts->flag_names[k] : default_flags[k];
-		struct rebuy_table_role role = {
+	struct rebuy_table_role roles[REBUY_UPLIFT_ROLE_COUNT];
+	for (int k = 0; k < REBUY_UPLIFT_ROLE_COUNT; k++)
+		roles[k] = (struct rebuy_table_role){
 		        .role = role_names[k],
-		        .flag = flag[k],
+		        .flag = opts->flag_names[k] ? opts->flag_names[k] : default_flags[k],
 		        .ref = opts->column[k],
 		        .names = role_headers[k],
 		        .is_required = 1,
 		};
-		if ((st = rebuy_table_find_column(rd->t, &role, &u->column[k], err)))
-			return st;
-	}
-	for (int a = 0; a < REBUY_UPLIFT_ROLE_COUNT; a++)
-		for (int b = a + 1; b < REBUY_UPLIFT_ROLE_COUNT; b++)
-			if (u->column[a] == u->column[b])
-				return rebuy_error_set(
-				        err, REBUY_EARG,
-				        "%s: the %s and the %s would both be column '%s' (name "
-				        "them "
-				        "with --%s and --%s)",
-				        u->path, role_names[a], role_names[b],
-				        rebuy_table_column_name(rd->t, (size_t)u->column[a]),
-				        flag[a], flag[b]);
+	enum rebuy_status st =
+	        rebuy_table_find_columns(rd->t, roles, REBUY_UPLIFT_ROLE_COUNT, u->column, err);
+	if (st)
+		return st;
 	for (int k = 0; k < REBUY_UPLIFT_ROLE_COUNT; k++) {
 		const char *name = rebuy_table_column_name(rd->t, (size_t)u->column[k]);
 		if (!(u->column_name[k] = rebuy__strndup(name, strlen(name))))

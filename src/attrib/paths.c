@@ -224,21 +224,7 @@ static enum rebuy_status find_path_columns(const struct rebuy_table *t,
 	        {"conversion value", "value-column", o->value_column, value_names, 0},
 	        {"null", "null-column", o->null_column, null_names, 0},
 	};
-	enum rebuy_status st;
-	for (int k = 0; k < P_COUNT; k++)
-		if ((st = rebuy_table_find_column(t, &roles[k], &col[k], err)))
-			return st;
-	for (int a = 0; a < P_COUNT; a++)
-		for (int b = a + 1; b < P_COUNT; b++)
-			if (col[a] >= 0 && col[a] == col[b])
-				return rebuy_error_set(err, REBUY_EARG,
-				                       "%s: the %s and the %s would both be column "
-				                       "'%s' (name them "
-				                       "with --%s and --%s)",
-				                       t->path, roles[a].role, roles[b].role,
-				                       rebuy_table_column_name(t, (size_t)col[a]),
-				                       roles[a].flag, roles[b].flag);
-	return REBUY_OK;
+	return rebuy_table_find_columns(t, roles, P_COUNT, col, err);
 }
 
 static enum rebuy_status read_path(struct rebuy_attrib_journeys *j, const struct rebuy_table *t,

@@ -76,32 +76,17 @@ static unsigned long long line_of(const struct reading *rd, size_t row)
 
 static enum rebuy_status find_columns(struct reading *rd, struct rebuy_error *err)
 {
-	const char *flag[REBUY_ATTRIB_TOUCH_ROLE_COUNT];
-	enum rebuy_status st;
-	for (int k = 0; k < REBUY_ATTRIB_TOUCH_ROLE_COUNT; k++) {
-		flag[k] = rd->opts->flag_names[k] ? rd->opts->flag_names[k] : default_flags[k];
-		struct rebuy_table_role role = {
+	struct rebuy_table_role roles[REBUY_ATTRIB_TOUCH_ROLE_COUNT];
+	for (int k = 0; k < REBUY_ATTRIB_TOUCH_ROLE_COUNT; k++)
+		roles[k] = (struct rebuy_table_role){
 		        .role = role_names[k],
-		        .flag = flag[k],
+		        .flag = rd->opts->flag_names[k] ? rd->opts->flag_names[k]
+		                                        : default_flags[k],
 		        .ref = rd->opts->column[k],
 		        .names = role_headers[k],
 		        .is_required = k != REBUY_ATTRIB_TOUCH_COST,
 		};
-		if ((st = rebuy_table_find_column(rd->t, &role, &rd->col[k], err)))
-			return st;
-	}
-	for (int a = 0; a < REBUY_ATTRIB_TOUCH_ROLE_COUNT; a++)
-		for (int b = a + 1; b < REBUY_ATTRIB_TOUCH_ROLE_COUNT; b++)
-			if (rd->col[a] >= 0 && rd->col[a] == rd->col[b])
-				return rebuy_error_set(
-				        err, REBUY_EARG,
-				        "%s: the %s and the %s would both be column '%s' (name "
-				        "them "
-				        "with --%s and --%s)",
-				        rd->t->path, role_names[a], role_names[b],
-				        rebuy_table_column_name(rd->t, (size_t)rd->col[a]), flag[a],
-				        flag[b]);
-	return REBUY_OK;
+	return rebuy_table_find_columns(rd->t, roles, REBUY_ATTRIB_TOUCH_ROLE_COUNT, rd->col, err);
 }
 
 /* Pass 1 over the times: month or day first for a/b/YYYY values, decided
@@ -213,7 +198,8 @@ static enum rebuy_status read_row(struct reading *rd, size_t i, struct rebuy_err
 		if (len > 0) {
 			enum rebuy_num_result nr = rebuy_money_parse(s, len, rd->decimal, &r->cost);
 			if (nr == REBUY_NUM_BAD || nr == REBUY_NUM_RANGE || r->cost < 0) {
-				rebuy__cut_text(text, sizeof text, cell(rd, i, REBUY_ATTRIB_TOUCH_COST));
+				rebuy__cut_text(text, sizeof text,
+				                cell(rd, i, REBUY_ATTRIB_TOUCH_COST));
 				return rebuy_error_set(err, REBUY_EDATA,
 				                       "%s:%llu:%d: cost '%s' is not a number >= 0",
 				                       t->path, line_of(rd, i),

@@ -557,3 +557,24 @@ enum rebuy_status rebuy_table_find_column(const struct rebuy_table *t,
 	*col = found;
 	return REBUY_OK;
 }
+
+enum rebuy_status rebuy_table_find_columns(const struct rebuy_table *t,
+                                           const struct rebuy_table_role *roles, size_t n, int *col,
+                                           struct rebuy_error *err)
+{
+	for (size_t k = 0; k < n; k++) {
+		enum rebuy_status st = rebuy_table_find_column(t, &roles[k], &col[k], err);
+		if (st)
+			return st;
+	}
+	for (size_t a = 0; a < n; a++)
+		for (size_t b = a + 1; b < n; b++)
+			if (col[a] >= 0 && col[a] == col[b])
+				return rebuy_error_set(err, REBUY_EARG,
+				                       "%s: the %s and the %s would both be column "
+				                       "'%s' (name them with --%s and --%s)",
+				                       t->path, roles[a].role, roles[b].role,
+				                       rebuy_table_column_name(t, (size_t)col[a]),
+				                       roles[a].flag, roles[b].flag);
+	return REBUY_OK;
+}

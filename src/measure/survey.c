@@ -449,32 +449,19 @@ static enum rebuy_status find_columns(const struct rebuy_table *t,
                                       const struct rebuy_survey_options *opts,
                                       struct rebuy_survey *s, struct rebuy_error *err)
 {
-	enum rebuy_status st;
-	for (int k = 0; k < REBUY_SURVEY_ROLE_COUNT; k++) {
-		struct rebuy_table_role role = {
+	struct rebuy_table_role roles[REBUY_SURVEY_ROLE_COUNT];
+	for (int k = 0; k < REBUY_SURVEY_ROLE_COUNT; k++)
+		roles[k] = (struct rebuy_table_role){
 		        .role = role_names[k],
 		        .flag = opts->flag_names[k] ? opts->flag_names[k] : default_flags[k],
 		        .ref = opts->column[k],
 		        .names = role_headers[k],
 		        .is_required = k != REBUY_SURVEY_REASON,
 		};
-		if ((st = rebuy_table_find_column(t, &role, &s->column[k], err)))
-			return st;
-	}
-	for (int a = 0; a < REBUY_SURVEY_ROLE_COUNT; a++)
-		for (int b = a + 1; b < REBUY_SURVEY_ROLE_COUNT; b++)
-			if (s->column[a] >= 0 && s->column[a] == s->column[b])
-				return rebuy_error_set(
-				        err, REBUY_EARG,
-				        "%s: the %s and the %s would both be column '%s' (name "
-				        "them "
-				        "with --%s and --%s)",
-				        s->path, role_names[a], role_names[b],
-				        rebuy_table_column_name(t, (size_t)s->column[a]),
-				        opts->flag_names[a] ? opts->flag_names[a]
-				                            : default_flags[a],
-				        opts->flag_names[b] ? opts->flag_names[b]
-				                            : default_flags[b]);
+	enum rebuy_status st =
+	        rebuy_table_find_columns(t, roles, REBUY_SURVEY_ROLE_COUNT, s->column, err);
+	if (st)
+		return st;
 	for (int k = 0; k < REBUY_SURVEY_ROLE_COUNT; k++) {
 		if (s->column[k] < 0)
 			continue;
