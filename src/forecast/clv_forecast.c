@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act/stats.h"
 #include "core/mem.h"
 #include "core/rng.h"
 #include "rebuy/clv.h"
@@ -105,6 +106,115 @@ static double quantile7(const double *v, size_t n, double q)
 	return v[i] + (h - (double)i) * (v[i + 1] - v[i]);
 }
 
+/* n_paths futures of customer row i, each purchase adding the row's
+ * weight to paths[s * h + period]. */
+static void simulate(const struct rebuy_clv_fit *fit, const struct rebuy_clv_data *d, size_t i,
+                     const double *t_start, const double *t_end, size_t h, unsigned n_paths,
+                     struct rebuy__rng *rng, double *paths)
+{
+	enum rebuy_clv_model model = fit->model;
+	const double *p = fit->est.params;
+	double horizon = t_end[h - 1];
+	double x = d->x[i], T = d->T[i], w = d->w ? d->w[i] : 1.0;
+	double pa = rebuy_clv_p_alive(fit, x, d->t_x[i], T);
+	if (!(pa > 0))
+		return;
+	for (unsigned s = 0; s < n_paths; s++) {
+		if (rebuy__rng_uniform(rng) >= pa)
+			continue;
+		double lambda = rebuy__rng_gamma(rng, p[0] + x, p[1] + T);
+		if (!(lambda > 0))
+			continue;
+		double t = 0, end = horizon, drop = 0;
+		if (model == REBUY_CLV_PNBD) {
+			double mu = rebuy__rng_gamma(rng, p[2], p[3] + T);
+			double life = mu > 0 ? rebuy__rng_exp(rng, mu) : INFINITY;
+			if (life < end)
+				end = life;
+		} else {
+			drop = rebuy__rng_beta(rng, p[2],
+			                       p[3] + x + (model == REBUY_CLV_MBGNBD ? 1 : 0));
+		}
+		for (;;) {
+			t += rebuy__rng_exp(rng, lambda);
+			if (!(t <= end))
+				break;
+			long k = period_of(t_start, t_end, h, t);
+			if (k >= 0)
+				paths[(size_t)s * h + (size_t)k] += w;
+			if (model != REBUY_CLV_PNBD && rebuy__rng_uniform(rng) < drop)
+				break;
+		}
+	}
+}
+
+/* Past this many customer futures (rows x paths) the interval of a large
+ * base is taken from the central limit theorem instead (clt_interval). */
+#define FULL_BUDGET 20000000.0
+#define CLT_SAMPLE 20000
+#define CLT_PATHS 200
+
+/* A large base: its total is the sum of many independent customers, so
+ * normal with the closed-form mean (center - the new customers' part) and
+ * the sum of the customers' variances, estimated from CLT_PATHS futures of
+ * CLT_SAMPLE rows drawn at random (with replacement) and scaled by rows /
+ * CLT_SAMPLE; the new customers add sum_j c_kj^2 sd_j^2, c_kj what one new
+ * customer of period j adds to period k. lo is cut at 0. */
+static enum rebuy_status clt_interval(const struct rebuy_clv_fit *fit,
+                                      const struct rebuy_clv_data *d, const double *t_start,
+                                      const double *t_end, size_t h, const double *new_sd,
+                                      const double *center, double level, struct rebuy__rng *rng,
+                                      double *lo, double *hi, struct rebuy_error *err)
+{
+	double *paths = rebuy__malloc(sizeof(double) * CLT_PATHS * h);
+	double *var = rebuy__calloc(3 * h, sizeof(double)), *unit = var + h, *col = unit + h;
+	if (!paths || !var) {
+		rebuy__free(paths);
+		rebuy__free(var);
+		return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
+	}
+	for (unsigned m = 0; m < CLT_SAMPLE; m++) {
+		size_t i = (size_t)(rebuy__rng_uniform(rng) * (double)d->n);
+		if (i >= d->n)
+			i = d->n - 1;
+		memset(paths, 0, sizeof(double) * CLT_PATHS * h);
+		simulate(fit, d, i, t_start, t_end, h, CLT_PATHS, rng, paths);
+		for (size_t k = 0; k < h; k++) {
+			double sum = 0, ss = 0;
+			for (unsigned s = 0; s < CLT_PATHS; s++)
+				sum += paths[(size_t)s * h + k];
+			double mean = sum / CLT_PATHS;
+			for (unsigned s = 0; s < CLT_PATHS; s++) {
+				double e = paths[(size_t)s * h + k] - mean;
+				ss += e * e;
+			}
+			var[k] += ss / (CLT_PATHS - 1);
+		}
+	}
+	double scale = (double)d->n / CLT_SAMPLE;
+	for (size_t k = 0; k < h; k++)
+		var[k] *= scale;
+	if (new_sd)
+		for (size_t j = 0; j < h; j++) {
+			if (!(new_sd[j] > 0))
+				continue;
+			for (size_t k = 0; k < h; k++)
+				unit[k] = k == j;
+			fresh_of(fit, t_start, t_end, h, unit, col);
+			for (size_t k = j; k < h; k++)
+				var[k] += col[k] * col[k] * new_sd[j] * new_sd[j];
+		}
+	double z = rebuy__norm_quantile(0.5 + level / 2);
+	for (size_t k = 0; k < h; k++) {
+		double sd = sqrt(var[k]);
+		lo[k] = center[k] - z * sd > 0 ? center[k] - z * sd : 0;
+		hi[k] = center[k] + z * sd;
+	}
+	rebuy__free(paths);
+	rebuy__free(var);
+	return REBUY_OK;
+}
+
 enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
                                               const struct rebuy_clv_data *d, const double *t_start,
                                               const double *t_end, size_t h,
@@ -127,6 +237,24 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
 	enum rebuy_status st = check_periods(t_start, t_end, h, err);
 	if (st || h == 0)
 		return st;
+	struct rebuy__rng rng;
+	rebuy__rng_seed(&rng, seed);
+	if ((double)d->n * n_paths > FULL_BUDGET) {
+		double *mean = rebuy__malloc(sizeof(double) * 2 * h), *fresh = mean + h;
+		if (!mean)
+			return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
+		st = rebuy_clv_forecast(fit, d, t_start, t_end, h, new_customers, mean,
+		                        new_customers ? fresh : NULL, err);
+		for (size_t k = 0; k < h && !st; k++)
+			mean[k] += new_customers ? fresh[k] : 0;
+		if (!st)
+			st = clt_interval(fit, d, t_start, t_end, h, new_customers ? new_sd : NULL,
+			                  mean, level, &rng, lo, hi, err);
+		if (!st && sim_mean)
+			memcpy(sim_mean, mean, sizeof(double) * h);
+		rebuy__free(mean);
+		return st;
+	}
 	double *paths = rebuy__calloc((size_t)n_paths * h, sizeof(double));
 	double *col = rebuy__malloc(sizeof(double) * (n_paths > 2 * h ? n_paths : 2 * h));
 	if (!paths || !col) {
@@ -134,44 +262,9 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
 		rebuy__free(col);
 		return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
 	}
-	const double *p = fit->est.params;
-	double horizon = t_end[h - 1];
-	struct rebuy__rng rng;
-	rebuy__rng_seed(&rng, seed);
 	/* every customer's futures, a path at a time; paths[s * h + k] */
-	for (size_t i = 0; i < d->n; i++) {
-		double x = d->x[i], T = d->T[i], w = d->w ? d->w[i] : 1.0;
-		double pa = rebuy_clv_p_alive(fit, x, d->t_x[i], T);
-		if (!(pa > 0))
-			continue;
-		for (unsigned s = 0; s < n_paths; s++) {
-			if (rebuy__rng_uniform(&rng) >= pa)
-				continue;
-			double lambda = rebuy__rng_gamma(&rng, p[0] + x, p[1] + T);
-			if (!(lambda > 0))
-				continue;
-			double t = 0, end = horizon, drop = 0;
-			if (model == REBUY_CLV_PNBD) {
-				double mu = rebuy__rng_gamma(&rng, p[2], p[3] + T);
-				double life = mu > 0 ? rebuy__rng_exp(&rng, mu) : INFINITY;
-				if (life < end)
-					end = life;
-			} else {
-				drop = rebuy__rng_beta(
-				        &rng, p[2], p[3] + x + (model == REBUY_CLV_MBGNBD ? 1 : 0));
-			}
-			for (;;) {
-				t += rebuy__rng_exp(&rng, lambda);
-				if (!(t <= end))
-					break;
-				long k = period_of(t_start, t_end, h, t);
-				if (k >= 0)
-					paths[(size_t)s * h + (size_t)k] += w;
-				if (model != REBUY_CLV_PNBD && rebuy__rng_uniform(&rng) < drop)
-					break;
-			}
-		}
-	}
+	for (size_t i = 0; i < d->n; i++)
+		simulate(fit, d, i, t_start, t_end, h, n_paths, &rng, paths);
 	/* the new customers of each path */
 	if (new_customers) {
 		double *draw = col, *fresh = col + h;
