@@ -21,6 +21,7 @@
 #include "core/parallel.h"
 #include "ingest/csv.h"
 #include "ingest/roles.h"
+#include "ingest/side.h"
 #include "ingest/source.h"
 #include "rebuy/money.h"
 
@@ -121,18 +122,6 @@ unsigned rebuy__ingest_threads(const struct rebuy_input_options *opts)
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static void cut_text(char *dst, size_t size, const char *s, size_t n)
-{
-	size_t k = n < size - 1 ? n : size - 1;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-	}
-	dst[k] = '\0';
-	if (n > k && size > 4)
-		memcpy(dst + size - 4, "...", 4);
-}
-
 static void note_problem(struct worker *w, struct where at, int kind, unsigned column,
                          const char *fmt, ...)
 #if defined(__GNUC__)
@@ -168,7 +157,7 @@ static int reject(struct worker *w, struct where at, enum rebuy_reason reason, i
 	unsigned column = role >= 0 ? (unsigned)w->in->col[role] + 1 : 0;
 	char text[64] = "";
 	if (f)
-		cut_text(text, sizeof text, f->p, f->n);
+		rebuy__cut_textn(text, sizeof text, f->p, f->n);
 	switch (reason) {
 	case REBUY_REASON_MISSING_CUSTOMER:
 		note_problem(w, at, reason, column, "empty customer");
@@ -194,7 +183,7 @@ static void set_example(struct example *e, struct where at, const struct rebuy__
 		return;
 	e->set = 1;
 	e->at = at;
-	cut_text(e->text, sizeof e->text, f->p, f->n);
+	rebuy__cut_textn(e->text, sizeof e->text, f->p, f->n);
 }
 
 /* Reads a money cell; returns 0 ok, 1 rounded, -1 unreadable. */
@@ -213,7 +202,7 @@ static void note_currency(struct worker *w, struct where at, const struct rebuy_
 	/* Compared as kept, cut to fit: a value too long to keep whole is still
 	 * a currency of its own, not left out of the check. */
 	char text[sizeof w->currencies[0].text];
-	cut_text(text, sizeof text, s, n);
+	rebuy__cut_textn(text, sizeof text, s, n);
 	for (int i = 0; i < w->n_currencies; i++)
 		if (strcmp(w->currencies[i].text, text) == 0)
 			return;
@@ -224,17 +213,6 @@ static void note_currency(struct worker *w, struct where at, const struct rebuy_
 		memcpy(e->text, text, sizeof text);
 	}
 	(void)f;
-}
-
-static const char *trim(const char *s, size_t *n)
-{
-	while (*n > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*n)--;
-	}
-	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
-		(*n)--;
-	return s;
 }
 
 static inline int digit2(const char *p, unsigned max, unsigned *v)
@@ -316,7 +294,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 	if (in->col[REBUY_ROLE_CURRENCY] >= 0) {
 		const struct rebuy__csv_field *f = &fields[in->col[REBUY_ROLE_CURRENCY]];
 		size_t n = f->n;
-		const char *s = trim(f->p, &n);
+		const char *s = rebuy__trim_blanks(f->p, &n);
 		if (in->opts->currency) {
 			if (strlen(in->opts->currency) != n ||
 			    memcmp(in->opts->currency, s, n) != 0)
@@ -382,7 +360,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 		int role = in->col[REBUY_ROLE_AMOUNT] >= 0 ? REBUY_ROLE_AMOUNT : REBUY_ROLE_PRICE;
 		char text[64];
 		const struct rebuy__csv_field *f = &fields[in->col[role]];
-		cut_text(text, sizeof text, f->p, f->n);
+		rebuy__cut_textn(text, sizeof text, f->p, f->n);
 		note_problem(w, at, REBUY_PROBLEM_ROUNDED, (unsigned)in->col[role] + 1,
 		             "%s '%s' has more than 4 decimals (rounded half to even)",
 		             role == REBUY_ROLE_AMOUNT ? "amount" : "quantity x price", text);
@@ -393,7 +371,7 @@ static int parse_row(struct worker *w, struct where at, const struct rebuy__csv_
 	for (size_t k = 0; k < in->n_attrs; k++) {
 		const struct rebuy__csv_field *f = &fields[in->attr_col[k]];
 		size_t n = f->n;
-		const char *v = trim(f->p, &n);
+		const char *v = rebuy__trim_blanks(f->p, &n);
 		enum rebuy_status ast =
 		        rebuy__strtab_intern(&w->part->attr_values[k], v, n,
 		                             rebuy__strtab_hash(v, n), &line->attr[k], NULL);
@@ -628,7 +606,7 @@ enum shape {
 
 static enum shape date_shape(const char *s, size_t n, unsigned flags)
 {
-	s = trim(s, &n);
+	s = rebuy__trim_blanks(s, &n);
 	size_t digits = 0;
 	while (digits < n && s[digits] >= '0' && s[digits] <= '9')
 		digits++;
@@ -684,7 +662,7 @@ static void sample_row(struct ingest *in, struct sample_stats *ss, const struct 
 			continue;
 		const char *s = f[c].p;
 		size_t n = f[c].n;
-		s = trim(s, &n);
+		s = rebuy__trim_blanks(s, &n);
 		if (n == 0)
 			continue;
 		ss->money_values++;
@@ -765,7 +743,7 @@ static enum rebuy_status column_infos(struct ingest *in, char *sample, size_t le
 		for (size_t c = 0; c < nc && c < n_fields; c++) {
 			struct rebuy_column_info *ci = &rep->columns[c];
 			size_t n = f[c].n;
-			const char *s = trim(f[c].p, &n);
+			const char *s = rebuy__trim_blanks(f[c].p, &n);
 			ci->n_sampled++;
 			if (n == 0) {
 				ci->n_empty++;
@@ -775,11 +753,11 @@ static enum rebuy_status column_infos(struct ingest *in, char *sample, size_t le
 			int k = 0, seen = 0;
 			for (; k < REBUY_COLUMN_SAMPLES && ci->sample[k][0]; k++) {
 				char t[48];
-				cut_text(t, sizeof t, s, n);
+				rebuy__cut_textn(t, sizeof t, s, n);
 				seen |= strcmp(t, ci->sample[k]) == 0;
 			}
 			if (!seen && k < REBUY_COLUMN_SAMPLES)
-				cut_text(ci->sample[k], sizeof ci->sample[k], s, n);
+				rebuy__cut_textn(ci->sample[k], sizeof ci->sample[k], s, n);
 		}
 	}
 	for (size_t c = 0; c < nc; c++) {
@@ -1088,7 +1066,7 @@ static enum rebuy_status read_stream(struct ingest *in, struct rebuy__source *sr
 				if (rebuy_date_parse(hdr[i].p, hdr[i].n, &autofmt, &ts, &alt) &
 				    REBUY_DATE_OK) {
 					char text[80];
-					cut_text(text, sizeof text, sample, first_len);
+					rebuy__cut_textn(text, sizeof text, sample, first_len);
 					size_t k = strlen(text);
 					while (k > 0 && text[k - 1] == ' ')
 						text[--k] = '\0';
@@ -1450,11 +1428,11 @@ enum rebuy_status rebuy__ingest_read(const struct rebuy_input_options *opts,
 	*n_parts = 0;
 
 	struct rebuy__source src;
-	enum rebuy_status st =
-	        opts->read   ? rebuy__source_open_reader(&src, rep->path, opts->read, opts->read_ud, err)
-	        : opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data, opts->data_len,
-	                                                 err)
-	                     : rebuy__source_open(&src, path, err);
+	enum rebuy_status st = opts->read   ? rebuy__source_open_reader(&src, rep->path, opts->read,
+	                                                                opts->read_ud, err)
+	                       : opts->data ? rebuy__source_open_memory(&src, rep->path, opts->data,
+	                                                                opts->data_len, err)
+	                                    : rebuy__source_open(&src, path, err);
 	if (st)
 		goto out_sync;
 	rep->is_gzip = src.is_gzip;

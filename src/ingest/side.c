@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-void rebuy__cut_text(char *dst, size_t size, const char *s)
+void rebuy__cut_textn(char *dst, size_t size, const char *s, size_t n)
 {
-	size_t n = strlen(s), k = n < size - 1 ? n : size - 1;
+	size_t k = n < size - 1 ? n : size - 1;
 	for (size_t i = 0; i < k; i++) {
 		unsigned char c = (unsigned char)s[i];
 		dst[i] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
@@ -16,15 +16,9 @@ void rebuy__cut_text(char *dst, size_t size, const char *s)
 		memcpy(dst + size - 4, "...", 4);
 }
 
-const char *rebuy__trim_blanks(const char *s, size_t *n)
+void rebuy__cut_text(char *dst, size_t size, const char *s)
 {
-	while (*n > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		(*n)--;
-	}
-	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
-		(*n)--;
-	return s;
+	rebuy__cut_textn(dst, size, s, strlen(s));
 }
 
 const char *rebuy__date_kind_name(enum rebuy_date_kind k)
