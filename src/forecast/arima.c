@@ -207,11 +207,6 @@ typedef int64_t lanes_m2 __attribute__((vector_size(2 * sizeof(int64_t)), aligne
 #define LANES_FN(name) name##_v2
 #define LANES_ATTR
 #include "forecast/arima_lanes.h"
-#undef LANES_V
-#undef LANES_M
-#undef LANES_W
-#undef LANES_FN
-#undef LANES_ATTR
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LANES_AVX2 1
 typedef double lanes_v4 __attribute__((vector_size(4 * sizeof(double)), aligned(8)));
@@ -222,11 +217,6 @@ typedef int64_t lanes_m4 __attribute__((vector_size(4 * sizeof(int64_t)), aligne
 #define LANES_FN(name) name##_v4
 #define LANES_ATTR __attribute__((target("avx2")))
 #include "forecast/arima_lanes.h"
-#undef LANES_V
-#undef LANES_M
-#undef LANES_W
-#undef LANES_FN
-#undef LANES_ATTR
 typedef double lanes_v8 __attribute__((vector_size(8 * sizeof(double)), aligned(8)));
 typedef int64_t lanes_m8 __attribute__((vector_size(8 * sizeof(int64_t)), aligned(8)));
 #define LANES_V lanes_v8
@@ -235,11 +225,6 @@ typedef int64_t lanes_m8 __attribute__((vector_size(8 * sizeof(int64_t)), aligne
 #define LANES_FN(name) name##_v8
 #define LANES_ATTR __attribute__((target("avx512f")))
 #include "forecast/arima_lanes.h"
-#undef LANES_V
-#undef LANES_M
-#undef LANES_W
-#undef LANES_FN
-#undef LANES_ATTR
 #endif
 
 /* 0: by the processor; 1: pairs; 2: fours; 3: eights

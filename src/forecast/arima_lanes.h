@@ -1,7 +1,8 @@
 /* The batched recursions of arima.c, written once for a vector type and
  * included once per instruction set (arima.c defines LANES_V, the vector
  * of LANES_W doubles; LANES_M, the integer vector of its width; LANES_FN,
- * which names the functions; LANES_ATTR, their target attribute). Every
+ * which names the functions; LANES_ATTR, their target attribute; this
+ * file undefines them at its end). Every
  * lane does the arithmetic of the one-vector code in its order, so the
  * width changes the speed and never a bit of the result. */
 
@@ -147,3 +148,9 @@ LANES_ATTR static void LANES_FN(ml_rows)(struct ml_lanes *s)
 	}
 	memcpy(s->ssq, ssqp, sizeof ssqp);
 }
+
+#undef LANES_V
+#undef LANES_M
+#undef LANES_W
+#undef LANES_FN
+#undef LANES_ATTR
