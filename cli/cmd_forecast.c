@@ -220,8 +220,8 @@ static enum rebuy_status clv_orders(const struct run *r, size_t n, size_t h, dou
 		 * in all, 100 to 1000 paths */
 		double each = 1e7 / (d->n > 0 ? (double)d->n : 1);
 		unsigned paths = each < 100 ? 100 : each > 1000 ? 1000 : (unsigned)each;
-		st = rebuy_clv_forecast_interval(&fit, d, ts, te, h, nn, nsd, r->x->level, paths, 1,
-		                                 out + h, out + 2 * h, NULL, err);
+		st = rebuy_clv_forecast_interval(&fit, d, ts, te, h, nn, nsd, out, r->x->level,
+		                                 paths, 1, out + h, out + 2 * h, NULL, err);
 	}
 out:
 	rebuy_clv_data_free(d);

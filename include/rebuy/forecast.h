@@ -265,7 +265,8 @@ enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
  * with the closed-form mean and the sum of the customers' variances
  * estimated from 200 futures of each of 20,000 rows drawn at random, and
  * the new customers' normal added; lo is then cut at 0 and sim_mean is
- * that mean. Parameter
+ * that mean: center[k] (base + fresh as rebuy_clv_forecast gave them)
+ * when the caller has it, else computed (center may be NULL). Parameter
  * uncertainty is not included. Deterministic for a seed. Errors as
  * rebuy_clv_forecast, REBUY_EARG for a level outside (0, 1) or n_paths out
  * of range, REBUY_ENOMEM. */
@@ -273,9 +274,9 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
                                               const struct rebuy_clv_data *d, const double *t_start,
                                               const double *t_end, size_t h,
                                               const double *new_customers, const double *new_sd,
-                                              double level, unsigned n_paths, uint64_t seed,
-                                              double *lo, double *hi, double *sim_mean,
-                                              struct rebuy_error *err);
+                                              const double *center, double level, unsigned n_paths,
+                                              uint64_t seed, double *lo, double *hi,
+                                              double *sim_mean, struct rebuy_error *err);
 
 #ifdef __cplusplus
 }

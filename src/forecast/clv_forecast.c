@@ -219,9 +219,9 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
                                               const struct rebuy_clv_data *d, const double *t_start,
                                               const double *t_end, size_t h,
                                               const double *new_customers, const double *new_sd,
-                                              double level, unsigned n_paths, uint64_t seed,
-                                              double *lo, double *hi, double *sim_mean,
-                                              struct rebuy_error *err)
+                                              const double *center, double level, unsigned n_paths,
+                                              uint64_t seed, double *lo, double *hi,
+                                              double *sim_mean, struct rebuy_error *err)
 {
 	enum rebuy_clv_model model = fit->model;
 	if (model != REBUY_CLV_BGNBD && model != REBUY_CLV_MBGNBD && model != REBUY_CLV_PNBD)
@@ -243,10 +243,14 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
 		double *mean = rebuy__malloc(sizeof(double) * 2 * h), *fresh = mean + h;
 		if (!mean)
 			return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
-		st = rebuy_clv_forecast(fit, d, t_start, t_end, h, new_customers, mean,
-		                        new_customers ? fresh : NULL, err);
-		for (size_t k = 0; k < h && !st; k++)
-			mean[k] += new_customers ? fresh[k] : 0;
+		if (center) {
+			memcpy(mean, center, sizeof(double) * h);
+		} else {
+			st = rebuy_clv_forecast(fit, d, t_start, t_end, h, new_customers, mean,
+			                        new_customers ? fresh : NULL, err);
+			for (size_t k = 0; k < h && !st; k++)
+				mean[k] += new_customers ? fresh[k] : 0;
+		}
 		if (!st)
 			st = clt_interval(fit, d, t_start, t_end, h, new_customers ? new_sd : NULL,
 			                  mean, level, &rng, lo, hi, err);

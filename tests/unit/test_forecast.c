@@ -315,8 +315,8 @@ static void test_forecast__clv_intervals_simulate_the_expectation(void **state)
 		double base[H], lo[H], hi[H], mean[H];
 		assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, te, H, NULL, base, NULL, &err),
 		                 REBUY_OK);
-		assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, 0.9,
-		                                             20000, 7, lo, hi, mean, &err),
+		assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, NULL,
+		                                             0.9, 20000, 7, lo, hi, mean, &err),
 		                 REBUY_OK);
 		for (int k = 0; k < H; k++) {
 			assert_true(fabs(mean[k] - base[k]) < 0.015 * base[k]);
@@ -326,9 +326,16 @@ static void test_forecast__clv_intervals_simulate_the_expectation(void **state)
 		 * approximation, centred on the closed form, within 3 % of the
 		 * simulated quantiles (it gave 1-2 % when written) */
 		double lo2[H], hi2[H], mean2[H];
-		assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, 0.9,
-		                                             100000, 7, lo2, hi2, mean2, &err),
+		assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, NULL,
+		                                             0.9, 100000, 7, lo2, hi2, mean2, &err),
 		                 REBUY_OK);
+		/* the caller's own closed form as the centre: the same interval */
+		double lo3[H], hi3[H];
+		assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, base,
+		                                             0.9, 100000, 7, lo3, hi3, NULL, &err),
+		                 REBUY_OK);
+		assert_memory_equal(lo3, lo2, sizeof lo2);
+		assert_memory_equal(hi3, hi2, sizeof hi2);
 		for (int k = 0; k < H; k++) {
 			assert_true(mean2[k] == base[k]);
 			assert_true(fabs(lo2[k] - lo[k]) < 0.03 * lo[k]);
@@ -348,7 +355,7 @@ static void test_forecast__clv_intervals_simulate_the_expectation(void **state)
 	one.n = 1;
 	one.x = &x1, one.t_x = &tx1, one.T = &T1, one.w = &w1;
 	double t0[1] = {0}, t39[1] = {39}, lo1, hi1, mean1;
-	assert_int_equal(rebuy_clv_forecast_interval(&fit, &one, t0, t39, 1, NULL, NULL, 0.95,
+	assert_int_equal(rebuy_clv_forecast_interval(&fit, &one, t0, t39, 1, NULL, NULL, NULL, 0.95,
 	                                             100000, 3, &lo1, &hi1, &mean1, &err),
 	                 REBUY_OK);
 	assert_double_equal(mean1, 2 * 1.22602817476714, 0.03);
@@ -356,22 +363,22 @@ static void test_forecast__clv_intervals_simulate_the_expectation(void **state)
 	/* new customers widen it; the same seed, the same bits */
 	double nn[H] = {50, 50, 50, 50}, sd[H] = {5, 8, 10, 12}, a[2][2 * H];
 	for (int r = 0; r < 2; r++)
-		assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, nn, sd, 0.8, 500,
-		                                             11, a[r], a[r] + H, NULL, &err),
+		assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, nn, sd, NULL, 0.8,
+		                                             500, 11, a[r], a[r] + H, NULL, &err),
 		                 REBUY_OK);
 	assert_memory_equal(a[0], a[1], sizeof a[0]);
 	/* errors */
-	assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, 1.0, 500, 1,
-	                                             a[0], a[1], NULL, &err),
+	assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, NULL, 1.0,
+	                                             500, 1, a[0], a[1], NULL, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, 0.9, 10, 1,
-	                                             a[0], a[1], NULL, &err),
+	assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, NULL, 0.9, 10,
+	                                             1, a[0], a[1], NULL, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
 	fit.model = REBUY_CLV_SBG;
-	assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, 0.9, 500, 1,
-	                                             a[0], a[1], NULL, &err),
+	assert_int_equal(rebuy_clv_forecast_interval(&fit, &d, ts, te, H, NULL, NULL, NULL, 0.9,
+	                                             500, 1, a[0], a[1], NULL, &err),
 	                 REBUY_EARG);
 }
 
