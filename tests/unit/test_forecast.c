@@ -119,26 +119,6 @@ static void test_forecast__bad_orders_and_short_series_are_errors(void **state)
 	assert_int_equal(rebuy_arima_auto(bad, 3, &ao, &fit, &err), REBUY_EDATA);
 }
 
-static int load_air(double *x)
-{
-	const char *path = tu_shared_path("data/forecast/AirPassengers.csv");
-	if (!path)
-		return 0;
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	char line[256];
-	int n = 0;
-	assert_non_null(fgets(line, sizeof line, f));
-	while (fgets(line, sizeof line, f) && n < 144) {
-		char *c = strchr(line, ',');
-		assert_non_null(c);
-		x[n++] = strtod(c + 1, NULL);
-	}
-	fclose(f);
-	assert_int_equal(n, 144);
-	return 1;
-}
-
 /* The reference line that starts with prefix, or skips. */
 static const char *ref_line(const char *prefix, char *buf, size_t size)
 {
@@ -172,7 +152,7 @@ static void test_forecast__auto_arima_airpassengers(void **state)
 	(void)state;
 	double x[144];
 	char buf[1024];
-	if (!load_air(x) || !ref_line("auto.arima(AirPassengers):", buf, sizeof buf))
+	if (!tu_load_airpassengers(x) || !ref_line("auto.arima(AirPassengers):", buf, sizeof buf))
 		skip();
 	struct rebuy_arima_auto_options o;
 	rebuy_arima_auto_options_init(&o);
@@ -209,7 +189,8 @@ static void test_forecast__airline_model_on_the_logs(void **state)
 	(void)state;
 	double x[144];
 	char buf[1024];
-	if (!load_air(x) || !ref_line("Arima(log, (0,1,1)(0,1,1)[12]) airline:", buf, sizeof buf))
+	if (!tu_load_airpassengers(x) ||
+	    !ref_line("Arima(log, (0,1,1)(0,1,1)[12]) airline:", buf, sizeof buf))
 		skip();
 	for (int i = 0; i < 144; i++)
 		x[i] = log(x[i]);
@@ -236,6 +217,20 @@ static void test_forecast__airline_model_on_the_logs(void **state)
 	rebuy_arima_free(fit);
 }
 
+/* A lifetime model with four parameters, as if fitted. */
+static struct rebuy_clv_fit clv_fit_of(enum rebuy_clv_model model, const double *p)
+{
+	struct rebuy_clv_fit fit;
+	memset(&fit, 0, sizeof fit);
+	fit.model = model;
+	fit.est.n_params = 4;
+	memcpy(fit.est.params, p, 4 * sizeof *p);
+	return fit;
+}
+
+/* BG/NBD on CDNOW (Fader, Hardie & Lee 2005): r, alpha, a, b. */
+static const double cdnow_bgnbd[4] = {0.243, 4.414, 0.793, 2.426};
+
 /* The customer-lifetime forecast against ../shared/reference/clv.md's
  * BG/NBD values at (0.243, 4.414, 0.793, 2.426): one customer
  * (2, 30.43, 38.86) twice over (weight 2) gives 2 x CET(39) = 2 x
@@ -246,12 +241,7 @@ static void test_forecast__airline_model_on_the_logs(void **state)
 static void test_forecast__clv_forecast_adds_up_to_the_published_cet(void **state)
 {
 	(void)state;
-	struct rebuy_clv_fit fit;
-	memset(&fit, 0, sizeof fit);
-	fit.model = REBUY_CLV_BGNBD;
-	fit.est.n_params = 4;
-	fit.est.params[0] = 0.243, fit.est.params[1] = 4.414;
-	fit.est.params[2] = 0.793, fit.est.params[3] = 2.426;
+	struct rebuy_clv_fit fit = clv_fit_of(REBUY_CLV_BGNBD, cdnow_bgnbd);
 	double x = 2, tx = 30.43, T = 38.86, w = 2;
 	struct rebuy_clv_data d;
 	memset(&d, 0, sizeof d);
@@ -307,11 +297,7 @@ static void test_forecast__clv_intervals_simulate_the_expectation(void **state)
 	};
 	struct rebuy_error err = {0};
 	for (size_t m = 0; m < sizeof models / sizeof models[0]; m++) {
-		struct rebuy_clv_fit fit;
-		memset(&fit, 0, sizeof fit);
-		fit.model = models[m].model;
-		fit.est.n_params = 4;
-		memcpy(fit.est.params, models[m].p, sizeof models[m].p);
+		struct rebuy_clv_fit fit = clv_fit_of(models[m].model, models[m].p);
 		double base[H], lo[H], hi[H], mean[H];
 		assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, te, H, NULL, base, NULL, &err),
 		                 REBUY_OK);
@@ -343,12 +329,7 @@ static void test_forecast__clv_intervals_simulate_the_expectation(void **state)
 		}
 	}
 	/* one customer: the published 39-week expectation */
-	struct rebuy_clv_fit fit;
-	memset(&fit, 0, sizeof fit);
-	fit.model = REBUY_CLV_BGNBD;
-	fit.est.n_params = 4;
-	fit.est.params[0] = 0.243, fit.est.params[1] = 4.414;
-	fit.est.params[2] = 0.793, fit.est.params[3] = 2.426;
+	struct rebuy_clv_fit fit = clv_fit_of(REBUY_CLV_BGNBD, cdnow_bgnbd);
 	double x1 = 2, tx1 = 30.43, T1 = 38.86, w1 = 2;
 	struct rebuy_clv_data one;
 	memset(&one, 0, sizeof one);

@@ -120,3 +120,23 @@ int tu_fail_triggered(void)
 {
 	return triggered;
 }
+
+int tu_load_airpassengers(double *x)
+{
+	const char *path = tu_shared_path("data/forecast/AirPassengers.csv");
+	if (!path)
+		return 0;
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[256];
+	int n = 0;
+	assert_non_null(fgets(line, sizeof line, f));
+	while (fgets(line, sizeof line, f) && n < 144) {
+		char *c = strchr(line, ',');
+		assert_non_null(c);
+		x[n++] = strtod(c + 1, NULL);
+	}
+	fclose(f);
+	assert_int_equal(n, 144);
+	return 1;
+}

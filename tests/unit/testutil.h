@@ -21,6 +21,10 @@ const char *tu_data_path(const char *rel);
 const char *tu_temp_file(int slot, const void *data, size_t n);
 const char *tu_temp_text(int slot, const char *text);
 
+/* AirPassengers (../shared/data/forecast/AirPassengers.csv, 144 monthly
+ * values) into x[144]; 0 (with a skip message) when ../shared is absent. */
+int tu_load_airpassengers(double *x);
+
 /* Reads a whole file into a NUL-terminated malloc'd buffer; NULL on error. */
 char *tu_read_file(const char *path, size_t *n);
 
