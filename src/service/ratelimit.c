@@ -7,9 +7,12 @@
  * second, at most 2 x auth_rate and at least 1) in a fixed table of
  * SVC_AUTH_SLOTS found by a keyed hash of the address (an address whose
  * slot another takes starts afresh: with more failing addresses than slots
- * the limit loosens, it never blocks an address that did not fail). An
- * address out of tokens gets 429 before its key is looked at, so guessing
- * keys costs the service no key-table reads.
+ * the limit loosens, it never blocks an address that did not fail). The
+ * failure that empties the bucket blocks the address for the Retry-After it
+ * is told (the time one token takes to come back, at least a second), so a
+ * client that honours Retry-After is never refused early or late; while
+ * blocked it gets 429 before its key is looked at, so guessing keys costs
+ * the service no key-table reads.
  */
 #include <math.h>
 #include <stdint.h>
@@ -88,6 +91,7 @@ static struct svc_auth_slot *auth_slot(struct rebuy_service *s, const unsigned c
 		a->len = len;
 		a->tokens = auth_burst(s);
 		a->stamp = now;
+		a->until = 0;
 	}
 	a->tokens += (now - a->stamp) * s->opt.auth_rate;
 	if (a->tokens > auth_burst(s))
@@ -104,8 +108,8 @@ unsigned rebuy__svc_auth_wait(struct rebuy_service *s, const unsigned char *addr
 	unsigned wait = 0;
 	pthread_mutex_lock(&s->rate_lock);
 	struct svc_auth_slot *a = auth_slot(s, addr, len, now, 0);
-	if (a && a->tokens < 1) {
-		double secs = ceil((1 - a->tokens) / s->opt.auth_rate);
+	if (a && now < a->until) {
+		double secs = ceil(a->until - now);
 		wait = secs < 1 ? 1 : (unsigned)secs;
 	}
 	pthread_mutex_unlock(&s->rate_lock);
@@ -119,7 +123,12 @@ void rebuy__svc_auth_failed(struct rebuy_service *s, const unsigned char *addr, 
 		return;
 	pthread_mutex_lock(&s->rate_lock);
 	struct svc_auth_slot *a = auth_slot(s, addr, len, now, 1);
-	if (a)
+	if (a) {
 		a->tokens -= 1;
+		if (a->tokens < 1) {
+			double secs = ceil((1 - a->tokens) / s->opt.auth_rate);
+			a->until = now + (secs < 1 ? 1 : secs);
+		}
+	}
 	pthread_mutex_unlock(&s->rate_lock);
 }

@@ -153,6 +153,7 @@ struct svc_auth_slot {
 	unsigned char addr[16];
 	size_t len; /* 0: free */
 	double tokens, stamp;
+	double until; /* blocked before this time */
 };
 
 struct svc_insights; /* insights.c */

@@ -261,15 +261,20 @@ static void test_service__failed_authentications_are_limited_per_address(void **
 	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.0), 1); /* 0.1 s -> 1 s */
 	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 100.0), 0);
 	assert_int_equal(rebuy__svc_auth_wait(&s, a6, 16, 100.0), 0);
-	/* 0.15 s later 1.5 tokens: one more try, then wait again */
-	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.15), 0);
-	rebuy__svc_auth_failed(&s, a, 4, 100.15);
+	/* blocked for the whole second it was told, though tokens come back
+	 * sooner; then ten tokens are back and one failure does not block */
 	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.15), 1);
-	/* 35 failures at once: 15 past the bucket, 1.6 s to climb back to 1 */
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 100.99), 1);
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 101.0), 0);
+	rebuy__svc_auth_failed(&s, a, 4, 101.0);
+	assert_int_equal(rebuy__svc_auth_wait(&s, a, 4, 101.0), 0);
+	/* 35 failures at once: 15 past the bucket, 1.6 s to climb back to 1,
+	 * told 2 s and blocked 2 s */
 	for (int i = 0; i < 35; i++)
 		rebuy__svc_auth_failed(&s, b, 4, 200.0);
 	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 200.0), 2);
-	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 201.7), 0);
+	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 201.7), 1);
+	assert_int_equal(rebuy__svc_auth_wait(&s, b, 4, 202.0), 0);
 	/* no address, or no limit */
 	assert_int_equal(rebuy__svc_auth_wait(&s, NULL, 0, 100.0), 0);
 	s.opt.auth_rate = 0;
