@@ -160,75 +160,6 @@ struct run {
 	size_t n_periods; /* of the fitted range */
 };
 
-/* The customer-lifetime forecast of orders (purchase days) for the h
- * periods after the first n complete ones: the BG/NBD fitted to the
- * customers up to the end of period n, their expected repeat purchases,
- * plus new customers forecast by ARIMA on the new-customer series with
- * their first and expected repeat purchases. */
-static enum rebuy_status clv_orders(const struct run *r, size_t n, size_t h, double *out,
-                                    struct rebuy_error *err)
-{
-	const struct rebuy_summary *s = r->sum;
-	enum rebuy_period per = s->period;
-	int64_t i0 = s->periods[0].index;
-	int64_t cal_end = rebuy_period_start(per, i0 + (int64_t)n) - 1;
-	struct rebuy_clv_data *d = NULL;
-	double *mem = malloc(sizeof(double) * (6 * h + n + 1));
-	enum rebuy_status st = REBUY_OK;
-	if (!mem)
-		return rebuy_error_set(err, REBUY_ENOMEM, "forecast: out of memory");
-	double *ts = mem, *te = ts + h, *nn = te + h, *base = nn + h, *hist = base + h;
-	double *nlo = hist + n, *nsd = nlo + h;
-	if ((st = rebuy_clv_data_from_orders(r->orders, cal_end, REBUY_UNIT_WEEK, &d, err)))
-		goto out;
-	struct rebuy_clv_fit_options fo;
-	rebuy_clv_fit_options_init(&fo);
-	fo.model = REBUY_CLV_BGNBD;
-	fo.n_threads = 1;
-	struct rebuy_clv_fit fit;
-	if ((st = rebuy_clv_fit(d, &fo, &fit, err)))
-		goto out;
-	for (size_t k = 0; k < h; k++) {
-		int64_t a = rebuy_period_start(per, i0 + (int64_t)(n + k));
-		int64_t b = rebuy_period_start(per, i0 + (int64_t)(n + k + 1)) - 1;
-		ts[k] = (double)(a - 1 - cal_end) / 7.0;
-		te[k] = (double)(b - cal_end) / 7.0;
-	}
-	for (size_t i = 0; i < n; i++)
-		hist[i] = (double)s->periods[i].N;
-	struct rebuy_arima_auto_options o;
-	rebuy_arima_auto_options_init(&o);
-	o.m = (size_t)r->m * 2 < n ? r->m : 1;
-	struct rebuy_arima *af = NULL;
-	if ((st = rebuy_arima_auto(hist, n, &o, &af, err)) ||
-	    (st = rebuy_arima_forecast(af, h, 0.95, nn, nlo, nsd, err))) {
-		rebuy_arima_free(af);
-		goto out;
-	}
-	rebuy_arima_free(af);
-	for (size_t k = 0; k < h; k++) {
-		nsd[k] = (nsd[k] - nlo[k]) / (2 * 1.959963984540054); /* the 95 % interval's sd */
-		if (nn[k] < 0)
-			nn[k] = 0;
-	}
-	if ((st = rebuy_clv_forecast(&fit, d, ts, te, h, nn, base, out, err)))
-		goto out;
-	for (size_t k = 0; k < h; k++)
-		out[k] += base[k];
-	if (!r->x->backtest) {
-		/* the interval by simulation: about 10 million customer futures
-		 * in all, 100 to 1000 paths */
-		double each = 1e7 / (d->n > 0 ? (double)d->n : 1);
-		unsigned paths = each < 100 ? 100 : each > 1000 ? 1000 : (unsigned)each;
-		st = rebuy_clv_forecast_interval(&fit, d, ts, te, h, nn, nsd, out, r->x->level,
-		                                 paths, 1, out + h, out + 2 * h, NULL, err);
-	}
-out:
-	rebuy_clv_data_free(d);
-	free(mem);
-	return st;
-}
-
 static void order_name(const struct rebuy_arima *f, char *buf, size_t size)
 {
 	const struct rebuy_arima_order *o = &f->order;
@@ -319,7 +250,9 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	for (size_t i = 0; i < 3 * h; i++)
 		fc[i] = NAN;
 	if (st == REBUY_OK && has_clv)
-		st = clv_orders(r, n, h, fc, err);
+		st = rebuy_clv_orders_forecast(r->orders, r->sum, n, h, r->m, x->level, fc,
+		                               x->backtest ? NULL : fc + h,
+		                               x->backtest ? NULL : fc + 2 * h, err);
 	if (st) {
 		free(buf);
 		return st;

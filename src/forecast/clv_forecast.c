@@ -12,7 +12,9 @@
 #include "core/mem.h"
 #include "core/rng.h"
 #include "rebuy/clv.h"
+#include "rebuy/date.h"
 #include "rebuy/forecast.h"
+#include "rebuy/summary.h"
 
 static enum rebuy_status check_periods(const double *t_start, const double *t_end, size_t h,
                                        struct rebuy_error *err)
@@ -298,4 +300,73 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
 	rebuy__free(paths);
 	rebuy__free(col);
 	return REBUY_OK;
+}
+
+enum rebuy_status rebuy_clv_orders_forecast(const struct rebuy_orders *orders,
+                                            const struct rebuy_summary *sum, size_t n, size_t h,
+                                            int m, double level, double *mean, double *lo,
+                                            double *hi, struct rebuy_error *err)
+{
+	if (!orders || !sum || !mean || n == 0 || n > sum->n_periods || h == 0 || m < 1)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "clv forecast: no orders, or %zu periods of %zu", n,
+		                       sum ? sum->n_periods : 0);
+	if ((lo || hi) && !(lo && hi && level > 0 && level < 1))
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "clv forecast: an interval needs lo, hi and a level in (0, 1)");
+	enum rebuy_period per = sum->period;
+	int64_t i0 = sum->periods[0].index;
+	int64_t cal_end = rebuy_period_start(per, i0 + (int64_t)n) - 1;
+	struct rebuy_clv_data *d = NULL;
+	struct rebuy_arima *af = NULL;
+	double *mem = rebuy__calloc(6 * h + n, sizeof(double));
+	if (!mem)
+		return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
+	double *ts = mem, *te = ts + h, *nn = te + h, *base = nn + h, *nlo = base + h;
+	double *nsd = nlo + h, *hist = nsd + h;
+	enum rebuy_status st = rebuy_clv_data_from_orders(orders, cal_end, REBUY_UNIT_WEEK, &d, err);
+	if (st)
+		goto out;
+	struct rebuy_clv_fit_options fo;
+	rebuy_clv_fit_options_init(&fo);
+	fo.model = REBUY_CLV_BGNBD;
+	fo.n_threads = 1;
+	struct rebuy_clv_fit fit;
+	if ((st = rebuy_clv_fit(d, &fo, &fit, err)))
+		goto out;
+	for (size_t k = 0; k < h; k++) {
+		int64_t a = rebuy_period_start(per, i0 + (int64_t)(n + k));
+		int64_t b = rebuy_period_start(per, i0 + (int64_t)(n + k + 1)) - 1;
+		ts[k] = (double)(a - 1 - cal_end) / 7.0;
+		te[k] = (double)(b - cal_end) / 7.0;
+	}
+	for (size_t i = 0; i < n; i++)
+		hist[i] = (double)sum->periods[i].N;
+	struct rebuy_arima_auto_options o;
+	rebuy_arima_auto_options_init(&o);
+	o.m = (size_t)m * 2 < n ? (size_t)m : 1;
+	if ((st = rebuy_arima_auto(hist, n, &o, &af, err)) ||
+	    (st = rebuy_arima_forecast(af, h, 0.95, nn, nlo, nsd, err)))
+		goto out;
+	for (size_t k = 0; k < h; k++) {
+		nsd[k] = (nsd[k] - nlo[k]) / (2 * 1.959963984540054); /* the 95 % interval's sd */
+		if (nn[k] < 0)
+			nn[k] = 0;
+	}
+	if ((st = rebuy_clv_forecast(&fit, d, ts, te, h, nn, base, mean, err)))
+		goto out;
+	for (size_t k = 0; k < h; k++)
+		mean[k] += base[k];
+	if (lo) {
+		/* about 10 million customer futures in all, 100 to 1000 paths */
+		double each = 1e7 / (d->n > 0 ? (double)d->n : 1);
+		unsigned paths = each < 100 ? 100 : each > 1000 ? 1000 : (unsigned)each;
+		st = rebuy_clv_forecast_interval(&fit, d, ts, te, h, nn, nsd, mean, level, paths, 1,
+		                                 lo, hi, NULL, err);
+	}
+out:
+	rebuy_arima_free(af);
+	rebuy_clv_data_free(d);
+	rebuy__free(mem);
+	return st;
 }

@@ -1,6 +1,10 @@
 /* The report's forecast section: the complete periods' orders and revenue
  * with the automatic ARIMA forecast of the next periods (include/rebuy/
- * forecast.h, docs/forecast.md) and its 95 % prediction interval as a band. */
+ * forecast.h, docs/forecast.md) and its 95 % prediction interval as a band;
+ * for orders also the lifetime model's forecast (the BG/NBD's expected
+ * purchases of the base plus forecast new customers) with its interval.
+ * A table below the charts gives the numbers, as rebuy forecast prints
+ * them (--horizon 6, the report's period). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,61 +28,146 @@ static int season_of(enum rebuy_period p)
 	return 1;
 }
 
-/* One chart: history, then the forecast line and band joined to the last
- * actual value. Returns 0 when the model could not be fitted. */
-static int chart_one(struct rpt *x, const double *hist, size_t n, const char *const *labels,
-                     const char *id, const char *title, const char *name)
+/* A forecast of FC_H periods: mean, then the interval's ends. */
+struct fc {
+	int ok;
+	double f[3 * FC_H];
+	char model[64];
+};
+
+static void arima_of(struct rpt *x, const double *hist, size_t n, struct fc *out)
 {
-	size_t total = n + FC_H;
-	double *y = rebuy__calloc(total * 4, sizeof(double));
-	if (!y)
-		return 0;
-	double *f = y + total, *lo = f + total, *hi = lo + total;
 	struct rebuy_arima_auto_options o;
 	rebuy_arima_auto_options_init(&o);
 	int m = season_of(x->sum->period);
 	o.m = (size_t)m * 2 < n ? m : 1;
 	struct rebuy_arima *fit = NULL;
 	struct rebuy_error err = {0};
-	int ok = rebuy_arima_auto(hist, n, &o, &fit, &err) == REBUY_OK &&
-	         rebuy_arima_forecast(fit, FC_H, 0.95, f + n, lo + n, hi + n, &err) == REBUY_OK;
-	if (ok) {
-		for (size_t i = 0; i < total; i++) {
-			y[i] = i < n ? hist[i] : NAN;
-			if (i < n - 1)
-				f[i] = lo[i] = hi[i] = NAN;
-		}
-		f[n - 1] = lo[n - 1] = hi[n - 1] = hist[n - 1];
-		struct rebuy_chart_series cs[2] = {
-		        {.name = name, .n = total, .y = y},
-		        {.name = tr(x, "Forecast (95% interval)", "Прогноз (95% интервал)"),
-		         .n = total,
-		         .y = f,
-		         .lo = lo,
-		         .hi = hi,
-		         .dashed = 1},
-		};
-		struct rebuy_chart c = {.kind = REBUY_CHART_LINES,
-		                        .id = id,
-		                        .title = title,
-		                        .n_categories = total,
-		                        .categories = labels,
-		                        .n_series = 2,
-		                        .series = cs,
-		                        .y = {.fmt = REBUY_NUM_COMPACT}};
-		char cap[256];
+	out->ok = rebuy_arima_auto(hist, n, &o, &fit, &err) == REBUY_OK &&
+	          rebuy_arima_forecast(fit, FC_H, 0.95, out->f, out->f + FC_H, out->f + 2 * FC_H,
+	                               &err) == REBUY_OK;
+	if (out->ok) {
 		const struct rebuy_arima_order *r = &fit->order;
 		if (r->m > 1)
-			snprintf(cap, sizeof cap, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d], AICc %.1f", r->p,
-			         r->d, r->q, r->P, r->D, r->Q, r->m, fit->aicc);
+			snprintf(out->model, sizeof out->model, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]", r->p,
+			         r->d, r->q, r->P, r->D, r->Q, r->m);
 		else
-			snprintf(cap, sizeof cap, "ARIMA(%d,%d,%d), AICc %.1f", r->p, r->d, r->q,
-			         fit->aicc);
-		rpt_figure(x, &c, cap);
+			snprintf(out->model, sizeof out->model, "ARIMA(%d,%d,%d)", r->p, r->d, r->q);
+		size_t len = strlen(out->model);
+		snprintf(out->model + len, sizeof out->model - len, ", AICc %.1f", fit->aicc);
 	}
 	rebuy_arima_free(fit);
+}
+
+/* The FC_H + 1 points a forecast line or band is drawn through: the last
+ * actual value, then the forecast (cut at 0: orders and revenue are never
+ * below it), NaN before. */
+static void joined(const double *hist, size_t n, const double *f, double *out)
+{
+	for (size_t i = 0; i < n + FC_H; i++)
+		out[i] = i + 1 < n ? NAN : i + 1 == n ? hist[i] : fmax(f[i - n], 0);
+}
+
+/* One chart: history, then the ARIMA line and band and, when clv is
+ * given, the lifetime model's, joined to the last actual value. */
+static void chart_one(struct rpt *x, const double *hist, size_t n, const char *const *labels,
+                      const char *id, const char *title, const char *name,
+                      const struct fc *arima, const struct fc *clv)
+{
+	size_t total = n + FC_H;
+	double *y = rebuy__calloc(total * 7, sizeof(double));
+	if (!y)
+		return;
+	double *pt[6];
+	for (int k = 0; k < 6; k++)
+		pt[k] = y + (size_t)(k + 1) * total;
+	for (size_t i = 0; i < total; i++)
+		y[i] = i < n ? hist[i] : NAN;
+	for (int k = 0; k < 3; k++) {
+		joined(hist, n, arima->f + k * FC_H, pt[k]);
+		if (clv)
+			joined(hist, n, clv->f + k * FC_H, pt[3 + k]);
+	}
+	struct rebuy_chart_series cs[3] = {
+	        {.name = name, .n = total, .y = y},
+	        {.name = clv ? tr(x, "ARIMA forecast", "Прогноз ARIMA")
+	                     : tr(x, "Forecast (95% interval)", "Прогноз (95% интервал)"),
+	         .n = total,
+	         .y = pt[0],
+	         .lo = pt[1],
+	         .hi = pt[2],
+	         .dashed = 1},
+	        {.name = tr(x, "Lifetime-model forecast", "Прогноз по модели клиентов"),
+	         .n = total,
+	         .y = pt[3],
+	         .lo = pt[4],
+	         .hi = pt[5],
+	         .dashed = 1},
+	};
+	struct rebuy_chart c = {.kind = REBUY_CHART_LINES,
+	                        .id = id,
+	                        .title = title,
+	                        .n_categories = total,
+	                        .categories = labels,
+	                        .n_series = clv ? 3 : 2,
+	                        .series = cs,
+	                        .y = {.fmt = REBUY_NUM_COMPACT}};
+	char cap[160];
+	snprintf(cap, sizeof cap, "%s%s", arima->model,
+	         clv ? tr(x, "; lifetime model: BG/NBD", "; модель клиентов: BG/NBD") : "");
+	rpt_figure(x, &c, cap);
 	rebuy__free(y);
-	return ok;
+}
+
+/* A forecast and its interval in two cells, cut at 0 as drawn; the
+ * values in value=. */
+static void cells(struct rpt *x, const struct fc *fc, size_t k, int money)
+{
+	double v[3] = {fmax(fc->f[k], 0), fmax(fc->f[FC_H + k], 0), fmax(fc->f[2 * FC_H + k], 0)};
+	const char *shown[3];
+	char buf[3][64];
+	for (int i = 0; i < 3; i++) {
+		shown[i] = money ? rpt_money(x, v[i]) : rpt_num(x, v[i], REBUY_NUM_INT, 0);
+		snprintf(buf[i], sizeof buf[i], "%s", shown[i]);
+	}
+	rpt_printf(x, "<td><data value=\"%.17g\">", v[0]);
+	rpt_text(x, buf[0]);
+	rpt_printf(x, "</data></td><td><data value=\"%.17g\">", v[1]);
+	rpt_text(x, buf[1]);
+	rpt_printf(x, "</data> – <data value=\"%.17g\">", v[2]);
+	rpt_text(x, buf[2]);
+	rpt_puts(x, "</data></td>");
+}
+
+static void table(struct rpt *x, const char *const *labels, size_t n, const struct fc *orders,
+                  const struct fc *clv, const struct fc *revenue)
+{
+	const char *iv = tr(x, "95% interval", "95% интервал");
+	rpt_printf(x,
+	           "<h3>%s</h3><div class=\"rb-table-wrap\"><table class=\"rb-table\" "
+	           "data-table=\"forecast\"><thead><tr><th>%s</th>",
+	           tr(x, "The next periods", "Следующие периоды"), tr(x, "Period", "Период"));
+	rpt_printf(x, "<th data-col=\"orders_arima\">%s</th><th>%s</th>",
+	           tr(x, "Orders, ARIMA", "Заказы, ARIMA"), iv);
+	if (clv->ok)
+		rpt_printf(x, "<th data-col=\"orders_clv\">%s</th><th>%s</th>",
+		           tr(x, "Orders, lifetime model", "Заказы, модель клиентов"), iv);
+	if (revenue)
+		rpt_printf(x, "<th data-col=\"revenue_arima\">%s</th><th>%s</th>",
+		           tr(x, "Revenue, ARIMA", "Выручка, ARIMA"), iv);
+	rpt_puts(x, "</tr></thead><tbody>\n");
+	for (size_t k = 0; k < FC_H; k++) {
+		rpt_puts(x, "<tr><td>");
+		rpt_text(x, labels[n + k]);
+		rpt_puts(x, "</td>");
+		cells(x, orders, k, 0);
+		if (clv->ok)
+			cells(x, clv, k, 0);
+		if (revenue)
+			cells(x, revenue, k, 1);
+		rpt_puts(x, "</tr>\n");
+	}
+	rpt_puts(x, "</tbody></table></div>\n");
 }
 
 void rpt_sec_forecast(struct rpt *x)
@@ -96,7 +185,8 @@ void rpt_sec_forecast(struct rpt *x)
 	char(*lab)[16] = rebuy__calloc(total, sizeof *lab);
 	const char **labels = rebuy__calloc(total, sizeof *labels);
 	double *v = rebuy__calloc(n * 2, sizeof(double));
-	if (lab && labels && v) {
+	struct fc *fc = rebuy__calloc(3, sizeof *fc); /* orders, lifetime model, revenue */
+	if (lab && labels && v && fc) {
 		for (size_t i = 0; i < total; i++) {
 			rebuy_period_label(s->period, s->periods[0].index + (int64_t)i, lab[i],
 			                   sizeof lab[i]);
@@ -106,25 +196,57 @@ void rpt_sec_forecast(struct rpt *x)
 			v[i] = (double)s->periods[i].orders;
 			v[n + i] = (double)s->periods[i].revenue / 10000.0;
 		}
-		rpt_puts(x, "<div class=\"rb-charts\">\n");
-		chart_one(
-		        x, v, n, labels, "forecast-orders",
-		        tr(x, "Orders per period and the forecast", "Заказы по периодам и прогноз"),
-		        tr(x, "Orders", "Заказы"));
+		arima_of(x, v, n, &fc[0]);
 		if (s->has_amount)
+			arima_of(x, v + n, n, &fc[2]);
+		/* The lifetime model's forecast, when it can be made (it needs
+		 * the orders and a fit of the model to them); otherwise the chart
+		 * shows ARIMA alone. */
+		struct rebuy_error cerr = {0};
+		fc[1].ok = x->o && rebuy_clv_orders_forecast(x->o, s, n, FC_H, season_of(s->period),
+		                                             0.95, fc[1].f, fc[1].f + FC_H,
+		                                             fc[1].f + 2 * FC_H, &cerr) == REBUY_OK;
+		rpt_puts(x, "<div class=\"rb-charts\">\n");
+		if (fc[0].ok)
+			chart_one(x, v, n, labels, "forecast-orders",
+			          tr(x, "Orders per period and the forecast",
+			             "Заказы по периодам и прогноз"),
+			          tr(x, "Orders", "Заказы"), &fc[0], fc[1].ok ? &fc[1] : NULL);
+		if (fc[2].ok)
 			chart_one(x, v + n, n, labels, "forecast-revenue",
 			          tr(x, "Revenue per period and the forecast",
 			             "Выручка по периодам и прогноз"),
-			          tr(x, "Revenue", "Выручка"));
+			          tr(x, "Revenue", "Выручка"), &fc[2], NULL);
 		rpt_puts(x, "</div>\n");
+		if (fc[0].ok)
+			table(x, labels, n, &fc[0], &fc[1], fc[2].ok ? &fc[2] : NULL);
 		rpt_note(x, tr(x,
 		               "Seasonal ARIMA chosen by AICc (Hyndman-Khandakar), fitted to the "
-		               "complete periods; the band is the 95% prediction interval. See "
-		               "docs/forecast.md.",
+		               "complete periods; the band is the 95% prediction interval. The "
+		               "charts and the table cut the forecasts at 0, as orders and "
+		               "revenue never go below it. See docs/forecast.md.",
 		               "Сезонная ARIMA, выбранная по AICc (Hyndman-Khandakar), по полным "
-		               "периодам; полоса — 95% интервал прогноза. См. docs/forecast.md."));
+		               "периодам; полоса — 95% интервал прогноза. Графики и таблица "
+		               "обрезают прогнозы на 0: заказы и выручка не бывают меньше. См. "
+		               "docs/forecast.md."));
+		if (fc[1].ok)
+			rpt_note(x, tr(x,
+			               "The lifetime-model forecast of orders: the BG/NBD fitted to "
+			               "the customers as they stood at the end of the last complete "
+			               "period, their expected purchases, plus new customers "
+			               "forecast by ARIMA with their first and repeat purchases; the "
+			               "interval simulates the customers' futures. The table holds "
+			               "what rebuy forecast --horizon 6 prints in its arima and clv "
+			               "rows, cut at 0.",
+			               "Прогноз заказов по модели жизни клиента: BG/NBD по клиентам на "
+			               "конец последнего полного периода, их ожидаемые покупки и "
+			               "новые клиенты по прогнозу ARIMA с их первыми и повторными "
+			               "покупками; интервал моделирует будущее клиентов. В таблице "
+			               "то же, что печатает rebuy forecast --horizon 6 в строках arima "
+			               "и clv, обрезанное на 0."));
 	}
 	rebuy__free(lab);
 	rebuy__free(labels);
 	rebuy__free(v);
+	rebuy__free(fc);
 }

@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "rebuy/clv.h"
+#include "rebuy/date.h"
 #include "rebuy/forecast.h"
+#include "rebuy/orders.h"
+#include "rebuy/summary.h"
 
 #include "core/rng.h"
 #include "forecast/fc_int.h"
@@ -262,6 +265,109 @@ static void test_forecast__clv_forecast_adds_up_to_the_published_cet(void **stat
 	                 REBUY_EARG);
 }
 
+/* rebuy_clv_orders_forecast from an order file, against its parts put
+ * together here: 60 customers from 2024-01-01 to 2024-09-14, monthly, the
+ * 8 complete months (January to August) fitted, so the BG/NBD's data end
+ * on 2024-08-31 and the next three months are 0-30, 30-61 and 61-91 days
+ * after (in weeks); the new customers are automatic ARIMA's forecast of
+ * the monthly new-customer counts (at least 0). Tolerance 1e-9 relative.
+ * The 90 % interval holds the forecast and is the same twice; bad
+ * arguments are errors. */
+static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
+{
+	(void)state;
+	size_t cap = 1 << 16, len = 0;
+	char *csv = malloc(cap);
+	assert_non_null(csv);
+	len += (size_t)snprintf(csv, cap, "customer,date,amount\n");
+	int64_t first = rebuy_days_from_civil(2024, 1, 1), last = rebuy_days_from_civil(2024, 9, 14);
+	for (int i = 0; i < 60; i++)
+		for (int64_t t = first + i * 4; t <= last && t < first + i * 4 + 200;
+		     t += 7 + (i % 5) * 9) {
+			char date[16];
+			rebuy_format_day(t, date, sizeof date);
+			len += (size_t)snprintf(csv + len, cap - len, "c%02d,%s,10.00\n", i, date);
+			assert_true(len < cap);
+		}
+	struct rebuy_input_options io;
+	rebuy_input_options_init(&io);
+	io.n_threads = 1;
+	io.path = "fixture.csv";
+	io.data = csv;
+	io.data_len = len;
+	struct rebuy_orders *o = NULL;
+	struct rebuy_error err = {0};
+	assert_int_equal(rebuy_orders_load(&o, &io, NULL, &err), REBUY_OK);
+	struct rebuy_summary_options so;
+	rebuy_summary_options_init(&so);
+	so.period = REBUY_PERIOD_MONTH;
+	so.n_threads = 1;
+	struct rebuy_summary *s = NULL;
+	assert_int_equal(rebuy_summary_compute(o, &so, &s, &err), REBUY_OK);
+	assert_int_equal(s->n_periods, 9);
+	assert_true(s->periods[8].is_partial && !s->periods[7].is_partial);
+
+	double mean[3], lo[3], hi[3], lo2[3], hi2[3];
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean, lo, hi, &err),
+	                 REBUY_OK);
+
+	struct rebuy_clv_data *d = NULL;
+	assert_int_equal(rebuy_clv_data_from_orders(o, rebuy_days_from_civil(2024, 8, 31),
+	                                            REBUY_UNIT_WEEK, &d, &err),
+	                 REBUY_OK);
+	struct rebuy_clv_fit_options fo;
+	rebuy_clv_fit_options_init(&fo);
+	fo.model = REBUY_CLV_BGNBD;
+	fo.n_threads = 1;
+	struct rebuy_clv_fit fit;
+	assert_int_equal(rebuy_clv_fit(d, &fo, &fit, &err), REBUY_OK);
+	double hist[8], nn[3], nlo[3], nhi[3], base[3], fresh[3];
+	for (int i = 0; i < 8; i++)
+		hist[i] = (double)s->periods[i].N;
+	struct rebuy_arima_auto_options ao;
+	rebuy_arima_auto_options_init(&ao);
+	ao.m = 1; /* 8 months are too few for a season of 12 */
+	struct rebuy_arima *af = NULL;
+	assert_int_equal(rebuy_arima_auto(hist, 8, &ao, &af, &err), REBUY_OK);
+	assert_int_equal(rebuy_arima_forecast(af, 3, 0.95, nn, nlo, nhi, &err), REBUY_OK);
+	rebuy_arima_free(af);
+	for (int k = 0; k < 3; k++)
+		nn[k] = nn[k] > 0 ? nn[k] : 0;
+	double ts[3] = {0, 30 / 7.0, 61 / 7.0}, te[3] = {30 / 7.0, 61 / 7.0, 91 / 7.0};
+	assert_int_equal(rebuy_clv_forecast(&fit, d, ts, te, 3, nn, base, fresh, &err), REBUY_OK);
+	for (int k = 0; k < 3; k++) {
+		double want = base[k] + fresh[k];
+		assert_true(want > 0);
+		assert_double_equal(mean[k], want, 1e-9 * want);
+		assert_true(lo[k] <= mean[k] && mean[k] <= hi[k] && lo[k] < hi[k]);
+	}
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean, lo2, hi2, &err),
+	                 REBUY_OK);
+	assert_memory_equal(lo, lo2, sizeof lo);
+	assert_memory_equal(hi, hi2, sizeof hi);
+	/* no interval asked for: the same forecast */
+	double mean2[3];
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean2, NULL, NULL, &err),
+	                 REBUY_OK);
+	assert_memory_equal(mean, mean2, sizeof mean);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 0, 3, 12, 0.9, mean, lo, hi, &err),
+	                 REBUY_EARG);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 10, 3, 12, 0.9, mean, lo, hi, &err),
+	                 REBUY_EARG);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean, lo, NULL, &err),
+	                 REBUY_EARG);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 1.5, mean, lo, hi, &err),
+	                 REBUY_EARG);
+	rebuy_clv_data_free(d);
+	rebuy_summary_free(s);
+	rebuy_orders_free(o);
+	free(csv);
+}
+
 /* The simulated futures of rebuy_clv_forecast_interval: their mean must be
  * the closed-form expectation rebuy_clv_forecast gives (so the posterior
  * draws are right), for BG/NBD, MBG/NBD and Pareto/NBD at CDNOW-like
@@ -428,6 +534,7 @@ int main(void)
 	        cmocka_unit_test(test_forecast__auto_arima_airpassengers),
 	        cmocka_unit_test(test_forecast__airline_model_on_the_logs),
 	        cmocka_unit_test(test_forecast__clv_forecast_adds_up_to_the_published_cet),
+	        cmocka_unit_test(test_forecast__clv_orders_forecast_is_its_parts),
 	        cmocka_unit_test(test_forecast__clv_intervals_simulate_the_expectation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
