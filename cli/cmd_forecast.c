@@ -158,6 +158,7 @@ struct run {
 	const struct rebuy_summary *sum;  /* orders */
 	const struct rebuy_orders *orders;
 	size_t n_periods; /* of the fitted range */
+	unsigned n_threads;
 };
 
 static void order_name(const struct rebuy_arima *f, char *buf, size_t size)
@@ -250,7 +251,8 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	for (size_t i = 0; i < 3 * h; i++)
 		fc[i] = NAN;
 	if (st == REBUY_OK && has_clv)
-		st = rebuy_clv_orders_forecast(r->orders, r->sum, n, h, r->m, x->level, fc,
+		st = rebuy_clv_orders_forecast(r->orders, r->sum, n, h, r->m, x->level,
+		                               r->n_threads, fc,
 		                               x->backtest ? NULL : fc + h,
 		                               x->backtest ? NULL : fc + 2 * h, err);
 	if (st) {
@@ -383,7 +385,7 @@ int cmd_forecast(int argc, char **argv)
 	struct named named[4];
 	double *mem = NULL;
 	int n_named = 0;
-	struct run run = {&x, 1, NULL, NULL, NULL, NULL, 0};
+	struct run run = {&x, 1, NULL, NULL, NULL, NULL, 0, 0};
 	if (x.series) {
 		struct rebuy_table_options to;
 		rebuy_table_options_init(&to);
@@ -421,6 +423,7 @@ int cmd_forecast(int argc, char **argv)
 		n_named = orders_series(sum, named, mem, &run.n_periods);
 		run.sum = sum;
 		run.orders = o;
+		run.n_threads = c.in.n_threads;
 		run.m = x.season ? x.season : default_season(x.period);
 	}
 	size_t need = x.backtest ? x.backtest + 3 : 3;

@@ -286,14 +286,16 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
  * its first and expected repeat purchases (rebuy_clv_forecast). With lo and
  * hi (both or neither), the central `level` prediction interval of
  * rebuy_clv_forecast_interval, seed 1, 100 to 1000 paths (about ten million
- * customer futures in all). REBUY_EARG for n outside 1..sum->n_periods,
+ * customer futures in all). n_threads: the fit's (0: all CPUs; the result
+ * does not depend on it). REBUY_EARG for n outside 1..sum->n_periods,
  * h = 0, a bad level; the fit's and the ARIMA's errors. */
 struct rebuy_orders;
 struct rebuy_summary;
 enum rebuy_status rebuy_clv_orders_forecast(const struct rebuy_orders *orders,
                                             const struct rebuy_summary *sum, size_t n, size_t h,
-                                            int m, double level, double *mean, double *lo,
-                                            double *hi, struct rebuy_error *err);
+                                            int m, double level, unsigned n_threads,
+                                            double *mean, double *lo, double *hi,
+                                            struct rebuy_error *err);
 
 #ifdef __cplusplus
 }

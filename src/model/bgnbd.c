@@ -100,15 +100,24 @@ static double lbeta_ratio_db(double a, double b, double n)
 
 /* log of everything in L but the bracket's sum, and u = log of the ratio of
  * the bracket's second term to its first (-inf when there is none). */
+/* u of the likelihood's two terms, L = base (1 + e^u): the log of the
+ * second term (the customer dropped out after the last purchase) over the
+ * first. */
+static double ll_u(const double *p, int m, double x, double t_x, double T)
+{
+	double r = p[0], alpha = p[1], a = p[2], b = p[3], xp = x + m;
+	/* (r + x) log((alpha + T) / (alpha + t_x)) by log1p: it stays exact as
+	 * r, alpha run to infinity (regular buyers). */
+	return xp > 0 ? log(a) - log(b + xp - 1) + (r + x) * log1p((T - t_x) / (alpha + t_x))
+	              : -INFINITY;
+}
+
 static double ll_parts(const double *p, int m, double x, double t_x, double T, double *u)
 {
 	double r = p[0], alpha = p[1], a = p[2], b = p[3], xp = x + m;
-	/* r log alpha - (r + x) log(alpha + T) and (r + x) log((alpha + T) /
-	 * (alpha + t_x)) by log1p: both stay exact as r, alpha run to
-	 * infinity (regular buyers), where the plain forms are differences of
-	 * numbers near 1e19. */
-	*u = xp > 0 ? log(a) - log(b + xp - 1) + (r + x) * log1p((T - t_x) / (alpha + t_x))
-	            : -INFINITY;
+	/* r log alpha - (r + x) log(alpha + T) by log1p, as in ll_u: the plain
+	 * form is a difference of numbers near 1e19 for regular buyers. */
+	*u = ll_u(p, m, x, t_x, T);
 	return rebuy__lgamma_ratio(r, x) + lbeta_ratio(a, b, xp) - r * log1p(T / alpha) -
 	       x * log(alpha + T);
 }
@@ -125,9 +134,7 @@ static double log_palive(const double *p, int m, double x, double t_x, double T)
 {
 	if (!params_ok(p))
 		return NAN;
-	double u;
-	ll_parts(p, m, x, t_x, T, &u);
-	return -softplus(u, NULL);
+	return -softplus(ll_u(p, m, x, t_x, T), NULL);
 }
 
 /* E[X(t)] of a new BG/NBD customer: sum_{n>=1} P(N = n) S_n, N ~ NBD(r, z =
@@ -290,6 +297,11 @@ double rebuy__bgnbd_cet(const double *p, double x, double t_x, double T, double 
 	return cet(p, 0, x, t_x, T, t);
 }
 
+double rebuy__bgnbd_cet_alive(const double *p, double x, double T, double t)
+{
+	return params_ok(p) ? expected_new(p[0] + x, p[1] + T, p[2], p[3] + x, t) : NAN;
+}
+
 double rebuy__bgnbd_expected(const double *p, double t)
 {
 	return expected(p, 0, t);
@@ -318,6 +330,11 @@ double rebuy__mbgnbd_log_palive(const double *p, double x, double t_x, double T)
 double rebuy__mbgnbd_cet(const double *p, double x, double t_x, double T, double t)
 {
 	return cet(p, 1, x, t_x, T, t);
+}
+
+double rebuy__mbgnbd_cet_alive(const double *p, double x, double T, double t)
+{
+	return params_ok(p) ? expected_new(p[0] + x, p[1] + T, p[2], p[3] + x + 1, t) : NAN;
 }
 
 double rebuy__mbgnbd_expected(const double *p, double t)

@@ -18,6 +18,9 @@ double rebuy__bgnbd_ll(const double *p, double x, double t_x, double T);
 double rebuy__bgnbd_log_palive(const double *p, double x, double t_x, double T);
 /* E[purchases in (T, T + t] | x, t_x, T]. */
 double rebuy__bgnbd_cet(const double *p, double x, double t_x, double T, double t);
+/* The same for a customer alive at T: it depends on x and T only, and
+ * cet = exp(log_palive) * cet_alive, bit for bit. */
+double rebuy__bgnbd_cet_alive(const double *p, double x, double T, double t);
 /* E[X(t)]: expected repeat purchases of a new customer in (0, t]. */
 double rebuy__bgnbd_expected(const double *p, double t);
 /* P(X(t) = n) for a new customer; 0 for n < 0. */
@@ -30,6 +33,7 @@ double rebuy__bgnbd_cond_pmf(const double *p, double x, double t_x, double T, do
 double rebuy__mbgnbd_ll(const double *p, double x, double t_x, double T);
 double rebuy__mbgnbd_log_palive(const double *p, double x, double t_x, double T);
 double rebuy__mbgnbd_cet(const double *p, double x, double t_x, double T, double t);
+double rebuy__mbgnbd_cet_alive(const double *p, double x, double T, double t);
 double rebuy__mbgnbd_expected(const double *p, double t);
 double rebuy__mbgnbd_pmf(const double *p, double t, int n);
 double rebuy__mbgnbd_cond_pmf(const double *p, double x, double t_x, double T, double t, int n);

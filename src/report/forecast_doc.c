@@ -4,12 +4,20 @@
  * for orders also the lifetime model's forecast (the BG/NBD's expected
  * purchases of the base plus forecast new customers) with its interval.
  * A table below the charts gives the numbers, as rebuy forecast prints
- * them (--horizon 6, the report's period). */
+ * them (--horizon 6, the report's period).
+ *
+ * The forecasts need only the orders and the summary, so with more than
+ * one thread they are computed on a thread of their own while the
+ * lifetime-model section fits its candidates (rpt_forecast_start, after
+ * the summary), and the section waits for them; their results do not
+ * depend on where they ran. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "rebuy/forecast.h"
 #include "report/report_int.h"
 
@@ -35,17 +43,31 @@ struct fc {
 	char model[64];
 };
 
-static void arima_of(struct rpt *x, const double *hist, size_t n, struct fc *out)
+/* What the forecasts are computed from, and their results. */
+struct rpt_forecast {
+	const struct rebuy_orders *o;
+	const struct rebuy_summary *sum;
+	size_t n;           /* complete periods */
+	double *v;          /* their orders, then revenue */
+	unsigned n_threads; /* the lifetime model's fit's */
+	struct fc fc[3];    /* orders, lifetime model, revenue */
+	enum rebuy_status st; /* REBUY_ENOMEM when one ran out of memory */
+	pthread_t thread;
+	int running, done;
+};
+
+static enum rebuy_status arima_of(const double *hist, size_t n, int season, struct fc *out)
 {
 	struct rebuy_arima_auto_options o;
 	rebuy_arima_auto_options_init(&o);
-	int m = season_of(x->sum->period);
-	o.m = (size_t)m * 2 < n ? m : 1;
+	o.m = (size_t)season * 2 < n ? season : 1;
 	struct rebuy_arima *fit = NULL;
 	struct rebuy_error err = {0};
-	out->ok = rebuy_arima_auto(hist, n, &o, &fit, &err) == REBUY_OK &&
-	          rebuy_arima_forecast(fit, FC_H, 0.95, out->f, out->f + FC_H, out->f + 2 * FC_H,
-	                               &err) == REBUY_OK;
+	enum rebuy_status st = rebuy_arima_auto(hist, n, &o, &fit, &err);
+	if (!st)
+		st = rebuy_arima_forecast(fit, FC_H, 0.95, out->f, out->f + FC_H, out->f + 2 * FC_H,
+		                          &err);
+	out->ok = st == REBUY_OK;
 	if (out->ok) {
 		const struct rebuy_arima_order *r = &fit->order;
 		if (r->m > 1)
@@ -57,6 +79,90 @@ static void arima_of(struct rpt *x, const double *hist, size_t n, struct fc *out
 		snprintf(out->model + len, sizeof out->model - len, ", AICc %.1f", fit->aicc);
 	}
 	rebuy_arima_free(fit);
+	return st;
+}
+
+/* The three forecasts. A model that cannot be fitted leaves its chart or
+ * line out; running out of memory fails the report. */
+static void *compute_all(void *arg)
+{
+	struct rpt_forecast *f = arg;
+	const struct rebuy_summary *s = f->sum;
+	int season = season_of(s->period);
+	enum rebuy_status st[3];
+	st[0] = arima_of(f->v, f->n, season, &f->fc[0]);
+	st[2] = s->has_amount ? arima_of(f->v + f->n, f->n, season, &f->fc[2]) : REBUY_OK;
+	/* the lifetime model's, when it can be made (it needs a fit of the
+	 * model to the orders); otherwise the chart shows ARIMA alone */
+	struct rebuy_error err = {0};
+	double *c = f->fc[1].f;
+	st[1] = rebuy_clv_orders_forecast(f->o, s, f->n, FC_H, season, 0.95, f->n_threads, c,
+	                                  c + FC_H, c + 2 * FC_H, &err);
+	f->fc[1].ok = st[1] == REBUY_OK;
+	for (int k = 0; k < 3; k++)
+		if (st[k] == REBUY_ENOMEM)
+			f->st = REBUY_ENOMEM;
+	f->done = 1;
+	return NULL;
+}
+
+void rpt_forecast_start(struct rpt *x)
+{
+	const struct rebuy_summary *s = x->sum;
+	size_t n = s->n_periods;
+	while (n > 0 && s->periods[n - 1].is_partial)
+		n--;
+	if (n < FC_MIN_PERIODS || x->fc)
+		return;
+	struct rpt_forecast *f = rebuy__calloc(1, sizeof *f);
+	double *v = rebuy__calloc(n * 2, sizeof(double));
+	if (!f || !v) {
+		rebuy__free(f);
+		rebuy__free(v);
+		return; /* the section says so */
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i] = (double)s->periods[i].orders;
+		v[n + i] = (double)s->periods[i].revenue / 10000.0;
+	}
+	f->o = x->o;
+	f->sum = s;
+	f->n = n;
+	f->v = v;
+	unsigned threads = x->opt.n_threads ? x->opt.n_threads : rebuy__cpu_count();
+	f->n_threads = threads;
+	x->fc = f;
+	if (threads > 1 && pthread_create(&f->thread, NULL, compute_all, f) == 0) {
+		f->running = 1;
+		f->n_threads = 1; /* beside the report's other work */
+	}
+}
+
+/* The forecasts, waited for or computed now. */
+static struct rpt_forecast *forecast_done(struct rpt *x)
+{
+	struct rpt_forecast *f = x->fc;
+	if (!f)
+		return NULL;
+	if (f->running) {
+		pthread_join(f->thread, NULL);
+		f->running = 0;
+	} else if (!f->done) {
+		compute_all(f);
+	}
+	return f;
+}
+
+void rpt_forecast_release(struct rpt *x)
+{
+	struct rpt_forecast *f = x->fc;
+	if (!f)
+		return;
+	if (f->running)
+		pthread_join(f->thread, NULL);
+	rebuy__free(f->v);
+	rebuy__free(f);
+	x->fc = NULL;
 }
 
 /* The FC_H + 1 points a forecast line or band is drawn through: the last
@@ -181,72 +287,57 @@ void rpt_sec_forecast(struct rpt *x)
 		                 "Для прогноза нужно хотя бы 8 полных периодов."));
 		return;
 	}
+	rpt_forecast_start(x); /* when the report did not start it (one thread) */
+	struct rpt_forecast *f = forecast_done(x);
 	size_t total = n + FC_H;
 	char(*lab)[16] = rebuy__calloc(total, sizeof *lab);
 	const char **labels = rebuy__calloc(total, sizeof *labels);
-	double *v = rebuy__calloc(n * 2, sizeof(double));
-	struct fc *fc = rebuy__calloc(3, sizeof *fc); /* orders, lifetime model, revenue */
-	if (lab && labels && v && fc) {
-		for (size_t i = 0; i < total; i++) {
-			rebuy_period_label(s->period, s->periods[0].index + (int64_t)i, lab[i],
-			                   sizeof lab[i]);
-			labels[i] = lab[i];
-		}
-		for (size_t i = 0; i < n; i++) {
-			v[i] = (double)s->periods[i].orders;
-			v[n + i] = (double)s->periods[i].revenue / 10000.0;
-		}
-		arima_of(x, v, n, &fc[0]);
-		if (s->has_amount)
-			arima_of(x, v + n, n, &fc[2]);
-		/* The lifetime model's forecast, when it can be made (it needs
-		 * the orders and a fit of the model to them); otherwise the chart
-		 * shows ARIMA alone. */
-		struct rebuy_error cerr = {0};
-		fc[1].ok = x->o && rebuy_clv_orders_forecast(x->o, s, n, FC_H, season_of(s->period),
-		                                             0.95, fc[1].f, fc[1].f + FC_H,
-		                                             fc[1].f + 2 * FC_H, &cerr) == REBUY_OK;
-		rpt_puts(x, "<div class=\"rb-charts\">\n");
-		if (fc[0].ok)
-			chart_one(x, v, n, labels, "forecast-orders",
-			          tr(x, "Orders per period and the forecast",
-			             "Заказы по периодам и прогноз"),
-			          tr(x, "Orders", "Заказы"), &fc[0], fc[1].ok ? &fc[1] : NULL);
-		if (fc[2].ok)
-			chart_one(x, v + n, n, labels, "forecast-revenue",
-			          tr(x, "Revenue per period and the forecast",
-			             "Выручка по периодам и прогноз"),
-			          tr(x, "Revenue", "Выручка"), &fc[2], NULL);
-		rpt_puts(x, "</div>\n");
-		if (fc[0].ok)
-			table(x, labels, n, &fc[0], &fc[1], fc[2].ok ? &fc[2] : NULL);
-		rpt_note(x, tr(x,
-		               "Seasonal ARIMA chosen by AICc (Hyndman-Khandakar), fitted to the "
-		               "complete periods; the band is the 95% prediction interval. The "
-		               "charts and the table cut the forecasts at 0, as orders and "
-		               "revenue never go below it. See docs/forecast.md.",
-		               "Сезонная ARIMA, выбранная по AICc (Hyndman-Khandakar), по полным "
-		               "периодам; полоса — 95% интервал прогноза. Графики и таблица "
-		               "обрезают прогнозы на 0: заказы и выручка не бывают меньше. См. "
-		               "docs/forecast.md."));
-		if (fc[1].ok)
-			rpt_note(x, tr(x,
-			               "The lifetime-model forecast of orders: the BG/NBD fitted to "
-			               "the customers as they stood at the end of the last complete "
-			               "period, their expected purchases, plus new customers "
-			               "forecast by ARIMA with their first and repeat purchases; the "
-			               "interval simulates the customers' futures. The table holds "
-			               "what rebuy forecast --horizon 6 prints in its arima and clv "
-			               "rows, cut at 0.",
-			               "Прогноз заказов по модели жизни клиента: BG/NBD по клиентам на "
-			               "конец последнего полного периода, их ожидаемые покупки и "
-			               "новые клиенты по прогнозу ARIMA с их первыми и повторными "
-			               "покупками; интервал моделирует будущее клиентов. В таблице "
-			               "то же, что печатает rebuy forecast --horizon 6 в строках arima "
-			               "и clv, обрезанное на 0."));
+	if (!f || !lab || !labels || f->st) {
+		x->st = rebuy_error_set(x->err, REBUY_ENOMEM, "out of memory in the forecast");
+		goto out;
 	}
+	for (size_t i = 0; i < total; i++) {
+		rebuy_period_label(s->period, s->periods[0].index + (int64_t)i, lab[i], sizeof lab[i]);
+		labels[i] = lab[i];
+	}
+	const struct fc *fc = f->fc;
+	rpt_puts(x, "<div class=\"rb-charts\">\n");
+	if (fc[0].ok)
+		chart_one(x, f->v, n, labels, "forecast-orders",
+		          tr(x, "Orders per period and the forecast", "Заказы по периодам и прогноз"),
+		          tr(x, "Orders", "Заказы"), &fc[0], fc[1].ok ? &fc[1] : NULL);
+	if (fc[2].ok)
+		chart_one(x, f->v + n, n, labels, "forecast-revenue",
+		          tr(x, "Revenue per period and the forecast", "Выручка по периодам и прогноз"),
+		          tr(x, "Revenue", "Выручка"), &fc[2], NULL);
+	rpt_puts(x, "</div>\n");
+	if (fc[0].ok)
+		table(x, labels, n, &fc[0], &fc[1], fc[2].ok ? &fc[2] : NULL);
+	rpt_note(x, tr(x,
+	               "Seasonal ARIMA chosen by AICc (Hyndman-Khandakar), fitted to the "
+	               "complete periods; the band is the 95% prediction interval. The "
+	               "charts and the table cut the forecasts at 0, as orders and "
+	               "revenue never go below it. See docs/forecast.md.",
+	               "Сезонная ARIMA, выбранная по AICc (Hyndman-Khandakar), по полным "
+	               "периодам; полоса — 95% интервал прогноза. Графики и таблица "
+	               "обрезают прогнозы на 0: заказы и выручка не бывают меньше. См. "
+	               "docs/forecast.md."));
+	if (fc[1].ok)
+		rpt_note(x, tr(x,
+		               "The lifetime-model forecast of orders: the BG/NBD fitted to "
+		               "the customers as they stood at the end of the last complete "
+		               "period, their expected purchases, plus new customers "
+		               "forecast by ARIMA with their first and repeat purchases; the "
+		               "interval simulates the customers' futures. The table holds "
+		               "what rebuy forecast --horizon 6 prints in its arima and clv "
+		               "rows, cut at 0.",
+		               "Прогноз заказов по модели жизни клиента: BG/NBD по клиентам на "
+		               "конец последнего полного периода, их ожидаемые покупки и "
+		               "новые клиенты по прогнозу ARIMA с их первыми и повторными "
+		               "покупками; интервал моделирует будущее клиентов. В таблице "
+		               "то же, что печатает rebuy forecast --horizon 6 в строках arima "
+		               "и clv, обрезанное на 0."));
+out:
 	rebuy__free(lab);
 	rebuy__free(labels);
-	rebuy__free(v);
-	rebuy__free(fc);
 }

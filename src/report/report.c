@@ -418,11 +418,13 @@ static enum rebuy_status compute(struct rpt *x)
 	if ((st = rebuy_rfm_compute(o, &ro, &x->rfm, x->err)))
 		return st;
 
+	rpt_forecast_start(x); /* beside the lifetime model's fits */
 	return rpt_model_compute(x);
 }
 
 static void release(struct rpt *x)
 {
+	rpt_forecast_release(x); /* first: its thread reads the summary and the orders */
 	if (x->period_labels && x->sum)
 		for (size_t i = 0; i < x->sum->n_periods; i++)
 			rebuy__free(x->period_labels[i]);

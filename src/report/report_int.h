@@ -63,6 +63,7 @@ struct rpt {
 	struct rebuy_cohorts *ltv; /* realized LTV; NULL without amounts */
 	struct rebuy_rfm *rfm;
 	struct rpt_model m;
+	struct rpt_forecast *fc; /* forecast_doc.c: started after the summary */
 
 	char **period_labels; /* of sum->periods, a '*' after a partial one */
 
@@ -131,6 +132,10 @@ extern const struct rpt_section rpt_sections[];
 
 /* The forecast section (forecast_doc.c). */
 void rpt_sec_forecast(struct rpt *x);
+/* Starts the forecast section's computations (on a thread of their own
+ * when the report has more than one); release waits for them. */
+void rpt_forecast_start(struct rpt *x);
+void rpt_forecast_release(struct rpt *x);
 extern const size_t rpt_n_sections;
 
 /* Computes the lifetime-model part (report_model.c). Failures of the model

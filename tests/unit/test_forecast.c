@@ -265,6 +265,48 @@ static void test_forecast__clv_forecast_adds_up_to_the_published_cet(void **stat
 	                 REBUY_EARG);
 }
 
+/* The BG/NBD family's base is computed once per distinct (x, T) and
+ * P(alive) once per customer; the sums must be the bits of the plain loop
+ * over rebuy_clv_expected_purchases, in row order. 6,000 customers on
+ * 1,200 distinct (x, T) (so the table grows twice) with t_x all different,
+ * for BG/NBD and MBG/NBD. */
+static void test_forecast__clv_base_by_history_is_the_plain_sum(void **state)
+{
+	(void)state;
+	enum { N = 6000 };
+	static double x[N], tx[N], T[N], w[N];
+	struct rebuy__rng rng;
+	rebuy__rng_seed(&rng, 7);
+	for (size_t i = 0; i < N; i++) {
+		x[i] = (double)(rebuy__rng_next(&rng) % 30);
+		T[i] = 5 + (double)(rebuy__rng_next(&rng) % 40) * 1.75;
+		tx[i] = x[i] > 0 ? T[i] * rebuy__rng_uniform(&rng) : 0;
+		w[i] = 1 + (double)(i % 3);
+	}
+	struct rebuy_clv_data d;
+	memset(&d, 0, sizeof d);
+	d.n = N;
+	d.x = x, d.t_x = tx, d.T = T, d.w = w;
+	double ts[4] = {0, 4.3, 8.6, 13}, te[4] = {4.3, 8.6, 13, 30};
+	const enum rebuy_clv_model models[2] = {REBUY_CLV_BGNBD, REBUY_CLV_MBGNBD};
+	for (int m = 0; m < 2; m++) {
+		struct rebuy_clv_fit fit = clv_fit_of(models[m], cdnow_bgnbd);
+		double base[4], want[4], prev = 0;
+		struct rebuy_error err = {0};
+		assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, te, 4, NULL, base, NULL, &err),
+		                 REBUY_OK);
+		for (size_t k = 0; k < 4; k++) {
+			double cum = 0;
+			for (size_t i = 0; i < N; i++)
+				cum += w[i] * rebuy_clv_expected_purchases(&fit, x[i], tx[i], T[i], te[k]);
+			want[k] = cum - prev;
+			prev = cum;
+		}
+		assert_memory_equal(base, want, sizeof base);
+		assert_true(base[0] > 0 && base[3] > 0);
+	}
+}
+
 /* rebuy_clv_orders_forecast from an order file, against its parts put
  * together here: 60 customers from 2024-01-01 to 2024-09-14, monthly, the
  * 8 complete months (January to August) fitted, so the BG/NBD's data end
@@ -308,7 +350,7 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 	assert_true(s->periods[8].is_partial && !s->periods[7].is_partial);
 
 	double mean[3], lo[3], hi[3], lo2[3], hi2[3];
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean, lo, hi, &err),
 	                 REBUY_OK);
 
 	struct rebuy_clv_data *d = NULL;
@@ -341,26 +383,26 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 		assert_double_equal(mean[k], want, 1e-9 * want);
 		assert_true(lo[k] <= mean[k] && mean[k] <= hi[k] && lo[k] < hi[k]);
 	}
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean, lo2, hi2, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean, lo2, hi2, &err),
 	                 REBUY_OK);
 	assert_memory_equal(lo, lo2, sizeof lo);
 	assert_memory_equal(hi, hi2, sizeof hi);
 	/* no interval asked for: the same forecast */
 	double mean2[3];
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean2, NULL, NULL, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean2, NULL, NULL, &err),
 	                 REBUY_OK);
 	assert_memory_equal(mean, mean2, sizeof mean);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 0, 3, 12, 0.9, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 0, 3, 12, 0.9, 1, mean, lo, hi, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 10, 3, 12, 0.9, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 10, 3, 12, 0.9, 1, mean, lo, hi, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, mean, lo, NULL, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean, lo, NULL, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 1.5, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 1.5, 1, mean, lo, hi, &err),
 	                 REBUY_EARG);
 	rebuy_clv_data_free(d);
 	rebuy_summary_free(s);
@@ -534,6 +576,7 @@ int main(void)
 	        cmocka_unit_test(test_forecast__auto_arima_airpassengers),
 	        cmocka_unit_test(test_forecast__airline_model_on_the_logs),
 	        cmocka_unit_test(test_forecast__clv_forecast_adds_up_to_the_published_cet),
+	        cmocka_unit_test(test_forecast__clv_base_by_history_is_the_plain_sum),
 	        cmocka_unit_test(test_forecast__clv_orders_forecast_is_its_parts),
 	        cmocka_unit_test(test_forecast__clv_intervals_simulate_the_expectation),
 	};
