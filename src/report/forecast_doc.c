@@ -24,6 +24,11 @@
 #define FC_H 6
 #define FC_MIN_PERIODS 8
 
+/* The backtest's rows: orders by ARIMA, the lifetime model and seasonal
+ * naive, revenue by ARIMA and seasonal naive. */
+enum { BT_ORDERS_ARIMA, BT_ORDERS_CLV, BT_ORDERS_SNAIVE, BT_REVENUE_ARIMA, BT_REVENUE_SNAIVE,
+       BT_ROWS };
+
 static int season_of(enum rebuy_period p)
 {
 	switch (p) {
@@ -51,6 +56,11 @@ struct rpt_forecast {
 	double *v;          /* their orders, then revenue */
 	unsigned n_threads; /* the lifetime model's fit's */
 	struct fc fc[3];    /* orders, lifetime model, revenue */
+	/* the backtest: the last FC_H complete periods held out and forecast
+	 * from the ones before, as rebuy forecast --backtest 6; NaN where a
+	 * method could not run */
+	int has_bt;
+	struct rebuy_accuracy bt[BT_ROWS];
 	enum rebuy_status st; /* REBUY_ENOMEM when one ran out of memory */
 	pthread_t thread;
 	int running, done;
@@ -82,6 +92,48 @@ static enum rebuy_status arima_of(const double *hist, size_t n, int season, stru
 	return st;
 }
 
+/* Point forecasts of v[nb .. nb + FC_H) from v[0 .. nb) by ARIMA and
+ * seasonal naive (rebuy forecast's settings), scored against v. */
+static enum rebuy_status backtest_series(const double *v, size_t nb, int season,
+                                         struct rebuy_accuracy *arima,
+                                         struct rebuy_accuracy *snaive)
+{
+	struct fc a;
+	double f[3 * FC_H];
+	int lag = (size_t)season < nb ? season : 1;
+	struct rebuy_error err = {0};
+	enum rebuy_status st = arima_of(v, nb, season, &a);
+	if (a.ok)
+		rebuy_forecast_accuracy(v, nb, lag, v + nb, a.f, FC_H, arima);
+	enum rebuy_status s2 = rebuy_snaive_forecast(v, nb, (size_t)season <= nb ? season : 1,
+	                                             FC_H, 0.95, f, f + FC_H, f + 2 * FC_H, &err);
+	if (!s2)
+		rebuy_forecast_accuracy(v, nb, lag, v + nb, f, FC_H, snaive);
+	return st == REBUY_ENOMEM || s2 == REBUY_ENOMEM ? REBUY_ENOMEM : REBUY_OK;
+}
+
+static enum rebuy_status backtest(struct rpt_forecast *f, int season)
+{
+	for (int k = 0; k < BT_ROWS; k++)
+		f->bt[k] = (struct rebuy_accuracy){NAN, NAN, NAN};
+	size_t nb = f->n - FC_H;
+	enum rebuy_status st = backtest_series(f->v, nb, season, &f->bt[BT_ORDERS_ARIMA],
+	                                       &f->bt[BT_ORDERS_SNAIVE]);
+	if (f->sum->has_amount && backtest_series(f->v + f->n, nb, season,
+	                                          &f->bt[BT_REVENUE_ARIMA],
+	                                          &f->bt[BT_REVENUE_SNAIVE]) == REBUY_ENOMEM)
+		st = REBUY_ENOMEM;
+	double c[FC_H];
+	struct rebuy_error err = {0};
+	enum rebuy_status sc = rebuy_clv_orders_forecast(f->o, f->sum, nb, FC_H, season, 0.95,
+	                                                 f->n_threads, c, NULL, NULL, &err);
+	if (!sc)
+		rebuy_forecast_accuracy(f->v, nb, (size_t)season < nb ? season : 1, f->v + nb, c,
+		                        FC_H, &f->bt[BT_ORDERS_CLV]);
+	f->has_bt = 1;
+	return sc == REBUY_ENOMEM ? REBUY_ENOMEM : st;
+}
+
 /* The three forecasts. A model that cannot be fitted leaves its chart or
  * line out; running out of memory fails the report. */
 static void *compute_all(void *arg)
@@ -102,6 +154,8 @@ static void *compute_all(void *arg)
 	for (int k = 0; k < 3; k++)
 		if (st[k] == REBUY_ENOMEM)
 			f->st = REBUY_ENOMEM;
+	if (f->n >= FC_MIN_PERIODS + FC_H && backtest(f, season) == REBUY_ENOMEM)
+		f->st = REBUY_ENOMEM;
 	f->done = 1;
 	return NULL;
 }
@@ -276,6 +330,55 @@ static void table(struct rpt *x, const char *const *labels, size_t n, const stru
 	rpt_puts(x, "</tbody></table></div>\n");
 }
 
+/* How each method did on the held-out periods: MAPE and MASE, the raw
+ * values in value=. */
+static void backtest_table(struct rpt *x, const struct rpt_forecast *f,
+                           const char *const *labels)
+{
+	static const char *const en[BT_ROWS] = {"Orders, ARIMA", "Orders, lifetime model",
+	                                        "Orders, seasonal naive", "Revenue, ARIMA",
+	                                        "Revenue, seasonal naive"};
+	static const char *const ru[BT_ROWS] = {"Заказы, ARIMA", "Заказы, модель клиентов",
+	                                        "Заказы, сезонный наивный", "Выручка, ARIMA",
+	                                        "Выручка, сезонный наивный"};
+	static const char *const key[BT_ROWS] = {"orders_arima", "orders_clv", "orders_snaive",
+	                                         "revenue_arima", "revenue_snaive"};
+	size_t nb = f->n - FC_H;
+	rpt_printf(x, "<h3>%s</h3><p class=\"rb-note\">", tr(x, "How the forecasts did",
+	                                                      "Как прогнозы справились"));
+	rpt_text(x, tr(x, "The last 6 complete periods (", "Последние 6 полных периодов ("));
+	rpt_text(x, labels[nb]);
+	rpt_text(x, " – ");
+	rpt_text(x, labels[f->n - 1]);
+	rpt_text(x, tr(x,
+	               ") held out and forecast from the ones before, as rebuy forecast "
+	               "--backtest 6 does. MAPE: the mean absolute error in % of the actual "
+	               "values; MASE: the mean absolute error over that of the seasonal naive "
+	               "forecast within the fitted periods (below 1: better than it).",
+	               ") отложены и спрогнозированы по предыдущим, как в rebuy forecast "
+	               "--backtest 6. MAPE — средняя абсолютная ошибка в % от факта; MASE — "
+	               "средняя абсолютная ошибка, делённая на ошибку сезонного наивного "
+	               "прогноза внутри обучающих периодов (меньше 1 — лучше него)."));
+	rpt_printf(x,
+	           "</p><div class=\"rb-table-wrap\"><table class=\"rb-table\" "
+	           "data-table=\"forecast-backtest\"><thead><tr><th>%s</th><th>MAPE</th>"
+	           "<th>MASE</th></tr></thead><tbody>\n",
+	           tr(x, "Forecast", "Прогноз"));
+	for (int k = 0; k < BT_ROWS; k++) {
+		const struct rebuy_accuracy *a = &f->bt[k];
+		if (isnan(a->mape) && isnan(a->mase))
+			continue;
+		rpt_printf(x, "<tr data-row=\"%s\"><td>", key[k]);
+		rpt_text(x, tr(x, en[k], ru[k]));
+		rpt_printf(x, "</td><td><data value=\"%.17g\">", a->mape);
+		rpt_text(x, rpt_num(x, a->mape / 100, REBUY_NUM_PERCENT, 1));
+		rpt_printf(x, "</data></td><td><data value=\"%.17g\">", a->mase);
+		rpt_text(x, rpt_num(x, a->mase, REBUY_NUM_DECIMAL, 2));
+		rpt_puts(x, "</data></td></tr>\n");
+	}
+	rpt_puts(x, "</tbody></table></div>\n");
+}
+
 void rpt_sec_forecast(struct rpt *x)
 {
 	const struct rebuy_summary *s = x->sum;
@@ -313,6 +416,8 @@ void rpt_sec_forecast(struct rpt *x)
 	rpt_puts(x, "</div>\n");
 	if (fc[0].ok)
 		table(x, labels, n, &fc[0], &fc[1], fc[2].ok ? &fc[2] : NULL);
+	if (f->has_bt)
+		backtest_table(x, f, labels);
 	rpt_note(x, tr(x,
 	               "Seasonal ARIMA chosen by AICc (Hyndman-Khandakar), fitted to the "
 	               "complete periods; the band is the 95% prediction interval. The "
