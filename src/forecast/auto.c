@@ -158,6 +158,46 @@ static int try_order(struct search *s, int p, int q, int P, int Q, int constant)
 	return 0;
 }
 
+/* A series whose differences (d, D) do not vary at all, e.g. a constant
+ * one: as R's auto.arima, the (0,d,0)(0,D,0) model with the differences'
+ * value as its mean or drift (none when it is 0) and no innovation
+ * variance. A likelihood fit would divide by that zero; this model's
+ * residuals are all 0, its forecast continues the series exactly with an
+ * interval of width 0, and its log-likelihood is +inf (AIC -inf). */
+static enum rebuy_status exact_model(const double *x, size_t n, int d, int D, int m, double c,
+                                     size_t n_used, struct rebuy_arima **out,
+                                     struct rebuy_error *err)
+{
+	struct rebuy_arima *f = rebuy__calloc(1, sizeof *f);
+	double *xs = rebuy__malloc(sizeof(double) * n);
+	double *res = rebuy__calloc(n_used ? n_used : 1, sizeof(double));
+	if (!f || !xs || !res) {
+		rebuy__free(f);
+		rebuy__free(xs);
+		rebuy__free(res);
+		return rebuy_error_set(err, REBUY_ENOMEM, "auto arima: out of memory");
+	}
+	memcpy(xs, x, sizeof(double) * n);
+	f->order = (struct rebuy_arima_order){0, d, 0, 0, D, 0, m, d + D < 2 && c != 0};
+	f->method = REBUY_ARIMA_CSS_ML;
+	if (f->order.has_constant) {
+		/* a drift is per time step: a seasonal difference holds m of them */
+		f->coef[0] = d + D == 1 && D == 1 ? c / m : c;
+		f->n_coef = 1;
+	}
+	f->loglik = INFINITY;
+	f->sigma2 = f->sigma2_ml = 0;
+	f->aic = f->aicc = f->bic = -INFINITY;
+	f->n = n;
+	f->n_used = n_used;
+	f->is_converged = 1;
+	f->is_hessian_ok = 1;
+	f->x = xs;
+	f->resid = res;
+	*out = f;
+	return REBUY_OK;
+}
+
 enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima_auto_options *opt,
                                    struct rebuy_arima **out, struct rebuy_error *err)
 {
@@ -219,6 +259,7 @@ enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima
 	for (size_t i = 1; i < len; i++)
 		if (dx[i] != dx[0])
 			constant_dx = 0;
+	double dx0 = len > 0 ? dx[0] : 0;
 	rebuy__free(dx);
 	if (len == 0)
 		return rebuy_error_set(
@@ -227,6 +268,10 @@ enum rebuy_status rebuy_arima_auto(const double *x, size_t n, struct rebuy_arima
 	s.m = m;
 	s.d = d;
 	s.D = D;
+	if (constant_dx && (d + D < 2 || dx0 == 0)) {
+		opt->n_tried = 1;
+		return exact_model(x, n, d, D, m, dx0, len, out, err);
+	}
 	if (constant_dx) {
 		/* a differenced series without variation: the plain (0,d,0)(0,D,0) */
 		struct rebuy_arima_order o = {0, d, 0, 0, D, 0, m, d + D < 2};

@@ -90,7 +90,8 @@ static enum rebuy_status arima_of(const double *hist, size_t n, int season, stru
 		else
 			snprintf(out->model, sizeof out->model, "ARIMA(%d,%d,%d)", r->p, r->d, r->q);
 		size_t len = strlen(out->model);
-		snprintf(out->model + len, sizeof out->model - len, ", AICc %.1f", fit->aicc);
+		if (isfinite(fit->aicc)) /* not for a series without variation */
+			snprintf(out->model + len, sizeof out->model - len, ", AICc %.1f", fit->aicc);
 	}
 	rebuy_arima_free(fit);
 	return st;

@@ -265,6 +265,50 @@ static void test_forecast__clv_forecast_adds_up_to_the_published_cet(void **stat
 	                 REBUY_EARG);
 }
 
+/* A series whose differences do not vary: a constant, all zeros, a line
+ * and a repeating season of 4. auto.arima (as R's) returns the plain
+ * (0,d,0)(0,D,0) with the differences' value as mean or drift and no
+ * innovation variance; the forecast continues the series exactly (1e-9)
+ * with an interval of width 0, where a likelihood fit used to fail on the
+ * zero variance (rebuy forecast stopped on a shop's all-zero repeat
+ * revenue). */
+static void test_forecast__series_without_variation_continue_exactly(void **state)
+{
+	(void)state;
+	enum { N = 24, H = 5 };
+	double x[4][N];
+	static const double season[4] = {3, 7, 1, 5};
+	for (int t = 0; t < N; t++) {
+		x[0][t] = 5;
+		x[1][t] = 0;
+		x[2][t] = 3 + 2 * t;
+		x[3][t] = season[t % 4];
+	}
+	const int m[4] = {1, 1, 1, 4};
+	for (int k = 0; k < 4; k++) {
+		struct rebuy_arima_auto_options o;
+		rebuy_arima_auto_options_init(&o);
+		o.m = (size_t)m[k];
+		struct rebuy_arima *fit = NULL;
+		struct rebuy_error err = {0};
+		assert_int_equal(rebuy_arima_auto(x[k], N, &o, &fit, &err), REBUY_OK);
+		double f[H], lo[H], hi[H];
+		assert_int_equal(rebuy_arima_forecast(fit, H, 0.95, f, lo, hi, &err), REBUY_OK);
+		for (int j = 0; j < H; j++) {
+			int t = N + j;
+			double want = k == 0 ? 5 : k == 1 ? 0 : k == 2 ? 3 + 2 * t : season[t % 4];
+			assert_double_equal(f[j], want, 1e-9);
+			assert_double_equal(lo[j], want, 1e-9);
+			assert_double_equal(hi[j], want, 1e-9);
+		}
+		if (k <= 1) {
+			assert_int_equal(fit->order.p + fit->order.d + fit->order.q, 0);
+			assert_int_equal(fit->order.has_constant, k == 0);
+		}
+		rebuy_arima_free(fit);
+	}
+}
+
 /* The BG/NBD family's base is computed once per distinct (x, T) and
  * P(alive) once per customer; the sums must be the bits of the plain loop
  * over rebuy_clv_expected_purchases, in row order. 6,000 customers on
@@ -576,6 +620,7 @@ int main(void)
 	        cmocka_unit_test(test_forecast__auto_arima_airpassengers),
 	        cmocka_unit_test(test_forecast__airline_model_on_the_logs),
 	        cmocka_unit_test(test_forecast__clv_forecast_adds_up_to_the_published_cet),
+	        cmocka_unit_test(test_forecast__series_without_variation_continue_exactly),
 	        cmocka_unit_test(test_forecast__clv_base_by_history_is_the_plain_sum),
 	        cmocka_unit_test(test_forecast__clv_orders_forecast_is_its_parts),
 	        cmocka_unit_test(test_forecast__clv_intervals_simulate_the_expectation),
