@@ -85,7 +85,7 @@ static enum rebuy_status base_by_history(const struct rebuy_clv_fit *fit,
 {
 	const double *p = fit->est.params;
 	int mbg = fit->model == REBUY_CLV_MBGNBD;
-	size_t cap = 1024, used = 0, n_vals = 0, cap_vals = 256;
+	size_t cap = 1024, n_vals = 0, cap_vals = 256;
 	struct hist_key *slots = rebuy__malloc(cap * sizeof *slots);
 	double *vals = rebuy__malloc(cap_vals * h * sizeof *vals);
 	if (!slots || !vals)
@@ -96,7 +96,7 @@ static enum rebuy_status base_by_history(const struct rebuy_clv_fit *fit,
 		cum[k] = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		double x = d->x[i], T = d->T[i];
-		if (2 * (used + 1) > cap) {
+		if (2 * (n_vals + 1) > cap) {
 			size_t ncap = cap * 2;
 			struct hist_key *ns = rebuy__malloc(ncap * sizeof *ns);
 			if (!ns)
@@ -134,7 +134,6 @@ static enum rebuy_status base_by_history(const struct rebuy_clv_fit *fit,
 				vals[n_vals * h + k] = mbg ? rebuy__mbgnbd_cet_alive(p, x, T, t_end[k])
 				                           : rebuy__bgnbd_cet_alive(p, x, T, t_end[k]);
 			n_vals++;
-			used++;
 		}
 		const double *v = vals + slots[q].at;
 		double alive = exp(mbg ? rebuy__mbgnbd_log_palive(p, x, d->t_x[i], T)

@@ -8,8 +8,8 @@
  *
  * The forecasts need only the orders and the summary, so with more than
  * one thread they are computed on a thread of their own while the
- * lifetime-model section fits its candidates (rpt_forecast_start, after
- * the summary), and the section waits for them; their results do not
+ * lifetime-model section fits its candidates (rpt_forecast_start, before
+ * those fits), and the section waits for them; their results do not
  * depend on where they ran. */
 #include <math.h>
 #include <pthread.h>

@@ -63,7 +63,7 @@ struct rpt {
 	struct rebuy_cohorts *ltv; /* realized LTV; NULL without amounts */
 	struct rebuy_rfm *rfm;
 	struct rpt_model m;
-	struct rpt_forecast *fc; /* forecast_doc.c: started after the summary */
+	struct rpt_forecast *fc; /* forecast_doc.c: started before the model's fits */
 
 	char **period_labels; /* of sum->periods, a '*' after a partial one */
 
