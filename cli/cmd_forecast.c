@@ -25,6 +25,7 @@ enum {
 	OPT_VALUE,
 	OPT_SEASON,
 	OPT_METHOD,
+	OPT_MODEL,
 };
 
 static const struct cli_opt own_opts[] = {
@@ -46,6 +47,8 @@ static const struct cli_opt own_opts[] = {
         {"method", "LIST", OPT_METHOD,
          "any of arima, ets (exponential smoothing) and snaive, comma-separated (default "
          "arima,snaive)"},
+        {"model", "M", OPT_MODEL,
+         "the lifetime model of the clv rows: bgnbd (default), mbgnbd or pnbd"},
         CLI_OPT_END,
 };
 
@@ -57,8 +60,8 @@ static const struct cli_command_help help = {
         "chosen by AICc (Hyndman-Khandakar stepwise search, exact maximum likelihood), with\n"
         "--method ets exponential smoothing chosen by AICc (ETS, maximum likelihood), and the\n"
         "seasonal naive forecast, each with a prediction interval at --level, and for orders\n"
-        "the customer-lifetime forecast (BG/NBD repeat purchases of the base plus forecast new\n"
-        "customers). A period cut off\n"
+        "the customer-lifetime forecast (--model's repeat purchases of the base plus forecast\n"
+        "new customers). A period cut off\n"
         "by the end of the data is left out. --backtest K instead holds out the last K periods\n"
         "and prints MAPE, sMAPE and MASE (scaled by the in-sample seasonal naive) of each\n"
         "method side by side. Definitions: docs/forecast.md.",
@@ -73,6 +76,7 @@ struct ctx {
 	const char *series, *value;
 	int season; /* 0: by period */
 	int arima, snaive, ets;
+	enum rebuy_clv_model model; /* of the clv rows */
 };
 
 static int whole(const char *opt, const char *v, unsigned long lo, unsigned long hi,
@@ -136,6 +140,14 @@ static int own(void *ud, int id, const char *v)
 		x->ets = strstr(v, "ets") != NULL;
 		if (!x->arima && !x->snaive && !x->ets) {
 			cli_error("--method: '%s' names none of arima, ets and snaive", v);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case OPT_MODEL:
+		if (rebuy_clv_model_from_name(v, &x->model, &err) != REBUY_OK ||
+		    (x->model != REBUY_CLV_BGNBD && x->model != REBUY_CLV_MBGNBD &&
+		     x->model != REBUY_CLV_PNBD)) {
+			cli_error("--model: '%s' is not bgnbd, mbgnbd or pnbd", v);
 			return EXIT_USAGE;
 		}
 		return 0;
@@ -251,7 +263,7 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	for (size_t i = 0; i < 3 * h; i++)
 		fc[i] = NAN;
 	if (st == REBUY_OK && has_clv)
-		st = rebuy_clv_orders_forecast(r->orders, r->sum, n, h, r->m, x->level,
+		st = rebuy_clv_orders_forecast(r->orders, r->sum, n, h, r->m, x->model, x->level,
 		                               r->n_threads, fc,
 		                               x->backtest ? NULL : fc + h,
 		                               x->backtest ? NULL : fc + 2 * h, err);
@@ -306,7 +318,7 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 		const double *f = buf + 3 * h * slot[meth];
 		const char *label_model = meth == 0   ? model
 		                          : meth == 1 ? ets_model
-		                          : meth == 3 ? "BG/NBD"
+		                          : meth == 3 ? rebuy_clv_model_title(x->model)
 		                                      : "";
 		for (size_t i = 0; i < h; i++) {
 			char label[32];
@@ -365,7 +377,7 @@ int cmd_forecast(int argc, char **argv)
 {
 	struct cli_common c;
 	cli_common_init(&c, "forecast");
-	struct ctx x = {REBUY_PERIOD_MONTH, 12, 0, 0.95, NULL, NULL, 0, 1, 1, 0};
+	struct ctx x = {REBUY_PERIOD_MONTH, 12, 0, 0.95, NULL, NULL, 0, 1, 1, 0, REBUY_CLV_BGNBD};
 	int r = cli_parse(argc, argv, &c, &help, own, &x);
 	if (r)
 		return r < 0 ? EXIT_OK : r;

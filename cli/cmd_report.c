@@ -32,7 +32,7 @@ static const struct cli_opt own_opts[] = {
          "week, month (default), quarter or year: the period charts' and cohorts' unit"},
         {"model", "M", OPT_MODEL,
          "bgnbd, mbgnbd or pnbd (default: the better of BG/NBD and Pareto/NBD on a holdout, "
-         "else by likelihood)"},
+         "else by likelihood; the forecast's lifetime model then is BG/NBD)"},
         {"calibration-end", "DATE", OPT_CAL_END,
          "the last day of the holdout check's calibration period (default: two thirds into the "
          "history when it spans 16 weeks or more)"},

@@ -39,6 +39,8 @@ enum rebuy_clv_model {
 
 /* "bgnbd", "mbgnbd", "pnbd", "bgbb", "sbg". */
 const char *rebuy_clv_model_name(enum rebuy_clv_model model);
+/* As people write them: "BG/NBD", "MBG/NBD", "Pareto/NBD", "BG/BB", "sBG". */
+const char *rebuy_clv_model_title(enum rebuy_clv_model model);
 enum rebuy_status rebuy_clv_model_from_name(const char *name, enum rebuy_clv_model *out,
                                             struct rebuy_error *err);
 

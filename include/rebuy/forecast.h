@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rebuy/clv.h"
 #include "rebuy/error.h"
 
 #ifdef __cplusplus
@@ -279,23 +280,24 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
                                               double *sim_mean, struct rebuy_error *err);
 
 /* The lifetime model's forecast of orders (purchase days) in the h periods
- * after the first n periods of sum, which was made from orders: the BG/NBD
- * fitted to the customers as they stood at the end of period n and their
- * expected purchases, plus new customers forecast by automatic ARIMA
+ * after the first n periods of sum, which was made from orders: the model
+ * (REBUY_CLV_BGNBD, MBGNBD or PNBD) fitted to the customers as they stood
+ * at the end of period n and their expected purchases, plus new customers
+ * forecast by automatic ARIMA
  * (season m, 1 for none) on the summary's new-customer series, each with
  * its first and expected repeat purchases (rebuy_clv_forecast). With lo and
  * hi (both or neither), the central `level` prediction interval of
  * rebuy_clv_forecast_interval, seed 1, 100 to 1000 paths (about ten million
  * customer futures in all). n_threads: the fit's (0: all CPUs; the result
  * does not depend on it). REBUY_EARG for n outside 1..sum->n_periods,
- * h = 0, a bad level; the fit's and the ARIMA's errors. */
+ * h = 0, a bad level or another model; the fit's and the ARIMA's errors. */
 struct rebuy_orders;
 struct rebuy_summary;
 enum rebuy_status rebuy_clv_orders_forecast(const struct rebuy_orders *orders,
                                             const struct rebuy_summary *sum, size_t n, size_t h,
-                                            int m, double level, unsigned n_threads,
-                                            double *mean, double *lo, double *hi,
-                                            struct rebuy_error *err);
+                                            int m, enum rebuy_clv_model model, double level,
+                                            unsigned n_threads, double *mean, double *lo,
+                                            double *hi, struct rebuy_error *err);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "core/rng.h"
 #include "model/bgnbd.h"
+#include "model/pnbd.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
 #include "rebuy/forecast.h"
@@ -166,6 +167,17 @@ enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
 	if (fit->model == REBUY_CLV_BGNBD || fit->model == REBUY_CLV_MBGNBD) {
 		if ((st = base_by_history(fit, d, t_end, h, base, err)))
 			return st;
+	} else if (fit->model == REBUY_CLV_PNBD) {
+		/* P(alive) once per customer, the rest is a closed form */
+		const double *p = fit->est.params;
+		for (size_t k = 0; k < h; k++)
+			base[k] = 0;
+		for (size_t i = 0; i < d->n; i++) {
+			double lpa = rebuy__pnbd_log_palive(p, d->x[i], d->t_x[i], d->T[i]);
+			for (size_t k = 0; k < h; k++)
+				base[k] += d->w[i] * rebuy__pnbd_cet_from(p, lpa, d->x[i], d->T[i],
+				                                          t_end[k]);
+		}
 	} else {
 		for (size_t k = 0; k < h; k++) {
 			double cum = 0;
@@ -413,14 +425,18 @@ enum rebuy_status rebuy_clv_forecast_interval(const struct rebuy_clv_fit *fit,
 
 enum rebuy_status rebuy_clv_orders_forecast(const struct rebuy_orders *orders,
                                             const struct rebuy_summary *sum, size_t n, size_t h,
-                                            int m, double level, unsigned n_threads,
-                                            double *mean, double *lo, double *hi,
-                                            struct rebuy_error *err)
+                                            int m, enum rebuy_clv_model model, double level,
+                                            unsigned n_threads, double *mean, double *lo,
+                                            double *hi, struct rebuy_error *err)
 {
 	if (!orders || !sum || !mean || n == 0 || n > sum->n_periods || h == 0 || m < 1)
 		return rebuy_error_set(err, REBUY_EARG,
 		                       "clv forecast: no orders, or %zu periods of %zu", n,
 		                       sum ? sum->n_periods : 0);
+	if (model != REBUY_CLV_BGNBD && model != REBUY_CLV_MBGNBD && model != REBUY_CLV_PNBD)
+		return rebuy_error_set(err, REBUY_EARG,
+		                       "clv forecast: the model is bgnbd, mbgnbd or pnbd, not %s",
+		                       rebuy_clv_model_name(model));
 	if ((lo || hi) && !(lo && hi && level > 0 && level < 1))
 		return rebuy_error_set(err, REBUY_EARG,
 		                       "clv forecast: an interval needs lo, hi and a level in (0, 1)");
@@ -439,7 +455,7 @@ enum rebuy_status rebuy_clv_orders_forecast(const struct rebuy_orders *orders,
 		goto out;
 	struct rebuy_clv_fit_options fo;
 	rebuy_clv_fit_options_init(&fo);
-	fo.model = REBUY_CLV_BGNBD;
+	fo.model = model;
 	fo.n_threads = n_threads;
 	struct rebuy_clv_fit fit;
 	if ((st = rebuy_clv_fit(d, &fo, &fit, err)))

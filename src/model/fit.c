@@ -34,6 +34,13 @@ const char *rebuy_clv_model_name(enum rebuy_clv_model m)
 	return (unsigned)m < REBUY_CLV_MODEL_COUNT ? model_names[m] : "?";
 }
 
+const char *rebuy_clv_model_title(enum rebuy_clv_model m)
+{
+	static const char *const titles[REBUY_CLV_MODEL_COUNT] = {"BG/NBD", "MBG/NBD",
+	                                                          "Pareto/NBD", "BG/BB", "sBG"};
+	return (unsigned)m < REBUY_CLV_MODEL_COUNT ? titles[m] : "?";
+}
+
 enum rebuy_status rebuy_clv_model_from_name(const char *name, enum rebuy_clv_model *out,
                                             struct rebuy_error *err)
 {

@@ -380,15 +380,19 @@ double rebuy__pnbd_expected(const double *p, double t)
 	return p[0] / p[1] * p[3] * power_integral(p[2] - 1, t, p[3]);
 }
 
+double rebuy__pnbd_cet_from(const double *p, double lpa, double x, double T, double t)
+{
+	if (!(t >= 0) || !isfinite(t) || isnan(lpa))
+		return NAN;
+	double bT = p[3] + T;
+	return exp(lpa) * (p[0] + x) / (p[1] + T) * bT * power_integral(p[2] - 1, t, bT);
+}
+
 double rebuy__pnbd_cet(const double *p, double x, double t_x, double T, double t)
 {
 	if (!(t >= 0) || !isfinite(t))
 		return NAN;
-	double lpa = rebuy__pnbd_log_palive(p, x, t_x, T);
-	if (isnan(lpa))
-		return NAN;
-	double bT = p[3] + T;
-	return exp(lpa) * (p[0] + x) / (p[1] + T) * bT * power_integral(p[2] - 1, t, bT);
+	return rebuy__pnbd_cet_from(p, rebuy__pnbd_log_palive(p, x, t_x, T), x, T, t);
 }
 
 /* P(X(t) = n) for a customer alive at time 0 with lambda ~ Gamma(r, alpha),

@@ -38,6 +38,9 @@ double rebuy__pnbd_ll(const double *p, double x, double t_x, double T);
 double rebuy__pnbd_log_palive(const double *p, double x, double t_x, double T);
 /* E[purchases in (T, T + t] | x, t_x, T]. */
 double rebuy__pnbd_cet(const double *p, double x, double t_x, double T, double t);
+/* The same from lpa = rebuy__pnbd_log_palive(p, x, t_x, T), bit for bit:
+ * several horizons of one customer need P(alive) once. */
+double rebuy__pnbd_cet_from(const double *p, double lpa, double x, double T, double t);
 /* E[X(t)] for a new customer. */
 double rebuy__pnbd_expected(const double *p, double t);
 /* P(X(t) = n) for a new customer; 0 for n < 0. */

@@ -1,8 +1,9 @@
 /* The report's forecast section: the complete periods' orders and revenue
  * with the automatic ARIMA forecast of the next periods (include/rebuy/
  * forecast.h, docs/forecast.md) and its 95 % prediction interval as a band;
- * for orders also the lifetime model's forecast (the BG/NBD's expected
- * purchases of the base plus forecast new customers) with its interval.
+ * for orders also the lifetime model's forecast (BG/NBD, or the report's
+ * --model: the expected purchases of the base plus forecast new customers)
+ * with its interval.
  * A table below the charts gives the numbers, as rebuy forecast prints
  * them (--horizon 6, the report's period).
  *
@@ -59,6 +60,7 @@ struct rpt_forecast {
 	size_t n;           /* complete periods */
 	double *v;          /* their orders, then revenue */
 	unsigned n_threads; /* the lifetime model's fit's */
+	enum rebuy_clv_model model; /* the report's --model when given, else BG/NBD */
 	struct fc fc[3];    /* orders, lifetime model, revenue */
 	/* the backtest: the last FC_H complete periods held out and forecast
 	 * from the ones before, as rebuy forecast --backtest 6; NaN where a
@@ -134,8 +136,8 @@ static enum rebuy_status backtest(struct rpt_forecast *f, int season)
 	}
 	double c[FC_H];
 	struct rebuy_error err = {0};
-	enum rebuy_status sc = rebuy_clv_orders_forecast(f->o, f->sum, nb, FC_H, season, 0.95,
-	                                                 f->n_threads, c, NULL, NULL, &err);
+	enum rebuy_status sc = rebuy_clv_orders_forecast(f->o, f->sum, nb, FC_H, season, f->model,
+	                                                 0.95, f->n_threads, c, NULL, NULL, &err);
 	if (!sc)
 		rebuy_forecast_accuracy(f->v, nb, (size_t)season < nb ? season : 1, f->v + nb, c,
 		                        FC_H, &f->bt[BT_ORDERS_CLV]);
@@ -157,9 +159,10 @@ static void *compute_all(void *arg)
 	 * model to the orders); otherwise the chart shows ARIMA alone */
 	struct rebuy_error err = {0};
 	double *c = f->fc[1].f;
-	st[1] = rebuy_clv_orders_forecast(f->o, s, f->n, FC_H, season, 0.95, f->n_threads, c,
-	                                  c + FC_H, c + 2 * FC_H, &err);
+	st[1] = rebuy_clv_orders_forecast(f->o, s, f->n, FC_H, season, f->model, 0.95,
+	                                  f->n_threads, c, c + FC_H, c + 2 * FC_H, &err);
 	f->fc[1].ok = st[1] == REBUY_OK;
+	snprintf(f->fc[1].model, sizeof f->fc[1].model, "%s", rebuy_clv_model_title(f->model));
 	for (int k = 0; k < 3; k++)
 		if (st[k] == REBUY_ENOMEM)
 			f->st = REBUY_ENOMEM;
@@ -192,6 +195,7 @@ void rpt_forecast_start(struct rpt *x)
 	f->sum = s;
 	f->n = n;
 	f->v = v;
+	f->model = x->opt.has_model ? x->opt.model : REBUY_CLV_BGNBD;
 	unsigned threads = x->opt.n_threads ? x->opt.n_threads : rebuy__cpu_count();
 	f->n_threads = threads;
 	x->fc = f;
@@ -282,8 +286,9 @@ static void chart_one(struct rpt *x, const double *hist, size_t n, const char *c
 	                        .series = cs,
 	                        .y = {.fmt = REBUY_NUM_COMPACT}};
 	char cap[160];
-	snprintf(cap, sizeof cap, "%s%s", arima->model,
-	         clv ? tr(x, "; lifetime model: BG/NBD", "; модель клиентов: BG/NBD") : "");
+	snprintf(cap, sizeof cap, "%s%s%s", arima->model,
+	         clv ? tr(x, "; lifetime model: ", "; модель клиентов: ") : "",
+	         clv ? clv->model : "");
 	rpt_figure(x, &c, cap);
 	rebuy__free(y);
 }
@@ -444,21 +449,28 @@ void rpt_sec_forecast(struct rpt *x)
 	               "периодам; полоса — 95% интервал прогноза. Графики и таблица "
 	               "обрезают прогнозы на 0: заказы и выручка не бывают меньше. См. "
 	               "docs/forecast.md."));
-	if (fc[1].ok)
-		rpt_note(x, tr(x,
-		               "The lifetime-model forecast of orders: the BG/NBD fitted to "
-		               "the customers as they stood at the end of the last complete "
-		               "period, their expected purchases, plus new customers "
-		               "forecast by ARIMA with their first and repeat purchases; the "
-		               "interval simulates the customers' futures. The table holds "
-		               "what rebuy forecast --horizon 6 prints in its arima and clv "
-		               "rows, cut at 0.",
-		               "Прогноз заказов по модели жизни клиента: BG/NBD по клиентам на "
-		               "конец последнего полного периода, их ожидаемые покупки и "
-		               "новые клиенты по прогнозу ARIMA с их первыми и повторными "
-		               "покупками; интервал моделирует будущее клиентов. В таблице "
-		               "то же, что печатает rebuy forecast --horizon 6 в строках arima "
-		               "и clv, обрезанное на 0."));
+	if (fc[1].ok) {
+		char note[640];
+		if (x->lang == REBUY_LANG_RU)
+			snprintf(note, sizeof note,
+			         "Прогноз заказов по модели жизни клиента: модель %s по клиентам на "
+			         "конец последнего полного периода, их ожидаемые покупки и новые "
+			         "клиенты по прогнозу ARIMA с их первыми и повторными покупками; "
+			         "интервал моделирует будущее клиентов. В таблице то же, что печатает "
+			         "rebuy forecast --horizon 6 --model %s в строках arima и clv, "
+			         "обрезанное на 0.",
+			         fc[1].model, rebuy_clv_model_name(f->model));
+		else
+			snprintf(note, sizeof note,
+			         "The lifetime-model forecast of orders: the %s model fitted to the "
+			         "customers as they stood at the end of the last complete period, "
+			         "their expected purchases, plus new customers forecast by ARIMA with "
+			         "their first and repeat purchases; the interval simulates the "
+			         "customers' futures. The table holds what rebuy forecast --horizon 6 "
+			         "--model %s prints in its arima and clv rows, cut at 0.",
+			         fc[1].model, rebuy_clv_model_name(f->model));
+		rpt_note(x, note);
+	}
 out:
 	rebuy__free(lab);
 	rebuy__free(labels);

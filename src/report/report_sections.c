@@ -907,16 +907,6 @@ static void sec_rfm(struct rpt *x)
 #define SCATTER_MAX 1500
 #define WINBACK_P_ALIVE 0.3
 
-static const char *model_label(enum rebuy_clv_model m)
-{
-	switch (m) {
-	case REBUY_CLV_BGNBD: return "BG/NBD";
-	case REBUY_CLV_MBGNBD: return "MBG/NBD";
-	case REBUY_CLV_PNBD: return "Pareto/NBD";
-	default: return rebuy_clv_model_name(m);
-	}
-}
-
 /* Indices of the top n entries by key (descending, ties by entry order),
  * among those keep() accepts; returns how many. */
 static size_t top_by(const double *key, const unsigned char *keep, size_t n_all, size_t *out,
@@ -972,7 +962,7 @@ static void customer_table(struct rpt *x, const size_t *rows, size_t n)
 static void model_choice(struct rpt *x)
 {
 	const struct rpt_model *m = &x->m;
-	const char *name = model_label(m->cand[m->chosen]);
+	const char *name = rebuy_clv_model_title(m->cand[m->chosen]);
 	rpt_puts(x, "<p class=\"rb-big\">");
 	if (x->opt.has_model)
 		rpt_printf(x, "%s <b>%s</b>.", tr(x, "The model asked for:", "Выбранная модель:"), name);
@@ -996,7 +986,7 @@ static void model_choice(struct rpt *x)
 	           tr(x, "Candidate", "Кандидат"), tr(x, "Log-likelihood", "Лог-правдоподобие"),
 	           tr(x, "Holdout MAE", "MAE на контроле"), tr(x, "Holdout RMSE", "RMSE на контроле"));
 	for (size_t i = 0; i < m->n_cand; i++) {
-		rpt_printf(x, "<tr><td>%s%s</td>", model_label(m->cand[i]),
+		rpt_printf(x, "<tr><td>%s%s</td>", rebuy_clv_model_title(m->cand[i]),
 		           i == m->chosen ? " \xe2\x9c\x93" : "");
 		if (m->cand_ok[i] || (m->has_holdout == 0 && i == m->chosen))
 			rpt_printf(x, "<td>%s</td><td>%s</td><td>%s</td></tr>",

@@ -310,10 +310,11 @@ static void test_forecast__series_without_variation_continue_exactly(void **stat
 }
 
 /* The BG/NBD family's base is computed once per distinct (x, T) and
- * P(alive) once per customer; the sums must be the bits of the plain loop
- * over rebuy_clv_expected_purchases, in row order. 6,000 customers on
- * 1,200 distinct (x, T) (so the table grows twice) with t_x all different,
- * for BG/NBD and MBG/NBD. */
+ * P(alive) once per customer, Pareto/NBD's with P(alive) once per
+ * customer; the sums must be the bits of the plain loop over
+ * rebuy_clv_expected_purchases, in row order. 6,000 customers on 1,200
+ * distinct (x, T) (so the table grows twice) with t_x all different, for
+ * BG/NBD, MBG/NBD and Pareto/NBD (CDNOW's published parameters). */
 static void test_forecast__clv_base_by_history_is_the_plain_sum(void **state)
 {
 	(void)state;
@@ -332,9 +333,11 @@ static void test_forecast__clv_base_by_history_is_the_plain_sum(void **state)
 	d.n = N;
 	d.x = x, d.t_x = tx, d.T = T, d.w = w;
 	double ts[4] = {0, 4.3, 8.6, 13}, te[4] = {4.3, 8.6, 13, 30};
-	const enum rebuy_clv_model models[2] = {REBUY_CLV_BGNBD, REBUY_CLV_MBGNBD};
-	for (int m = 0; m < 2; m++) {
-		struct rebuy_clv_fit fit = clv_fit_of(models[m], cdnow_bgnbd);
+	const enum rebuy_clv_model models[3] = {REBUY_CLV_BGNBD, REBUY_CLV_MBGNBD, REBUY_CLV_PNBD};
+	static const double cdnow_pnbd[4] = {0.553, 10.58, 0.606, 11.67};
+	for (int m = 0; m < 3; m++) {
+		struct rebuy_clv_fit fit =
+		        clv_fit_of(models[m], models[m] == REBUY_CLV_PNBD ? cdnow_pnbd : cdnow_bgnbd);
 		double base[4], want[4], prev = 0;
 		struct rebuy_error err = {0};
 		assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, te, 4, NULL, base, NULL, &err),
@@ -394,7 +397,7 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 	assert_true(s->periods[8].is_partial && !s->periods[7].is_partial);
 
 	double mean[3], lo[3], hi[3], lo2[3], hi2[3];
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, hi, &err),
 	                 REBUY_OK);
 
 	struct rebuy_clv_data *d = NULL;
@@ -427,27 +430,46 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 		assert_double_equal(mean[k], want, 1e-9 * want);
 		assert_true(lo[k] <= mean[k] && mean[k] <= hi[k] && lo[k] < hi[k]);
 	}
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean, lo2, hi2, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo2, hi2, &err),
 	                 REBUY_OK);
 	assert_memory_equal(lo, lo2, sizeof lo);
 	assert_memory_equal(hi, hi2, sizeof hi);
 	/* no interval asked for: the same forecast */
 	double mean2[3];
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean2, NULL, NULL, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean2, NULL, NULL, &err),
 	                 REBUY_OK);
 	assert_memory_equal(mean, mean2, sizeof mean);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 0, 3, 12, 0.9, 1, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 0, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, hi, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 10, 3, 12, 0.9, 1, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 10, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, hi, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 0.9, 1, mean, lo, NULL, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, NULL, &err),
 	                 REBUY_EARG);
 	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, 1.5, 1, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 1.5, 1, mean, lo, hi, &err),
 	                 REBUY_EARG);
+	rebuy_error_clear(&err);
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_SBG, 0.9, 1, mean, lo, hi, &err),
+	                 REBUY_EARG);
+	/* MBG/NBD and Pareto/NBD: their own fits, the same composition */
+	const enum rebuy_clv_model others[2] = {REBUY_CLV_MBGNBD, REBUY_CLV_PNBD};
+	for (int k = 0; k < 2; k++) {
+		struct rebuy_clv_fit of;
+		fo.model = others[k];
+		assert_int_equal(rebuy_clv_fit(d, &fo, &of, &err), REBUY_OK);
+		double ob[3], ofr[3];
+		assert_int_equal(rebuy_clv_forecast(&of, d, ts, te, 3, nn, ob, ofr, &err), REBUY_OK);
+		assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, others[k], 0.9, 1, mean, lo,
+		                                           hi, &err),
+		                 REBUY_OK);
+		for (int j = 0; j < 3; j++) {
+			assert_double_equal(mean[j], ob[j] + ofr[j], 1e-9 * mean[j]);
+			assert_true(lo[j] <= mean[j] && mean[j] <= hi[j]);
+		}
+	}
 	rebuy_clv_data_free(d);
 	rebuy_summary_free(s);
 	rebuy_orders_free(o);
