@@ -131,6 +131,17 @@ static void print_help(const struct cli_command_help *h)
 	print_opts(cli_output_opts);
 }
 
+int cli_count_model(const char *value, enum rebuy_clv_model *model)
+{
+	struct rebuy_error err = {0};
+	if (rebuy_clv_model_from_name(value, model, &err) != REBUY_OK ||
+	    (*model != REBUY_CLV_BGNBD && *model != REBUY_CLV_MBGNBD && *model != REBUY_CLV_PNBD)) {
+		cli_error("--model: '%s' is not bgnbd, mbgnbd or pnbd", value);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cli_day(const char *opt, const char *value, int64_t *day)
 {
 	struct rebuy_date_format fmt = {.kind = REBUY_DATE_ISO};

@@ -115,6 +115,9 @@ int cli_fail(const struct rebuy_error *err);
 /* Reads a date given on the command line (YYYY-MM-DD) into a day number. */
 int cli_day(const char *opt, const char *value, int64_t *day);
 
+/* Reads --model for a model of purchase counts: bgnbd, mbgnbd or pnbd. */
+int cli_count_model(const char *value, enum rebuy_clv_model *model);
+
 /* Output: stdout, or -o FILE written to a temporary file beside it and
  * renamed into place only when everything was written, so that a failed
  * run never leaves a half-written file. */

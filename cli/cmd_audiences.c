@@ -149,18 +149,10 @@ static int own(void *ud, int id, const char *v)
 	struct rebuy_audience_options *a = &x->a;
 	long long n;
 	int r;
-	struct rebuy_error err = {0};
 	switch (id) {
 	case OPT_AUDIENCE: return audiences_list(x, v);
 	case OPT_RULES: x->rules = v; return 0;
-	case OPT_MODEL:
-		if (rebuy_clv_model_from_name(v, &a->model, &err) != REBUY_OK ||
-		    (a->model != REBUY_CLV_BGNBD && a->model != REBUY_CLV_MBGNBD &&
-		     a->model != REBUY_CLV_PNBD)) {
-			cli_error("--model: '%s' is not bgnbd, mbgnbd or pnbd", v);
-			return EXIT_USAGE;
-		}
-		return 0;
+	case OPT_MODEL: return cli_count_model(v, &a->model);
 	case OPT_HORIZON: return number("horizon", v, 1, 36525, &a->horizon_days);
 	case OPT_MARGIN: return number("margin", v, 1e-9, 1e9, &a->margin);
 	case OPT_DISCOUNT: return number("discount-rate", v, 0, 1e3, &a->discount_rate);

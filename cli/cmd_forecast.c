@@ -143,14 +143,7 @@ static int own(void *ud, int id, const char *v)
 			return EXIT_USAGE;
 		}
 		return 0;
-	case OPT_MODEL:
-		if (rebuy_clv_model_from_name(v, &x->model, &err) != REBUY_OK ||
-		    (x->model != REBUY_CLV_BGNBD && x->model != REBUY_CLV_MBGNBD &&
-		     x->model != REBUY_CLV_PNBD)) {
-			cli_error("--model: '%s' is not bgnbd, mbgnbd or pnbd", v);
-			return EXIT_USAGE;
-		}
-		return 0;
+	case OPT_MODEL: return cli_count_model(v, &x->model);
 	}
 	return 0;
 }
