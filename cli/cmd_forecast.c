@@ -134,15 +134,30 @@ static int own(void *ud, int id, const char *v)
 	}
 	case OPT_SERIES: x->series = v; return 0;
 	case OPT_VALUE: x->value = v; return 0;
-	case OPT_METHOD:
-		x->arima = strstr(v, "arima") != NULL;
-		x->snaive = strstr(v, "snaive") != NULL;
-		x->ets = strstr(v, "ets") != NULL;
-		if (!x->arima && !x->snaive && !x->ets) {
-			cli_error("--method: '%s' names none of arima, ets and snaive", v);
-			return EXIT_USAGE;
+	case OPT_METHOD: {
+		x->arima = x->snaive = x->ets = 0;
+		for (const char *p = v;;) {
+			size_t len = strcspn(p, ",");
+			if (len == 5 && strncmp(p, "arima", 5) == 0)
+				x->arima = 1;
+			else if (len == 6 && strncmp(p, "snaive", 6) == 0)
+				x->snaive = 1;
+			else if (len == 3 && strncmp(p, "ets", 3) == 0)
+				x->ets = 1;
+			else {
+				if (len == strlen(v))
+					cli_error("--method: '%s' is not arima, ets or snaive", v);
+				else
+					cli_error("--method: '%.*s' in '%s' is not arima, ets or snaive",
+					          (int)len, p, v);
+				return EXIT_USAGE;
+			}
+			if (p[len] == '\0')
+				break;
+			p += len + 1;
 		}
 		return 0;
+	}
 	case OPT_MODEL: return cli_count_model(v, &x->model);
 	}
 	return 0;
