@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "core/rng.h"
 #include "model/bgnbd.h"
+#include "model/pairs.h"
 #include "model/pnbd.h"
 #include "rebuy/clv.h"
 #include "rebuy/date.h"
@@ -58,97 +59,47 @@ static void fresh_of(const struct rebuy_clv_fit *fit, const double *t_start, con
  * expectation of a customer alive at T, and the second factor depends on x
  * and T only: it is computed once per distinct (x, T) (far fewer than
  * customers: x counts purchases and T takes one value per day of first
- * purchase, found through an open-addressing table), P(alive) once per
- * customer, and the products summed in row order, so every sum has the bits
- * of the plain loop over rebuy_clv_expected_purchases (1M customers: 0.1 s
- * instead of 1.6 s). */
-struct hist_key {
-	double x, T;
-	size_t at; /* its values in vals; SIZE_MAX: a free slot */
-};
-
-static size_t hist_hash(double x, double T)
-{
-	uint64_t a, b;
-	memcpy(&a, &x, sizeof a);
-	memcpy(&b, &T, sizeof b);
-	/* splitmix64's finalizer: the low bits, which index the table, depend
-	 * on every bit (the doubles' low mantissa bits are often all 0) */
-	uint64_t v = a ^ (b * 0x9e3779b97f4a7c15u + (b >> 17));
-	v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9u;
-	v = (v ^ (v >> 27)) * 0x94d049bb133111ebu;
-	return (size_t)(v ^ (v >> 31));
-}
-
+ * purchase; model/pairs.h finds them), P(alive) once per customer, and the
+ * products summed in row order, so every sum has the bits of the plain
+ * loop over rebuy_clv_expected_purchases (1M customers: 0.1 s instead of
+ * 1.6 s). */
 static enum rebuy_status base_by_history(const struct rebuy_clv_fit *fit,
                                          const struct rebuy_clv_data *d, const double *t_end,
                                          size_t h, double *cum, struct rebuy_error *err)
 {
 	const double *p = fit->est.params;
 	int mbg = fit->model == REBUY_CLV_MBGNBD;
-	size_t cap = 1024, n_vals = 0, cap_vals = 256;
-	struct hist_key *slots = rebuy__malloc(cap * sizeof *slots);
-	double *vals = rebuy__malloc(cap_vals * h * sizeof *vals);
-	if (!slots || !vals)
-		goto oom;
-	for (size_t j = 0; j < cap; j++)
-		slots[j].at = SIZE_MAX;
+	struct rebuy__pair_table seen = {0};
+	double *vals = NULL; /* h values per distinct (x, T), in order of first sight */
+	size_t cap_vals = 0;
+	enum rebuy_status st = REBUY_OK;
 	for (size_t k = 0; k < h; k++)
 		cum[k] = 0;
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t i = 0; i < d->n && st == REBUY_OK; i++) {
 		double x = d->x[i], T = d->T[i];
-		if (2 * (n_vals + 1) > cap) {
-			size_t ncap = cap * 2;
-			struct hist_key *ns = rebuy__malloc(ncap * sizeof *ns);
-			if (!ns)
-				goto oom;
-			for (size_t j = 0; j < ncap; j++)
-				ns[j].at = SIZE_MAX;
-			for (size_t j = 0; j < cap; j++) {
-				if (slots[j].at == SIZE_MAX)
-					continue;
-				size_t q = hist_hash(slots[j].x, slots[j].T) & (ncap - 1);
-				while (ns[q].at != SIZE_MAX)
-					q = (q + 1) & (ncap - 1);
-				ns[q] = slots[j];
-			}
-			rebuy__free(slots);
-			slots = ns;
-			cap = ncap;
-		}
-		size_t q = hist_hash(x, T) & (cap - 1);
-		while (slots[q].at != SIZE_MAX &&
-		       (memcmp(&slots[q].x, &x, sizeof x) != 0 || memcmp(&slots[q].T, &T, sizeof T) != 0))
-			q = (q + 1) & (cap - 1);
-		if (slots[q].at == SIZE_MAX) {
-			if (n_vals == cap_vals) {
-				double *nv = rebuy__realloc(vals, 2 * cap_vals * h * sizeof *vals);
-				if (!nv)
-					goto oom;
-				vals = nv;
-				cap_vals *= 2;
-			}
-			slots[q].x = x;
-			slots[q].T = T;
-			slots[q].at = n_vals * h;
+		size_t n_before = seen.n;
+		uint32_t j;
+		if ((st = rebuy__pair_add(&seen, x, T, &j)) ||
+		    (seen.n > n_before &&
+		     (st = rebuy__grow((void **)&vals, &cap_vals, seen.n, h * sizeof *vals, SIZE_MAX))))
+			break;
+		double *v = vals + (size_t)j * h;
+		if (seen.n > n_before)
 			for (size_t k = 0; k < h; k++)
-				vals[n_vals * h + k] = mbg ? rebuy__mbgnbd_cet_alive(p, x, T, t_end[k])
-				                           : rebuy__bgnbd_cet_alive(p, x, T, t_end[k]);
-			n_vals++;
-		}
-		const double *v = vals + slots[q].at;
+				v[k] = mbg ? rebuy__mbgnbd_cet_alive(p, x, T, t_end[k])
+				           : rebuy__bgnbd_cet_alive(p, x, T, t_end[k]);
 		double alive = exp(mbg ? rebuy__mbgnbd_log_palive(p, x, d->t_x[i], T)
 		                       : rebuy__bgnbd_log_palive(p, x, d->t_x[i], T));
 		for (size_t k = 0; k < h; k++)
 			cum[k] += d->w[i] * (alive * v[k]);
 	}
-	rebuy__free(slots);
+	rebuy__pair_table_release(&seen);
 	rebuy__free(vals);
+	if (st)
+		return rebuy_error_set(err, st, "clv forecast: %s",
+		                       st == REBUY_ENOMEM ? "out of memory"
+		                                          : "more distinct histories than it can hold");
 	return REBUY_OK;
-oom:
-	rebuy__free(slots);
-	rebuy__free(vals);
-	return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
 }
 
 enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
