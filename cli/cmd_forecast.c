@@ -345,18 +345,6 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 	return REBUY_OK;
 }
 
-static int default_season(enum rebuy_period p)
-{
-	switch (p) {
-	case REBUY_PERIOD_DAY: return 7;
-	case REBUY_PERIOD_WEEK: return 52;
-	case REBUY_PERIOD_MONTH: return 12;
-	case REBUY_PERIOD_QUARTER: return 4;
-	case REBUY_PERIOD_YEAR: return 1;
-	}
-	return 1;
-}
-
 /* The complete periods of the summary as four series. */
 static int orders_series(const struct rebuy_summary *s, struct named *out, double *mem,
                          size_t *n_out)
@@ -444,7 +432,7 @@ int cmd_forecast(int argc, char **argv)
 		run.sum = sum;
 		run.orders = o;
 		run.n_threads = c.in.n_threads;
-		run.m = x.season ? x.season : default_season(x.period);
+		run.m = x.season ? x.season : rebuy_period_season(x.period);
 	}
 	size_t need = x.backtest ? x.backtest + 3 : 3;
 	if (named[0].n < need) {

@@ -131,6 +131,9 @@ int64_t rebuy_period_start(enum rebuy_period p, int64_t index);
 /* The label of the period: "2011-03-05", "2011-W09" (ISO week-year),
  * "2011-03", "2011-Q1", "2011". buf should hold 16 bytes. Returns length. */
 size_t rebuy_period_label(enum rebuy_period p, int64_t index, char *buf, size_t size);
+/* The usual season in periods: 7 for days, 52 for weeks, 12 for months, 4
+ * for quarters, 1 (none) for years. */
+int rebuy_period_season(enum rebuy_period p);
 
 #ifdef __cplusplus
 }

@@ -808,6 +808,18 @@ int64_t rebuy_period_start(enum rebuy_period p, int64_t index)
 	}
 }
 
+int rebuy_period_season(enum rebuy_period p)
+{
+	switch (p) {
+	case REBUY_PERIOD_DAY: return 7;
+	case REBUY_PERIOD_WEEK: return 52;
+	case REBUY_PERIOD_MONTH: return 12;
+	case REBUY_PERIOD_QUARTER: return 4;
+	case REBUY_PERIOD_YEAR: return 1;
+	}
+	return 1;
+}
+
 size_t rebuy_period_label(enum rebuy_period p, int64_t index, char *buf, size_t size)
 {
 	char tmp[64];

@@ -34,18 +34,6 @@
 enum { BT_ORDERS_ARIMA, BT_ORDERS_CLV, BT_ORDERS_SNAIVE, BT_REVENUE_ARIMA, BT_REVENUE_SNAIVE,
        BT_ROWS };
 
-static int season_of(enum rebuy_period p)
-{
-	switch (p) {
-	case REBUY_PERIOD_DAY: return 7;
-	case REBUY_PERIOD_WEEK: return 52;
-	case REBUY_PERIOD_MONTH: return 12;
-	case REBUY_PERIOD_QUARTER: return 4;
-	case REBUY_PERIOD_YEAR: return 1;
-	}
-	return 1;
-}
-
 /* A forecast of FC_H periods: mean, then the interval's ends. */
 struct fc {
 	int ok;
@@ -151,7 +139,7 @@ static void *compute_all(void *arg)
 {
 	struct rpt_forecast *f = arg;
 	const struct rebuy_summary *s = f->sum;
-	int season = season_of(s->period);
+	int season = rebuy_period_season(s->period);
 	enum rebuy_status st[3];
 	st[0] = arima_of(f->v, f->n, season, &f->fc[0]);
 	st[2] = s->has_amount ? arima_of(f->v + f->n, f->n, season, &f->fc[2]) : REBUY_OK;
@@ -412,8 +400,7 @@ void rpt_sec_forecast(struct rpt *x)
 		                 "Для прогноза нужно хотя бы 8 полных периодов."));
 		return;
 	}
-	rpt_forecast_start(x); /* when the report did not start it (one thread) */
-	struct rpt_forecast *f = forecast_done(x);
+	struct rpt_forecast *f = forecast_done(x); /* NULL: rpt_forecast_start ran out of memory */
 	size_t total = n + FC_H;
 	char(*lab)[16] = rebuy__calloc(total, sizeof *lab);
 	const char **labels = rebuy__calloc(total, sizeof *labels);
