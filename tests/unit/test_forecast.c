@@ -378,15 +378,8 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 			len += (size_t)snprintf(csv + len, cap - len, "c%02d,%s,10.00\n", i, date);
 			assert_true(len < cap);
 		}
-	struct rebuy_input_options io;
-	rebuy_input_options_init(&io);
-	io.n_threads = 1;
-	io.path = "fixture.csv";
-	io.data = csv;
-	io.data_len = len;
-	struct rebuy_orders *o = NULL;
+	struct rebuy_orders *o = tu_load_orders_text(csv, len);
 	struct rebuy_error err = {0};
-	assert_int_equal(rebuy_orders_load(&o, &io, NULL, &err), REBUY_OK);
 	struct rebuy_summary_options so;
 	rebuy_summary_options_init(&so);
 	so.period = REBUY_PERIOD_MONTH;
@@ -439,21 +432,25 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean2, NULL, NULL, &err),
 	                 REBUY_OK);
 	assert_memory_equal(mean, mean2, sizeof mean);
-	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 0, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, hi, &err),
-	                 REBUY_EARG);
-	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 10, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, hi, &err),
-	                 REBUY_EARG);
-	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, NULL, &err),
-	                 REBUY_EARG);
-	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 1.5, 1, mean, lo, hi, &err),
-	                 REBUY_EARG);
-	rebuy_error_clear(&err);
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_SBG, 0.9, 1, mean, lo, hi, &err),
-	                 REBUY_EARG);
+	/* bad arguments: no periods, more than the summary's, lo without hi, a
+	 * level outside (0, 1), a model without purchase counts */
+	static const struct {
+		size_t n;
+		enum rebuy_clv_model model;
+		double level;
+		int hi;
+	} bad[] = {{0, REBUY_CLV_BGNBD, 0.9, 1},
+	           {10, REBUY_CLV_BGNBD, 0.9, 1},
+	           {8, REBUY_CLV_BGNBD, 0.9, 0},
+	           {8, REBUY_CLV_BGNBD, 1.5, 1},
+	           {8, REBUY_CLV_SBG, 0.9, 1}};
+	for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+		rebuy_error_clear(&err);
+		assert_int_equal(rebuy_clv_orders_forecast(o, s, bad[k].n, 3, 12, bad[k].model,
+		                                           bad[k].level, 1, mean, lo,
+		                                           bad[k].hi ? hi : NULL, &err),
+		                 REBUY_EARG);
+	}
 	/* MBG/NBD and Pareto/NBD: their own fits, the same composition */
 	const enum rebuy_clv_model others[2] = {REBUY_CLV_MBGNBD, REBUY_CLV_PNBD};
 	for (int k = 0; k < 2; k++) {

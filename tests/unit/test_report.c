@@ -14,20 +14,6 @@
 #include "rebuy/report.h"
 #include "testutil.h"
 
-static struct rebuy_orders *load_text(const char *text, size_t len)
-{
-	struct rebuy_input_options in;
-	rebuy_input_options_init(&in);
-	in.n_threads = 1;
-	in.path = "orders.csv";
-	in.data = text;
-	in.data_len = len;
-	struct rebuy_orders *o = NULL;
-	struct rebuy_error err = {0};
-	if (rebuy_orders_load(&o, &in, NULL, &err) != REBUY_OK)
-		fail_msg("loading the fixture: %s", err.msg);
-	return o;
-}
 
 /* 40 customers over a year (the orders of the report_small CLI case). */
 static struct rebuy_orders *load_year(void)
@@ -35,7 +21,7 @@ static struct rebuy_orders *load_year(void)
 	size_t n = 0;
 	char *text = tu_read_file(REBUY_TEST_DATA "/../cli/cases/report_small/orders.csv", &n);
 	assert_non_null(text);
-	struct rebuy_orders *o = load_text(text, n);
+	struct rebuy_orders *o = tu_load_orders_text(text, n);
 	free(text);
 	return o;
 }
@@ -121,7 +107,7 @@ static void test_report__tiny_data_says_why(void **state)
 {
 	(void)state;
 	const char *text = "customer,date,amount\nA,2024-01-05,10\nB,2024-01-20,5\n";
-	struct rebuy_orders *o = load_text(text, strlen(text));
+	struct rebuy_orders *o = tu_load_orders_text(text, strlen(text));
 	struct rebuy_report_options opts;
 	rebuy_report_options_init(&opts);
 	char *a = build(o, &opts, REBUY_OK, NULL);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "rebuy/alloc.h"
+#include "rebuy/orders.h"
 
 const char *tu_shared_path(const char *rel)
 {
@@ -139,4 +140,19 @@ int tu_load_airpassengers(double *x)
 	fclose(f);
 	assert_int_equal(n, 144);
 	return 1;
+}
+
+struct rebuy_orders *tu_load_orders_text(const char *text, size_t len)
+{
+	struct rebuy_input_options in;
+	rebuy_input_options_init(&in);
+	in.n_threads = 1;
+	in.path = "orders.csv";
+	in.data = text;
+	in.data_len = len;
+	struct rebuy_orders *o = NULL;
+	struct rebuy_error err = {0};
+	if (rebuy_orders_load(&o, &in, NULL, &err) != REBUY_OK)
+		fail_msg("loading the fixture: %s", err.msg);
+	return o;
 }

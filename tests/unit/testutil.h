@@ -25,6 +25,11 @@ const char *tu_temp_text(int slot, const char *text);
  * values) into x[144]; 0 (with a skip message) when ../shared is absent. */
 int tu_load_airpassengers(double *x);
 
+/* Orders from CSV text in memory (columns found from the header, one
+ * thread); fails the test when they do not load. */
+struct rebuy_orders;
+struct rebuy_orders *tu_load_orders_text(const char *text, size_t len);
+
 /* Reads a whole file into a NUL-terminated malloc'd buffer; NULL on error. */
 char *tu_read_file(const char *path, size_t *n);
 
