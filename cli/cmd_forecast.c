@@ -148,7 +148,8 @@ static int own(void *ud, int id, const char *v)
 				if (len == strlen(v))
 					cli_error("--method: '%s' is not arima, ets or snaive", v);
 				else
-					cli_error("--method: '%.*s' in '%s' is not arima, ets or snaive",
+					cli_error("--method: '%.*s' in '%s' is not arima, ets or "
+					          "snaive",
 					          (int)len, p, v);
 				return EXIT_USAGE;
 			}
@@ -272,8 +273,7 @@ static enum rebuy_status do_series(struct run *r, const struct named *s, struct 
 		fc[i] = NAN;
 	if (st == REBUY_OK && has_clv)
 		st = rebuy_clv_orders_forecast(r->orders, r->sum, n, h, r->m, x->model, x->level,
-		                               r->n_threads, fc,
-		                               x->backtest ? NULL : fc + h,
+		                               r->n_threads, fc, x->backtest ? NULL : fc + h,
 		                               x->backtest ? NULL : fc + 2 * h, err);
 	if (st) {
 		free(buf);

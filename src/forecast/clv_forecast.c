@@ -80,8 +80,8 @@ static enum rebuy_status base_by_history(const struct rebuy_clv_fit *fit,
 		size_t n_before = seen.n;
 		uint32_t j;
 		if ((st = rebuy__pair_add(&seen, x, T, &j)) ||
-		    (seen.n > n_before &&
-		     (st = rebuy__grow((void **)&vals, &cap_vals, seen.n, h * sizeof *vals, SIZE_MAX))))
+		    (seen.n > n_before && (st = rebuy__grow((void **)&vals, &cap_vals, seen.n,
+		                                            h * sizeof *vals, SIZE_MAX))))
 			break;
 		double *v = vals + (size_t)j * h;
 		if (seen.n > n_before)
@@ -97,8 +97,9 @@ static enum rebuy_status base_by_history(const struct rebuy_clv_fit *fit,
 	rebuy__free(vals);
 	if (st)
 		return rebuy_error_set(err, st, "clv forecast: %s",
-		                       st == REBUY_ENOMEM ? "out of memory"
-		                                          : "more distinct histories than it can hold");
+		                       st == REBUY_ENOMEM
+		                               ? "out of memory"
+		                               : "more distinct histories than it can hold");
 	return REBUY_OK;
 }
 
@@ -126,15 +127,16 @@ enum rebuy_status rebuy_clv_forecast(const struct rebuy_clv_fit *fit,
 		for (size_t i = 0; i < d->n; i++) {
 			double lpa = rebuy__pnbd_log_palive(p, d->x[i], d->t_x[i], d->T[i]);
 			for (size_t k = 0; k < h; k++)
-				base[k] += d->w[i] * rebuy__pnbd_cet_from(p, lpa, d->x[i], d->T[i],
-				                                          t_end[k]);
+				base[k] += d->w[i] *
+				           rebuy__pnbd_cet_from(p, lpa, d->x[i], d->T[i], t_end[k]);
 		}
 	} else {
 		for (size_t k = 0; k < h; k++) {
 			double cum = 0;
 			for (size_t i = 0; i < d->n; i++)
-				cum += d->w[i] * rebuy_clv_expected_purchases(fit, d->x[i], d->t_x[i],
-				                                              d->T[i], t_end[k]);
+				cum += d->w[i] * rebuy_clv_expected_purchases(fit, d->x[i],
+				                                              d->t_x[i], d->T[i],
+				                                              t_end[k]);
 			base[k] = cum;
 		}
 	}
@@ -389,8 +391,9 @@ enum rebuy_status rebuy_clv_orders_forecast(const struct rebuy_orders *orders,
 		                       "clv forecast: the model is bgnbd, mbgnbd or pnbd, not %s",
 		                       rebuy_clv_model_name(model));
 	if ((lo || hi) && !(lo && hi && level > 0 && level < 1))
-		return rebuy_error_set(err, REBUY_EARG,
-		                       "clv forecast: an interval needs lo, hi and a level in (0, 1)");
+		return rebuy_error_set(
+		        err, REBUY_EARG,
+		        "clv forecast: an interval needs lo, hi and a level in (0, 1)");
 	enum rebuy_period per = sum->period;
 	int64_t i0 = sum->periods[0].index;
 	int64_t cal_end = rebuy_period_start(per, i0 + (int64_t)n) - 1;
@@ -401,7 +404,8 @@ enum rebuy_status rebuy_clv_orders_forecast(const struct rebuy_orders *orders,
 		return rebuy_error_set(err, REBUY_ENOMEM, "clv forecast: out of memory");
 	double *ts = mem, *te = ts + h, *nn = te + h, *base = nn + h, *nlo = base + h;
 	double *nsd = nlo + h, *hist = nsd + h;
-	enum rebuy_status st = rebuy_clv_data_from_orders(orders, cal_end, REBUY_UNIT_WEEK, &d, err);
+	enum rebuy_status st =
+	        rebuy_clv_data_from_orders(orders, cal_end, REBUY_UNIT_WEEK, &d, err);
 	if (st)
 		goto out;
 	struct rebuy_clv_fit_options fo;

@@ -36,8 +36,8 @@ const char *rebuy_clv_model_name(enum rebuy_clv_model m)
 
 const char *rebuy_clv_model_title(enum rebuy_clv_model m)
 {
-	static const char *const titles[REBUY_CLV_MODEL_COUNT] = {"BG/NBD", "MBG/NBD",
-	                                                          "Pareto/NBD", "BG/BB", "sBG"};
+	static const char *const titles[REBUY_CLV_MODEL_COUNT] = {"BG/NBD", "MBG/NBD", "Pareto/NBD",
+	                                                          "BG/BB", "sBG"};
 	return (unsigned)m < REBUY_CLV_MODEL_COUNT ? titles[m] : "?";
 }
 

@@ -31,8 +31,14 @@
  * customers (a million cost the report 0.5-1 s, past its time budget);
  * rebuy forecast --backtest 6 prints it for any number. */
 #define BT_CLV_MAX 200000
-enum { BT_ORDERS_ARIMA, BT_ORDERS_CLV, BT_ORDERS_SNAIVE, BT_REVENUE_ARIMA, BT_REVENUE_SNAIVE,
-       BT_ROWS };
+enum {
+	BT_ORDERS_ARIMA,
+	BT_ORDERS_CLV,
+	BT_ORDERS_SNAIVE,
+	BT_REVENUE_ARIMA,
+	BT_REVENUE_SNAIVE,
+	BT_ROWS
+};
 
 /* A forecast of FC_H periods: mean, then the interval's ends. */
 struct fc {
@@ -45,11 +51,11 @@ struct fc {
 struct rpt_forecast {
 	const struct rebuy_orders *o;
 	const struct rebuy_summary *sum;
-	size_t n;           /* complete periods */
-	double *v;          /* their orders, then revenue */
-	unsigned n_threads; /* the lifetime model's fit's */
+	size_t n;                   /* complete periods */
+	double *v;                  /* their orders, then revenue */
+	unsigned n_threads;         /* the lifetime model's fit's */
 	enum rebuy_clv_model model; /* the report's --model when given, else BG/NBD */
-	struct fc fc[3];    /* orders, lifetime model, revenue */
+	struct fc fc[3];            /* orders, lifetime model, revenue */
 	/* the backtest: the last FC_H complete periods held out and forecast
 	 * from the ones before, as rebuy forecast --backtest 6; NaN where a
 	 * method could not run */
@@ -75,13 +81,15 @@ static enum rebuy_status arima_of(const double *hist, size_t n, int season, stru
 	if (out->ok) {
 		const struct rebuy_arima_order *r = &fit->order;
 		if (r->m > 1)
-			snprintf(out->model, sizeof out->model, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]", r->p,
-			         r->d, r->q, r->P, r->D, r->Q, r->m);
+			snprintf(out->model, sizeof out->model, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]",
+			         r->p, r->d, r->q, r->P, r->D, r->Q, r->m);
 		else
-			snprintf(out->model, sizeof out->model, "ARIMA(%d,%d,%d)", r->p, r->d, r->q);
+			snprintf(out->model, sizeof out->model, "ARIMA(%d,%d,%d)", r->p, r->d,
+			         r->q);
 		size_t len = strlen(out->model);
 		if (isfinite(fit->aicc)) /* not for a series without variation */
-			snprintf(out->model + len, sizeof out->model - len, ", AICc %.1f", fit->aicc);
+			snprintf(out->model + len, sizeof out->model - len, ", AICc %.1f",
+			         fit->aicc);
 	}
 	rebuy_arima_free(fit);
 	return st;
@@ -100,8 +108,8 @@ static enum rebuy_status backtest_series(const double *v, size_t nb, int season,
 	enum rebuy_status st = arima_of(v, nb, season, &a);
 	if (a.ok)
 		rebuy_forecast_accuracy(v, nb, lag, v + nb, a.f, FC_H, arima);
-	enum rebuy_status s2 = rebuy_snaive_forecast(v, nb, (size_t)season <= nb ? season : 1,
-	                                             FC_H, 0.95, f, f + FC_H, f + 2 * FC_H, &err);
+	enum rebuy_status s2 = rebuy_snaive_forecast(v, nb, (size_t)season <= nb ? season : 1, FC_H,
+	                                             0.95, f, f + FC_H, f + 2 * FC_H, &err);
 	if (!s2)
 		rebuy_forecast_accuracy(v, nb, lag, v + nb, f, FC_H, snaive);
 	return st == REBUY_ENOMEM || s2 == REBUY_ENOMEM ? REBUY_ENOMEM : REBUY_OK;
@@ -114,8 +122,7 @@ static enum rebuy_status backtest(struct rpt_forecast *f, int season)
 	size_t nb = f->n - FC_H;
 	enum rebuy_status st = backtest_series(f->v, nb, season, &f->bt[BT_ORDERS_ARIMA],
 	                                       &f->bt[BT_ORDERS_SNAIVE]);
-	if (f->sum->has_amount && backtest_series(f->v + f->n, nb, season,
-	                                          &f->bt[BT_REVENUE_ARIMA],
+	if (f->sum->has_amount && backtest_series(f->v + f->n, nb, season, &f->bt[BT_REVENUE_ARIMA],
 	                                          &f->bt[BT_REVENUE_SNAIVE]) == REBUY_ENOMEM)
 		st = REBUY_ENOMEM;
 	if (f->sum->customers > BT_CLV_MAX) {
@@ -147,8 +154,8 @@ static void *compute_all(void *arg)
 	 * model to the orders); otherwise the chart shows ARIMA alone */
 	struct rebuy_error err = {0};
 	double *c = f->fc[1].f;
-	st[1] = rebuy_clv_orders_forecast(f->o, s, f->n, FC_H, season, f->model, 0.95,
-	                                  f->n_threads, c, c + FC_H, c + 2 * FC_H, &err);
+	st[1] = rebuy_clv_orders_forecast(f->o, s, f->n, FC_H, season, f->model, 0.95, f->n_threads,
+	                                  c, c + FC_H, c + 2 * FC_H, &err);
 	f->fc[1].ok = st[1] == REBUY_OK;
 	snprintf(f->fc[1].model, sizeof f->fc[1].model, "%s", rebuy_clv_model_title(f->model));
 	for (int k = 0; k < 3; k++)
@@ -232,8 +239,8 @@ static void joined(const double *hist, size_t n, const double *f, double *out)
 /* One chart: history, then the ARIMA line and band and, when clv is
  * given, the lifetime model's, joined to the last actual value. */
 static void chart_one(struct rpt *x, const double *hist, size_t n, const char *const *labels,
-                      const char *id, const char *title, const char *name,
-                      const struct fc *arima, const struct fc *clv)
+                      const char *id, const char *title, const char *name, const struct fc *arima,
+                      const struct fc *clv)
 {
 	size_t total = n + FC_H;
 	double *y = rebuy__calloc(total * 7, sizeof(double));
@@ -334,8 +341,7 @@ static void table(struct rpt *x, const char *const *labels, size_t n, const stru
 
 /* How each method did on the held-out periods: MAPE and MASE, the raw
  * values in value=. */
-static void backtest_table(struct rpt *x, const struct rpt_forecast *f,
-                           const char *const *labels)
+static void backtest_table(struct rpt *x, const struct rpt_forecast *f, const char *const *labels)
 {
 	static const char *const en[BT_ROWS] = {"Orders, ARIMA", "Orders, lifetime model",
 	                                        "Orders, seasonal naive", "Revenue, ARIMA",
@@ -346,8 +352,8 @@ static void backtest_table(struct rpt *x, const struct rpt_forecast *f,
 	static const char *const key[BT_ROWS] = {"orders_arima", "orders_clv", "orders_snaive",
 	                                         "revenue_arima", "revenue_snaive"};
 	size_t nb = f->n - FC_H;
-	rpt_printf(x, "<h3>%s</h3><p class=\"rb-note\">", tr(x, "How the forecasts did",
-	                                                      "Как прогнозы справились"));
+	rpt_printf(x, "<h3>%s</h3><p class=\"rb-note\">",
+	           tr(x, "How the forecasts did", "Как прогнозы справились"));
 	rpt_text(x, tr(x, "The last 6 complete periods (", "Последние 6 полных периодов ("));
 	rpt_text(x, labels[nb]);
 	rpt_text(x, " – ");
@@ -380,13 +386,14 @@ static void backtest_table(struct rpt *x, const struct rpt_forecast *f,
 	}
 	rpt_puts(x, "</tbody></table></div>\n");
 	if (f->sum->customers > BT_CLV_MAX)
-		rpt_note(x, tr(x,
-		               "The lifetime model's backtest is left out above 200,000 customers, "
-		               "as it needs a second fit to all of them; rebuy forecast --backtest 6 "
-		               "prints it.",
-		               "Проверка модели клиентов на отложенных периодах не делается, когда "
-		               "клиентов больше 200 000: ей нужна вторая подгонка по всем; её "
-		               "печатает rebuy forecast --backtest 6."));
+		rpt_note(x,
+		         tr(x,
+		            "The lifetime model's backtest is left out above 200,000 customers, "
+		            "as it needs a second fit to all of them; rebuy forecast --backtest 6 "
+		            "prints it.",
+		            "Проверка модели клиентов на отложенных периодах не делается, когда "
+		            "клиентов больше 200 000: ей нужна вторая подгонка по всем; её "
+		            "печатает rebuy forecast --backtest 6."));
 }
 
 void rpt_sec_forecast(struct rpt *x)
@@ -409,18 +416,21 @@ void rpt_sec_forecast(struct rpt *x)
 		goto out;
 	}
 	for (size_t i = 0; i < total; i++) {
-		rebuy_period_label(s->period, s->periods[0].index + (int64_t)i, lab[i], sizeof lab[i]);
+		rebuy_period_label(s->period, s->periods[0].index + (int64_t)i, lab[i],
+		                   sizeof lab[i]);
 		labels[i] = lab[i];
 	}
 	const struct fc *fc = f->fc;
 	rpt_puts(x, "<div class=\"rb-charts\">\n");
 	if (fc[0].ok)
-		chart_one(x, f->v, n, labels, "forecast-orders",
-		          tr(x, "Orders per period and the forecast", "Заказы по периодам и прогноз"),
-		          tr(x, "Orders", "Заказы"), &fc[0], fc[1].ok ? &fc[1] : NULL);
+		chart_one(
+		        x, f->v, n, labels, "forecast-orders",
+		        tr(x, "Orders per period and the forecast", "Заказы по периодам и прогноз"),
+		        tr(x, "Orders", "Заказы"), &fc[0], fc[1].ok ? &fc[1] : NULL);
 	if (fc[2].ok)
 		chart_one(x, f->v + n, n, labels, "forecast-revenue",
-		          tr(x, "Revenue per period and the forecast", "Выручка по периодам и прогноз"),
+		          tr(x, "Revenue per period and the forecast",
+		             "Выручка по периодам и прогноз"),
 		          tr(x, "Revenue", "Выручка"), &fc[2], NULL);
 	rpt_puts(x, "</div>\n");
 	if (fc[0].ok)
@@ -439,23 +449,28 @@ void rpt_sec_forecast(struct rpt *x)
 	if (fc[1].ok) {
 		char note[640];
 		if (x->lang == REBUY_LANG_RU)
-			snprintf(note, sizeof note,
-			         "Прогноз заказов по модели жизни клиента: модель %s по клиентам на "
-			         "конец последнего полного периода, их ожидаемые покупки и новые "
-			         "клиенты по прогнозу ARIMA с их первыми и повторными покупками; "
-			         "интервал моделирует будущее клиентов. В таблице то же, что печатает "
-			         "rebuy forecast --horizon 6 --model %s в строках arima и clv, "
-			         "обрезанное на 0.",
-			         fc[1].model, rebuy_clv_model_name(f->model));
+			snprintf(
+			        note, sizeof note,
+			        "Прогноз заказов по модели жизни клиента: модель %s по клиентам на "
+			        "конец последнего полного периода, их ожидаемые покупки и новые "
+			        "клиенты по прогнозу ARIMA с их первыми и повторными покупками; "
+			        "интервал моделирует будущее клиентов. В таблице то же, что "
+			        "печатает "
+			        "rebuy forecast --horizon 6 --model %s в строках arima и clv, "
+			        "обрезанное на 0.",
+			        fc[1].model, rebuy_clv_model_name(f->model));
 		else
-			snprintf(note, sizeof note,
-			         "The lifetime-model forecast of orders: the %s model fitted to the "
-			         "customers as they stood at the end of the last complete period, "
-			         "their expected purchases, plus new customers forecast by ARIMA with "
-			         "their first and repeat purchases; the interval simulates the "
-			         "customers' futures. The table holds what rebuy forecast --horizon 6 "
-			         "--model %s prints in its arima and clv rows, cut at 0.",
-			         fc[1].model, rebuy_clv_model_name(f->model));
+			snprintf(
+			        note, sizeof note,
+			        "The lifetime-model forecast of orders: the %s model fitted to the "
+			        "customers as they stood at the end of the last complete period, "
+			        "their expected purchases, plus new customers forecast by ARIMA "
+			        "with "
+			        "their first and repeat purchases; the interval simulates the "
+			        "customers' futures. The table holds what rebuy forecast --horizon "
+			        "6 "
+			        "--model %s prints in its arima and clv rows, cut at 0.",
+			        fc[1].model, rebuy_clv_model_name(f->model));
 		rpt_note(x, note);
 	}
 out:

@@ -336,8 +336,8 @@ static void test_forecast__clv_base_by_history_is_the_plain_sum(void **state)
 	const enum rebuy_clv_model models[3] = {REBUY_CLV_BGNBD, REBUY_CLV_MBGNBD, REBUY_CLV_PNBD};
 	static const double cdnow_pnbd[4] = {0.553, 10.58, 0.606, 11.67};
 	for (int m = 0; m < 3; m++) {
-		struct rebuy_clv_fit fit =
-		        clv_fit_of(models[m], models[m] == REBUY_CLV_PNBD ? cdnow_pnbd : cdnow_bgnbd);
+		struct rebuy_clv_fit fit = clv_fit_of(
+		        models[m], models[m] == REBUY_CLV_PNBD ? cdnow_pnbd : cdnow_bgnbd);
 		double base[4], want[4], prev = 0;
 		struct rebuy_error err = {0};
 		assert_int_equal(rebuy_clv_forecast(&fit, &d, ts, te, 4, NULL, base, NULL, &err),
@@ -345,7 +345,8 @@ static void test_forecast__clv_base_by_history_is_the_plain_sum(void **state)
 		for (size_t k = 0; k < 4; k++) {
 			double cum = 0;
 			for (size_t i = 0; i < N; i++)
-				cum += w[i] * rebuy_clv_expected_purchases(&fit, x[i], tx[i], T[i], te[k]);
+				cum += w[i] *
+				       rebuy_clv_expected_purchases(&fit, x[i], tx[i], T[i], te[k]);
 			want[k] = cum - prev;
 			prev = cum;
 		}
@@ -369,7 +370,8 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 	char *csv = malloc(cap);
 	assert_non_null(csv);
 	len += (size_t)snprintf(csv, cap, "customer,date,amount\n");
-	int64_t first = rebuy_days_from_civil(2024, 1, 1), last = rebuy_days_from_civil(2024, 9, 14);
+	int64_t first = rebuy_days_from_civil(2024, 1, 1),
+	        last = rebuy_days_from_civil(2024, 9, 14);
 	for (int i = 0; i < 60; i++)
 		for (int64_t t = first + i * 4; t <= last && t < first + i * 4 + 200;
 		     t += 7 + (i % 5) * 9) {
@@ -390,7 +392,8 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 	assert_true(s->periods[8].is_partial && !s->periods[7].is_partial);
 
 	double mean[3], lo[3], hi[3], lo2[3], hi2[3];
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo, hi, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean,
+	                                           lo, hi, &err),
 	                 REBUY_OK);
 
 	struct rebuy_clv_data *d = NULL;
@@ -423,13 +426,15 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 		assert_double_equal(mean[k], want, 1e-9 * want);
 		assert_true(lo[k] <= mean[k] && mean[k] <= hi[k] && lo[k] < hi[k]);
 	}
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean, lo2, hi2, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean,
+	                                           lo2, hi2, &err),
 	                 REBUY_OK);
 	assert_memory_equal(lo, lo2, sizeof lo);
 	assert_memory_equal(hi, hi2, sizeof hi);
 	/* no interval asked for: the same forecast */
 	double mean2[3];
-	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean2, NULL, NULL, &err),
+	assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, REBUY_CLV_BGNBD, 0.9, 1, mean2,
+	                                           NULL, NULL, &err),
 	                 REBUY_OK);
 	assert_memory_equal(mean, mean2, sizeof mean);
 	/* bad arguments: no periods, more than the summary's, lo without hi, a
@@ -458,9 +463,10 @@ static void test_forecast__clv_orders_forecast_is_its_parts(void **state)
 		fo.model = others[k];
 		assert_int_equal(rebuy_clv_fit(d, &fo, &of, &err), REBUY_OK);
 		double ob[3], ofr[3];
-		assert_int_equal(rebuy_clv_forecast(&of, d, ts, te, 3, nn, ob, ofr, &err), REBUY_OK);
-		assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, others[k], 0.9, 1, mean, lo,
-		                                           hi, &err),
+		assert_int_equal(rebuy_clv_forecast(&of, d, ts, te, 3, nn, ob, ofr, &err),
+		                 REBUY_OK);
+		assert_int_equal(rebuy_clv_orders_forecast(o, s, 8, 3, 12, others[k], 0.9, 1, mean,
+		                                           lo, hi, &err),
 		                 REBUY_OK);
 		for (int j = 0; j < 3; j++) {
 			assert_double_equal(mean[j], ob[j] + ofr[j], 1e-9 * mean[j]);

@@ -14,7 +14,6 @@
 #include "rebuy/report.h"
 #include "testutil.h"
 
-
 /* 40 customers over a year (the orders of the report_small CLI case). */
 static struct rebuy_orders *load_year(void)
 {
